@@ -1,0 +1,469 @@
+"""Map, parse and validate an export into its canonical table, in DuckDB SQL.
+
+The parsing rules follow the field types in :mod:`salesops_analysis.schemas` and the reading
+options in the config. Every input row ends in exactly one place:
+
+* the clean table (``loaded``);
+* the rejects, with line, column, raw value and reason (``rejected``; a row may have several
+  problems, each a rejects row, but counts once);
+* the exact-duplicate count (``duplicates``): a row identical, in every column of the file, to
+  an earlier row is counted and dropped. Identity is tested on a 64-bit hash of the whole row.
+
+Rows that share a key but differ in content (one file): **the last row in the file wins** (an
+export lists later edits later); each earlier row goes to the rejects with the reason
+``superseded by line N (same key, later in the file)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from .._errors import FileRefusedError
+from .._frames import arrow_to_frame
+from ..config import KindOptions
+from ..schemas import KINDS, Field, pandera_schema
+from .read import RawTable
+
+__all__ = ["CleanExport", "clean_export", "map_columns"]
+
+#: A column is refused as a format/config problem when more than this share of its non-blank
+#: values fail to parse (and at least ``_MIN_VALUES_FOR_REFUSAL`` values are present).
+MOSTLY_UNPARSEABLE = 0.5
+_MIN_VALUES_FOR_REFUSAL = 10
+
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
+    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+    KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+    NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+    SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS
+    VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+)
+
+
+@dataclass
+class CleanExport:
+    """One export, cleaned: the canonical rows, the rejects and the accounting.
+
+    ``table`` holds the canonical columns (then extras, ``_key`` and ``_line``); ``rejects`` has
+    ``line, column, value, reason``. ``rows_read == loaded + rejected + duplicates`` always.
+    """
+
+    kind: str
+    path: str
+    table: pa.Table
+    rejects: pa.Table
+    rows_read: int
+    duplicates: int
+    rejected: int
+    mapping: dict[str, str]
+    ignored_columns: list[str]
+
+    @property
+    def loaded(self) -> int:
+        """Return the number of clean rows."""
+        return self.table.num_rows
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """Return the clean rows as a DataFrame (canonical and extra columns only)."""
+        keep = [c for c in self.table.column_names if not c.startswith("_")]
+        return arrow_to_frame(self.table.select(keep))
+
+    @property
+    def rejects_frame(self) -> pd.DataFrame:
+        """Return the rejects as a DataFrame."""
+        return arrow_to_frame(self.rejects)
+
+    def summary(self) -> dict:
+        """Return the accounting as a dict."""
+        return {
+            "file": self.path,
+            "kind": self.kind,
+            "rows_read": self.rows_read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+        }
+
+
+def _norm(name: str) -> str:
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def map_columns(raw: RawTable, kind: str, options: KindOptions) -> tuple[dict[str, str], list[str]]:
+    """Return ``{canonical or extra name: source column}`` and the ignored source columns.
+
+    Source names in ``options.columns`` match the file's headers ignoring case and surrounding
+    spaces. A header already named canonically needs no mapping.
+
+    Raises
+    ------
+    FileRefusedError
+        Two columns map to one name, or a required column is missing.
+    """
+    table = KINDS[kind]
+    canonical = set(table.columns)
+    by_norm = {c.strip().lower(): c for c in raw.columns}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for src, target in options.columns.items():
+        col = by_norm.get(src.strip().lower())
+        if col is None:
+            continue
+        if target in mapping:
+            raise FileRefusedError(
+                raw.path, f"columns '{mapping[target]}' and '{col}' both map to '{target}'"
+            )
+        mapping[target] = col
+        used.add(col)
+    for col in raw.columns:
+        if col in used:
+            continue
+        name = _norm(col)
+        if name in canonical and name not in mapping:
+            mapping[name] = col
+            used.add(col)
+    missing = [f.name for f in table.fields if f.required and f.name not in mapping]
+    if missing:
+        sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(raw.delimiter or "")
+        hint = f"; read with {sep} delimiter" if sep else ""
+        raise FileRefusedError(
+            raw.path,
+            f"required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing for "
+            f"kind '{kind}' (columns found: {', '.join(raw.columns)}{hint}); map them under "
+            f"kinds.{kind}.columns in salesops.yml",
+        )
+    ignored = [c for c in raw.columns if c not in used]
+    return mapping, ignored
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _re_escape(ch: str) -> str:
+    return "".join("\\" + c if c in r"\.^$|?*+()[]{}-" else c for c in ch)
+
+
+def _date_expr(raw: str, options: KindOptions, excel: bool) -> str:
+    s = f"trim({raw})"
+    tries = [f"try_strptime({s}, {_lit(fmt)})" for fmt in options.formats()]
+    if excel:
+        tries.insert(0, f"CASE WHEN regexp_full_match({s}, '\\d{{1,5}}(\\.\\d+)?') THEN "
+                        f"(DATE '1899-12-30' + CAST(floor(CAST({s} AS DOUBLE)) AS INTEGER))"
+                        f"::TIMESTAMP END")
+    return f"CAST(coalesce({', '.join(tries)}) AS DATE)"
+
+
+def _amount_expr(raw: str, options: KindOptions) -> str:
+    """SQL that parses formatted amounts: ``1,234.50``, ``(120.00)``, ``120.00-``, ``€ 12``."""
+    dec, thou = options.decimal, options.thousands
+    symbols = "".join(_re_escape(s) for s in options.currency_symbols)
+    s = f"regexp_replace(trim({raw}), '[\\s{symbols}]', '', 'g')"
+    # negative forms: (x) or x- or -x
+    neg = f"(({s}) LIKE '(%)' OR ({s}) LIKE '%-')"
+    body = f"regexp_replace(regexp_replace({s}, '^\\((.*)\\)$', '\\1'), '-$', '')"
+    d, t = _re_escape(dec), _re_escape(thou)
+    grouped = f"^[+-]?\\d{{1,3}}({t}\\d{{3}})+({d}\\d+)?$" if thou else "^$"
+    plain = f"^[+-]?\\d*({d}\\d+)?$|^[+-]?\\d+{d}?$"
+    valid = f"(regexp_full_match({body}, {_lit(grouped)}) OR regexp_full_match({body}, "
+    valid += f"{_lit(plain)}))"
+    number = f"replace({body}, {_lit(thou)}, '')" if thou else body
+    if dec != ".":
+        number = f"replace({number}, {_lit(dec)}, '.')"
+    value = f"TRY_CAST({number} AS DECIMAL(18, 2))"
+    return f"CASE WHEN {valid} AND {body} <> '' THEN (CASE WHEN {neg} THEN -1 ELSE 1 END) * {value} END"
+
+
+def _enum_expr(raw: str, f: Field, options: KindOptions) -> str:
+    words = {v: v for v in f.values}
+    words.update({v.replace("_", " "): v for v in f.values})
+    words.update(options.value_maps.get(f.name, {}))
+    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in words.items() if v in f.values)
+    return f"CASE lower(trim({raw})) {cases} END"
+
+
+def _parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
+    blank = f"nullif(trim({raw}), '')"
+    if f.type in ("id", "text"):
+        return blank
+    if f.type == "label":
+        return (f"nullif(trim(regexp_replace(lower(trim({raw})), '[^a-z0-9]+', '_', 'g'), '_'), "
+                "'')")
+    if f.type == "date":
+        return _date_expr(raw, options, excel)
+    if f.type == "amount":
+        return _amount_expr(raw, options)
+    if f.type == "number":
+        return f"TRY_CAST(replace(trim({raw}), {_lit(options.decimal)}, '.') AS DOUBLE)"
+    if f.type == "bool":
+        trues = ", ".join(_lit(v.lower()) for v in options.true_values)
+        falses = ", ".join(_lit(v.lower()) for v in options.false_values)
+        return (f"CASE WHEN lower(trim({raw})) IN ({trues}) THEN true "
+                f"WHEN lower(trim({raw})) IN ({falses}) THEN false END")
+    if f.type == "currency":
+        default = _lit(options.default_currency) if options.default_currency else "NULL"
+        return f"coalesce(upper(nullif(trim({raw}), '')), {default})"
+    if f.type == "enum":
+        return _enum_expr(raw, f, options)
+    raise AssertionError(f.type)
+
+
+def _problem(cond: str, column: str, value: str, reason: str) -> str:
+    return (f"CASE WHEN {cond} THEN {{'column': {_lit(column)}, 'value': CAST({value} AS VARCHAR),"
+            f" 'reason': {reason}}} END")
+
+
+def _derived(kind: str, name: str, present: set[str], options: KindOptions) -> str | None:
+    """SQL for a canonical column the file does not have (NULL where nothing can be derived)."""
+    if kind == "invoices":
+        paid_amount = ("paid_amount" if "paid_amount" in present else
+                       "CASE WHEN paid_date IS NOT NULL THEN amount ELSE 0 END")
+        if name == "paid_amount":
+            return paid_amount
+        if name == "disputed":
+            return "false"
+        if name == "status":
+            disputed = "disputed" if "disputed" in present else "false"
+            return (f"CASE WHEN paid_date IS NOT NULL AND abs({paid_amount}) >= abs(amount) "
+                    f"THEN 'paid' WHEN {disputed} THEN 'disputed' WHEN abs({paid_amount}) > 0 "
+                    f"THEN 'partially_paid' ELSE 'open' END")
+    if kind == "orders" and name == "status":
+        parts = ["CASE"]
+        if "invoiced_date" in present:
+            parts.append("WHEN invoiced_date IS NOT NULL THEN 'invoiced'")
+        if "shipped_date" in present:
+            parts.append("WHEN shipped_date IS NOT NULL THEN 'shipped'")
+        parts.append("ELSE 'received' END")
+        return " ".join(parts)
+    if name == "currency":
+        return _lit(options.default_currency) if options.default_currency else "NULL"
+    return None
+
+
+def clean_export(
+    raw: RawTable,
+    kind: str,
+    options: KindOptions,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    validate: bool = True,
+) -> CleanExport:
+    """Return the export cleaned into its canonical table, with rejects and accounting.
+
+    Parameters
+    ----------
+    raw : RawTable
+        What :func:`~salesops_analysis.ingest.read.read_export` returned.
+    kind : str
+        One of :data:`~salesops_analysis.schemas.KINDS`.
+    options : KindOptions
+        Mapping and parsing options for this kind.
+    con : duckdb connection, optional
+        Where to run the SQL (a private in-memory database by default).
+    validate : bool
+        Check the clean table against the kind's pandera schema (on by default).
+
+    Raises
+    ------
+    FileRefusedError
+        A required column is missing, or a column mostly fails to parse (a format or config
+        problem: the message names the column and the formats tried).
+    """
+    table = KINDS[kind]
+    mapping, ignored = map_columns(raw, kind, options)
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        return _clean(con, raw, table.kind, options, mapping, ignored, validate)
+    finally:
+        con.execute("DROP VIEW IF EXISTS _raw")
+        con.execute("DROP TABLE IF EXISTS _parsed")
+        if own:
+            con.close()
+
+
+def _clean(con, raw, kind, options, mapping, ignored, validate) -> CleanExport:
+    table = KINDS[kind]
+    con.register("_raw_arrow", raw.table)
+    src_cols = [_q(c) for c in raw.columns]
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _raw AS SELECT *, "
+        f"row_number() OVER (PARTITION BY hash({', '.join(src_cols)}) ORDER BY _line) AS _copy "
+        "FROM _raw_arrow"
+    )
+    present = set(mapping)
+    select, fails = [], []
+    for f in table.fields:
+        if f.name in mapping:
+            r = _q(mapping[f.name])
+            select.append(f"{_parse_expr(f, r, options, raw.excel)} AS {_q(f.name)}")
+            select.append(f"{r} AS {_q('_raw_' + f.name)}")
+    extras = [t for t in mapping if t not in table.columns]
+    for e in extras:
+        select.append(f"nullif(trim({_q(mapping[e])}), '') AS {_q(e)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT _line, {', '.join(select)} FROM _raw "
+        "WHERE _copy = 1"
+    )
+    # derived columns (computed from parsed ones; order matters for invoices)
+    for name in ("paid_amount", "disputed", "status", "currency"):
+        if name in table.columns and name not in present:
+            expr = _derived(kind, name, present, options)
+            con.execute(f"ALTER TABLE _parsed ADD COLUMN {_q(name)} "
+                        f"{_sql_type(table.field(name))}")
+            con.execute(f"UPDATE _parsed SET {_q(name)} = {expr}")
+            present.add(name)
+
+    # refuse columns that mostly fail to parse: a format/config problem, not bad rows
+    checks = []
+    for f in table.fields:
+        if f.name in mapping and f.type in ("date", "amount", "number", "bool"):
+            raw_c = _q("_raw_" + f.name)
+            checks.append(f"count(nullif(trim({raw_c}), '')) AS {_q(f.name + '__n')}, "
+                          f"count(*) FILTER (WHERE nullif(trim({raw_c}), '') IS NOT NULL AND "
+                          f"{_q(f.name)} IS NULL) AS {_q(f.name + '__bad')}")
+    if checks:
+        row = con.execute(f"SELECT {', '.join(checks)} FROM _parsed").fetchall()[0]
+        for i, f in enumerate([f for f in table.fields if f.name in mapping and f.type in
+                               ("date", "amount", "number", "bool")]):
+            n, bad = row[2 * i], row[2 * i + 1]
+            if n >= _MIN_VALUES_FOR_REFUSAL and bad / n > MOSTLY_UNPARSEABLE:
+                raise FileRefusedError(raw.path, _format_problem(f, mapping, options, bad, n, kind))
+
+    key_cols = list(table.key)
+    for f in table.fields:
+        if f.name not in present:
+            continue
+        c = _q(f.name)
+        rc = _q("_raw_" + f.name) if f.name in mapping else "NULL"
+        blank_raw = f"nullif(trim({rc}), '') IS NULL" if f.name in mapping else "true"
+        if f.name in key_cols:
+            fails.append(_problem(f"{c} IS NULL", f.name, rc, "'blank key'"))
+            continue
+        if f.type in ("date", "amount", "number", "bool", "enum") and f.name in mapping:
+            what = {"date": f"'not a date in the formats tried ({', '.join(options.formats())})'",
+                    "amount": "'not an amount'", "number": "'not a number'",
+                    "bool": "'not a yes/no value'",
+                    "enum": f"'unknown {f.name} (expected one of {', '.join(f.values)}, or map "
+                            f"the word under kinds.{kind}.value_maps.{f.name})'"}[f.type]
+            fails.append(_problem(f"{c} IS NULL AND NOT ({blank_raw})", f.name, rc, what))
+        if not f.nullable:
+            fails.append(_problem(f"{c} IS NULL AND {blank_raw}", f.name, rc, "'missing value'"))
+        if f.type == "currency":
+            codes = ", ".join(_lit(x) for x in sorted(ISO_4217))
+            fails.append(_problem(f"{c} IS NOT NULL AND {c} NOT IN ({codes})", f.name, c,
+                                  "'unknown currency code'"))
+    rules = {
+        "invoices": [("due_date < invoice_date", "due_date", "due_date",
+                      "'due date before invoice date'"),
+                     ("abs(paid_amount) > abs(amount) + 0.005", "paid_amount", "paid_amount",
+                      "'paid amount above invoice amount'"),
+                     ("paid_amount * amount < 0", "paid_amount", "paid_amount",
+                      "'paid amount of the opposite sign to the amount'")],
+        "orders": [("shipped_date < order_date", "shipped_date", "shipped_date",
+                    "'shipped before it was ordered'"),
+                   ("invoiced_date < order_date", "invoiced_date", "invoiced_date",
+                    "'invoiced before it was ordered'")],
+        "fx_rates": [("rate <= 0", "rate", "rate", "'rate must be positive'")],
+    }
+    for cond, col, val, reason in rules.get(kind, []):
+        needed = {w for w in ("due_date", "invoice_date", "paid_amount", "amount", "shipped_date",
+                              "order_date", "invoiced_date", "rate") if w in cond}
+        if needed <= present:
+            fails.append(_problem(cond, col, val, reason))
+    key_expr = " || chr(31) || ".join(f"lower(CAST({_q(k)} AS VARCHAR))" for k in key_cols)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT *, list_filter([{', '.join(fails) or 'NULL'}], lambda x: x IS NOT NULL) AS _problems,
+               {key_expr} AS _key
+        FROM _parsed""")
+    # same key, different content: the last line wins, earlier ones are rejected
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT *, CASE WHEN len(_problems) = 0
+                       THEN max(_line) FILTER (WHERE len(_problems) = 0)
+                            OVER (PARTITION BY _key) END AS _winner
+        FROM _parsed""")
+    out_cols = [c for c in table.columns if c in present] + extras
+    clean = con.sql(
+        f"SELECT {', '.join(_q(c) for c in out_cols)}, _key, _line FROM _parsed "
+        "WHERE len(_problems) = 0 AND _line = _winner ORDER BY _line"
+    ).to_arrow_table()
+    # missing optional canonical columns as typed NULLs, canonical order first
+    for f in table.fields:
+        if f.name not in present:
+            clean = clean.append_column(f.name, pa.nulls(clean.num_rows, _arrow_type(f)))
+    order = table.columns + extras + ["_key", "_line"]
+    clean = clean.select(order)
+    rejects = con.sql(f"""
+        SELECT _line AS line, p.column AS "column", p.value AS value, p.reason AS reason
+        FROM (SELECT _line, unnest(_problems) AS p FROM _parsed WHERE len(_problems) > 0)
+        UNION ALL
+        SELECT _line, {_lit(key_cols[0])}, CAST({_q(key_cols[0])} AS VARCHAR),
+               'superseded by line ' || _winner || ' (same key, later in the file)'
+        FROM _parsed WHERE len(_problems) = 0 AND _line <> _winner
+        ORDER BY 1, 2""").to_arrow_table()
+    n_parsed = con.execute("SELECT count(*) FROM _parsed").fetchall()[0][0]
+    if raw.ragged:
+        extra = pa.table({
+            "line": pa.array([r.line for r in raw.ragged], pa.int64()),
+            "column": pa.array([None] * len(raw.ragged), pa.string()),
+            "value": pa.array([r.text for r in raw.ragged], pa.string()),
+            "reason": pa.array([f"expected {r.expected} fields, found {r.actual}"
+                                for r in raw.ragged], pa.string()),
+        })
+        rejects = pa.concat_tables([rejects, extra.cast(rejects.schema)])
+    duplicates = raw.table.num_rows - n_parsed
+    rejected = n_parsed - clean.num_rows + len(raw.ragged)
+    result = CleanExport(kind, str(raw.path), clean, rejects, raw.rows_read, duplicates,
+                         rejected, {k: v for k, v in mapping.items()}, ignored)
+    assert result.rows_read == result.loaded + result.rejected + result.duplicates
+    if validate:
+        _validate(result)
+    return result
+
+
+def _validate(result: CleanExport) -> None:
+    import pandera.errors
+
+    frame = arrow_to_frame(result.table.drop_columns(["_key", "_line"]))
+    try:
+        pandera_schema(result.kind).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:  # a bug in the cleaning rules, not bad data
+        cases = exc.failure_cases.head(3).to_dict("records")
+        raise AssertionError(f"clean {result.kind} table breaks its schema: {cases}") from None
+
+
+def _format_problem(f: Field, mapping, options: KindOptions, bad: int, n: int, kind: str) -> str:
+    share = f"{bad / n:.0%} of {n:,} values in column '{mapping[f.name]}' ({f.name})"
+    if f.type == "date":
+        return (f"{share} are not dates in the formats tried ({', '.join(options.formats())}): a "
+                f"format problem; set kinds.{kind}.date_formats (or day_first) in salesops.yml")
+    if f.type == "amount":
+        return (f"{share} are not amounts with decimal '{options.decimal}' and thousands "
+                f"'{options.thousands}': set kinds.{kind}.decimal / thousands in salesops.yml")
+    if f.type == "bool":
+        return (f"{share} are not yes/no words: set kinds.{kind}.true_values / false_values")
+    return f"{share} are not numbers: check kinds.{kind}.decimal in salesops.yml"
+
+
+def _sql_type(f: Field) -> str:
+    return {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "label": "VARCHAR",
+            "currency": "VARCHAR", "date": "DATE", "amount": "DECIMAL(18, 2)",
+            "number": "DOUBLE", "bool": "BOOLEAN"}[f.type]
+
+
+def _arrow_type(f: Field) -> pa.DataType:
+    return {"date": pa.date32(), "amount": pa.decimal128(18, 2), "number": pa.float64(),
+            "bool": pa.bool_()}.get(f.type, pa.string())

@@ -1,0 +1,248 @@
+"""Load clean exports into the warehouse: one transaction per file, history kept.
+
+* Re-ingesting a file whose content (SHA-256) was already loaded as the same kind is a no-op.
+* A row whose key is new is inserted; a row whose key exists with the same content is counted
+  ``unchanged``; with different content it closes the current version (``_valid_to`` = load
+  time) and becomes the new current version, so earlier states can still be queried.
+* References are checked, not enforced: payments for unknown invoices, invoices for unknown
+  customers (when a customers table exists) are loaded and counted in ``unmatched_references``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._errors import FileRefusedError
+from ..config import Config
+from ..schemas import KINDS
+from ..warehouse import Warehouse, sql_type
+from .clean import CleanExport, clean_export
+from .read import read_export
+
+__all__ = ["INGEST_ORDER", "IngestResult", "detect_kind", "ingest_file"]
+
+#: Kinds are loaded in this order so that references (customers ← invoices ← payments) resolve.
+INGEST_ORDER = ("customers", "fx_rates", "orders", "invoices", "payments", "activities")
+_NAME_WORDS = {
+    "orders": ("orders", "order"),
+    "invoices": ("invoices", "invoice"),
+    "payments": ("payments", "payment"),
+    "activities": ("activities", "activity"),
+    "customers": ("customers", "customer"),
+    "fx_rates": ("fx_rates", "fx", "rates"),
+}
+
+
+@dataclass
+class IngestResult:
+    """What one file's ingest did."""
+
+    path: str
+    kind: str
+    status: str  # loaded | already ingested
+    file_id: int | None = None
+    rows_read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unmatched: int = 0
+    unmatched_note: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """Return the one-line accounting printed by ``salesops ingest``."""
+        name = Path(self.path).name
+        if self.status != "loaded":
+            return f"{name} ({self.kind}): {self.status}, nothing changed"
+        text = (f"{name} ({self.kind}): read {self.rows_read:,} = loaded {self.loaded:,} "
+                f"(new {self.inserted:,}, updated {self.updated:,}, unchanged {self.unchanged:,})"
+                f" + rejected {self.rejected:,} + duplicates {self.duplicates:,}"
+                f" in {self.seconds:.1f}s")
+        if self.unmatched:
+            text += f"; {self.unmatched_note}"
+        return text
+
+
+def detect_kind(path: str | Path, config: Config) -> str:
+    """Return the kind of an export from the config's file patterns or its file name.
+
+    Raises
+    ------
+    FileRefusedError
+        No kind, or several, can be told from the name.
+    """
+    name = Path(path).name.lower()
+    for kind, options in config.kinds.items():
+        if any(fnmatch.fnmatch(name, p.lower()) for p in options.file_patterns):
+            return kind
+    stem = Path(path).stem.lower().replace("-", "_").replace(" ", "_")
+    found = [k for k, words in _NAME_WORDS.items()
+             if any(w in stem.split("_") or stem.startswith(w) for w in words)]
+    if "fx_rates" in found and len(found) > 1:
+        found = ["fx_rates"]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise FileRefusedError(path, f"cannot tell the kind of export from its name: pass --kind "
+                                     f"({'|'.join(KINDS)}) or add kinds.<kind>.file_patterns")
+    raise FileRefusedError(path, f"name matches several kinds ({', '.join(found)}): pass --kind")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ingest_file(
+    wh: Warehouse, path: str | Path, config: Config, *, kind: str | None = None
+) -> IngestResult:
+    """Clean one export and load it into the warehouse in one transaction.
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open, writable warehouse.
+    path : str or Path
+        The export.
+    config : Config
+        Mapping and parsing options.
+    kind : str, optional
+        The export's kind; by default from the file name.
+
+    Returns
+    -------
+    IngestResult
+        The accounting (``rows_read == loaded + rejected + duplicates``).
+
+    Raises
+    ------
+    FileRefusedError
+        The file cannot be loaded; the warehouse is unchanged.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    if kind is None:
+        kind = detect_kind(path, config)
+    elif kind not in KINDS:
+        raise FileRefusedError(path, f"unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
+    if not path.is_file():
+        raise FileRefusedError(path, "file not found" if not path.exists() else "not a file")
+    digest = _sha256(path)
+    con = wh.con
+    seen = con.execute("SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?",
+                       [digest, kind]).fetchall()
+    if seen:
+        return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
+    options = config.kind(kind)
+    raw = read_export(path, options)
+    clean = clean_export(raw, kind, options, con=con)
+    with wh.transaction():
+        result = _load(wh, clean, path, digest)
+    result.seconds = time.perf_counter() - started
+    con.execute("UPDATE ingest_log SET seconds = ? WHERE file_id = ?",
+                [result.seconds, result.file_id])
+    return result
+
+
+def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:
+    con = wh.con
+    kind = clean.kind
+    table = KINDS[kind]
+    history = f"{kind}_history"
+    loaded_at = dt.datetime.now()
+    file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
+    existing = set(wh.columns(history))
+    extras = [c for c in clean.table.column_names
+              if c not in table.columns and not c.startswith("_")]
+    for e in extras:
+        if e not in existing:
+            con.execute(f"ALTER TABLE {history} ADD COLUMN {_q(e)} VARCHAR")
+    if any(e not in existing for e in extras):
+        wh.refresh_view(kind)
+    value_cols = table.columns + extras
+    con.register("_incoming_arrow", clean.table)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _incoming AS
+        SELECT *, hash({', '.join(_q(c) for c in value_cols)}) AS _row_hash
+        FROM _incoming_arrow""")
+    con.unregister("_incoming_arrow")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _match AS
+        SELECT i._key, h._row_hash = i._row_hash AS same
+        FROM _incoming i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
+    unchanged, updated = con.execute(
+        "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
+    ).fetchall()[0]
+    if updated:
+        con.execute(f"""
+            UPDATE {history} SET _valid_to = $t
+            WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
+                    {"t": loaded_at})
+    insert_cols = ", ".join(_q(c) for c in value_cols)
+    con.execute(f"""
+        INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
+                               _valid_to)
+        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _incoming
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)""", {"f": file_id, "t": loaded_at})
+    inserted = clean.loaded - unchanged - updated
+    unmatched, note = _unmatched(wh, kind)
+    con.register("_rejects_arrow", clean.rejects)
+    con.execute("""INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
+                   FROM _rejects_arrow""", {"f": file_id, "n": path.name})
+    con.unregister("_rejects_arrow")
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, path.name, str(path.resolve()), digest, kind, clean.rows_read, clean.loaded,
+         clean.rejected, clean.duplicates, inserted, updated, unchanged, unmatched, note,
+         ", ".join(clean.ignored_columns), loaded_at, 0.0],
+    )
+    con.execute("DROP TABLE _incoming")
+    con.execute("DROP TABLE _match")
+    return IngestResult(
+        str(path), kind, "loaded", file_id=file_id, rows_read=clean.rows_read,
+        loaded=clean.loaded, rejected=clean.rejected, duplicates=clean.duplicates,
+        inserted=inserted, updated=updated, unchanged=unchanged, unmatched=unmatched,
+        unmatched_note=note, ignored_columns=clean.ignored_columns,
+    )
+
+
+def _unmatched(wh: Warehouse, kind: str) -> tuple[int, str]:
+    """Count rows of the incoming file that reference a key the warehouse lacks."""
+    con = wh.con
+    checks = {
+        "payments": ("invoice_id", "invoices_history", "payments for unknown invoices"),
+        "invoices": ("customer_id", "customers_history", "invoices for unknown customers"),
+        "orders": ("customer_id", "customers_history", "orders for unknown customers"),
+    }
+    if kind not in checks:
+        return 0, ""
+    col, target, what = checks[kind]
+    has_any = con.execute(f"SELECT count(*) FROM {target} WHERE _valid_to IS NULL").fetchall()
+    if has_any[0][0] == 0:
+        return 0, ""
+    n = con.execute(f"""
+        SELECT count(*) FROM _incoming i
+        WHERE i.{col} IS NOT NULL AND lower(i.{col}) NOT IN
+              (SELECT _key FROM {target} WHERE _valid_to IS NULL)""").fetchall()[0][0]
+    return int(n), (f"{n:,} {what}" if n else "")
+
+
+def sql_columns(kind: str) -> str:
+    """Return ``name TYPE, ...`` for a kind's canonical columns (for ad-hoc tables)."""
+    return ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in KINDS[kind].fields)

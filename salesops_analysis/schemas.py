@@ -1,0 +1,214 @@
+"""Canonical tables, declared once.
+
+Each kind of export (orders, invoices, payments, activities, customers, and the FX-rates table)
+is a :class:`Table` of :class:`Field` s. Ingest derives its parsing and row rules from these
+declarations, and validates every clean table against the pandera schema built from them
+(:func:`pandera_schema`) before anything is written to the warehouse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandera.pandas as pa
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "INVOICE_STATUSES",
+    "KINDS",
+    "ORDER_STATUSES",
+    "Field",
+    "Table",
+    "pandera_schema",
+]
+
+FieldType = Literal["id", "text", "date", "amount", "number", "bool", "enum", "currency", "label"]
+
+ORDER_STATUSES = ("received", "processing", "on_hold", "shipped", "invoiced", "cancelled")
+INVOICE_STATUSES = ("open", "partially_paid", "paid", "disputed", "written_off", "credited")
+ACTIVITY_TYPES = ("call", "email", "meeting", "note", "escalation", "follow_up")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column.
+
+    ``required`` columns must be present in the file (after mapping); ``nullable=False`` values
+    must be present on every row. ``values`` lists the allowed values of an ``enum`` column.
+    ``label`` columns are free words normalized to lower_snake_case (activity outcomes).
+    """
+
+    name: str
+    type: FieldType
+    required: bool = False
+    nullable: bool = True
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: its key and fields, in canonical order."""
+
+    kind: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    doc: str = ""
+    derived: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> list[str]:
+        """Return the canonical column names in order."""
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        """Return the field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def _f(name: str, type: FieldType, *, req: bool = False, null: bool = True, values=()) -> Field:
+    return Field(name, type, required=req, nullable=null, values=tuple(values))
+
+
+KINDS: dict[str, Table] = {
+    "orders": Table(
+        "orders",
+        ("order_id",),
+        (
+            _f("order_id", "id", req=True, null=False),
+            _f("customer_id", "id", req=True, null=False),
+            _f("order_date", "date", req=True, null=False),
+            _f("sales_rep", "text"),
+            _f("team", "text"),
+            _f("status", "enum", null=False, values=ORDER_STATUSES),
+            _f("amount", "amount", req=True, null=False),
+            _f("currency", "currency", null=False),
+            _f("promised_date", "date"),
+            _f("shipped_date", "date"),
+            _f("invoiced_date", "date"),
+        ),
+        doc="Sales orders; status derived from the dates when the export has none.",
+        derived=("status", "currency"),
+    ),
+    "invoices": Table(
+        "invoices",
+        ("invoice_id",),
+        (
+            _f("invoice_id", "id", req=True, null=False),
+            _f("customer_id", "id", req=True, null=False),
+            _f("order_id", "id"),
+            _f("invoice_date", "date", req=True, null=False),
+            _f("due_date", "date", req=True, null=False),
+            _f("amount", "amount", req=True, null=False),
+            _f("currency", "currency", null=False),
+            _f("status", "enum", null=False, values=INVOICE_STATUSES),
+            _f("paid_amount", "amount", null=False),
+            _f("paid_date", "date"),
+            _f("disputed", "bool", null=False),
+            _f("payment_terms", "text"),
+            # optional: a credit note (negative amount) names the invoice it credits
+            _f("applies_to_invoice_id", "id"),
+        ),
+        doc="Invoices and credit notes (negative amounts).",
+        derived=("status", "currency", "paid_amount", "disputed"),
+    ),
+    "payments": Table(
+        "payments",
+        ("payment_id",),
+        (
+            _f("payment_id", "id", req=True, null=False),
+            _f("invoice_id", "id", req=True, null=False),
+            _f("customer_id", "id"),
+            _f("payment_date", "date", req=True, null=False),
+            _f("amount", "amount", req=True, null=False),
+            _f("currency", "currency", null=False),
+        ),
+        doc="Cash received, one row per payment allocation to an invoice.",
+        derived=("currency",),
+    ),
+    "activities": Table(
+        "activities",
+        ("activity_id",),
+        (
+            _f("activity_id", "id", req=True, null=False),
+            _f("activity_date", "date", req=True, null=False),
+            _f("owner", "text"),
+            _f("type", "enum", req=True, null=False, values=ACTIVITY_TYPES),
+            _f("customer_id", "id"),
+            _f("invoice_id", "id"),
+            _f("order_id", "id"),
+            _f("outcome", "label"),
+            _f("promised_date", "date"),
+            _f("promised_amount", "amount"),
+        ),
+        doc="Calls, e-mails, meetings, notes and escalations by collectors and sales reps.",
+    ),
+    "customers": Table(
+        "customers",
+        ("customer_id",),
+        (
+            _f("customer_id", "id", req=True, null=False),
+            _f("name", "text"),
+            _f("segment", "text"),
+            _f("country", "text"),
+            _f("credit_limit", "amount"),
+            _f("payment_terms", "text"),
+        ),
+        doc="Customer master data.",
+    ),
+    "fx_rates": Table(
+        "fx_rates",
+        ("date", "currency"),
+        (
+            _f("date", "date", req=True, null=False),
+            _f("currency", "currency", req=True, null=False),
+            _f("rate", "number", req=True, null=False),
+        ),
+        doc="Rate from the currency to the reporting currency on a date (amount × rate).",
+    ),
+}
+
+_DTYPES = {
+    "id": "str",
+    "text": "str",
+    "enum": "str",
+    "label": "str",
+    "currency": "str",
+    "date": "datetime64[us]",
+    "amount": "float64",
+    "number": "float64",
+    "bool": "bool",
+}
+
+
+def pandera_schema(kind: str) -> pa.DataFrameSchema:
+    """Return the pandera schema of a canonical table (extra columns allowed).
+
+    Examples
+    --------
+    >>> pandera_schema("payments").columns["amount"].dtype
+    DataType(float64)
+    """
+    table = KINDS[kind]
+    cols = {}
+    for f in table.fields:
+        checks = []
+        if f.type == "enum":
+            checks.append(pa.Check.isin(f.values))
+        if f.type == "currency":
+            checks.append(pa.Check.str_matches(r"^[A-Z]{3}$"))
+        if f.type == "number":
+            checks.append(pa.Check.gt(0))
+        cols[f.name] = pa.Column(
+            _DTYPES[f.type], checks=checks, nullable=f.nullable, coerce=False, required=True
+        )
+    return pa.DataFrameSchema(
+        cols,
+        unique=list(table.key),
+        strict=False,
+        ordered=False,
+        name=kind,
+    )

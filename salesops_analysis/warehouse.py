@@ -1,0 +1,222 @@
+"""The embedded DuckDB warehouse: canonical tables with history, the ingest log and rejects.
+
+Layout (``schema_version`` 1)
+-----------------------------
+``<kind>_history``
+    Every version of every row ever loaded: the canonical columns (then extras), ``_key`` (the
+    lower-cased key), ``_row_hash``, ``_file_id``, ``_line`` and the validity period
+    ``_valid_from`` / ``_valid_to`` (load times; ``_valid_to`` is NULL for the current version).
+``<kind>`` (view)
+    The current version of every row: canonical columns first, then extras.
+``ingest_log``
+    One row per file load: file, content hash, kind, rows read / loaded / rejected / duplicate,
+    inserted / updated / unchanged, unmatched references, time.
+``rejects``
+    Every rejected row problem: file, line, column, raw value, reason.
+``_meta``
+    ``schema_version`` and other facts about the warehouse itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Self
+
+import duckdb
+import pandas as pd
+
+from ._errors import WarehouseError
+from ._frames import arrow_to_frame
+from .schemas import KINDS, Field
+
+__all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path("data/salesops.duckdb")
+
+_SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "label": "VARCHAR",
+              "currency": "VARCHAR", "date": "DATE", "amount": "DECIMAL(18, 2)",
+              "number": "DOUBLE", "bool": "BOOLEAN"}
+
+
+def sql_type(f: Field) -> str:
+    """Return the DuckDB type of a canonical field."""
+    return _SQL_TYPES[f.type]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Each migration takes a warehouse at version i and brings it to i + 1.
+_MIGRATIONS: list = []
+
+
+class Warehouse:
+    """An open warehouse; use :func:`open_warehouse`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with open_warehouse(os.path.join(tempfile.mkdtemp(), "w.duckdb")) as wh:
+    ...     len(wh.table("invoices"))
+    0
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise WarehouseError(f"{self.path}: no warehouse there; run `salesops ingest` first")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            if "lock" in msg.lower():
+                msg = "in use by another process (a running ingest or report?)"
+            raise WarehouseError(f"{self.path}: cannot open the warehouse: {msg}") from None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{self.path}: not a DuckDB warehouse "
+                                 f"({str(exc).splitlines()[0]})") from None
+        self._setup()
+
+    # -- schema --------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if "_meta" not in tables:
+            if self.read_only:
+                raise WarehouseError(f"{self.path}: not a salesops warehouse (no _meta table)")
+            self._create()
+            return
+        version = int(self.con.execute(
+            "SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()[0][0])
+        if version > SCHEMA_VERSION:
+            raise WarehouseError(
+                f"{self.path}: warehouse schema version {version} is newer than this salesops "
+                f"({SCHEMA_VERSION}); upgrade the package"
+            )
+        if version < SCHEMA_VERSION:
+            if self.read_only:
+                raise WarehouseError(f"{self.path}: schema version {version} needs an upgrade; "
+                                     "open it once for writing (e.g. `salesops ingest`)")
+            for step in range(version, SCHEMA_VERSION):
+                with self.transaction():
+                    _MIGRATIONS[step - 1](self.con)
+                    self.con.execute("UPDATE _meta SET value = ? WHERE key = 'schema_version'",
+                                     [str(step + 1)])
+
+    def _create(self) -> None:
+        with self.transaction():
+            self.con.execute("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            self.con.execute("INSERT INTO _meta VALUES ('schema_version', ?), ('created_at', ?)",
+                             [str(SCHEMA_VERSION), dt.datetime.now().isoformat(timespec="seconds")])
+            self.con.execute("""
+                CREATE TABLE ingest_log (
+                    file_id INTEGER PRIMARY KEY, file_name VARCHAR, file_path VARCHAR,
+                    content_hash VARCHAR, kind VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+                    rows_rejected BIGINT, rows_duplicate BIGINT, rows_inserted BIGINT,
+                    rows_updated BIGINT, rows_unchanged BIGINT, unmatched_references BIGINT,
+                    unmatched_note VARCHAR, ignored_columns VARCHAR, loaded_at TIMESTAMP,
+                    seconds DOUBLE)""")
+            self.con.execute("""
+                CREATE TABLE rejects (file_id INTEGER, file_name VARCHAR, line BIGINT,
+                    "column" VARCHAR, value VARCHAR, reason VARCHAR)""")
+            for kind, table in KINDS.items():
+                cols = ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in table.fields)
+                self.con.execute(f"""
+                    CREATE TABLE {kind}_history ({cols}, _key VARCHAR, _row_hash UBIGINT,
+                        _file_id INTEGER, _line BIGINT, _valid_from TIMESTAMP,
+                        _valid_to TIMESTAMP)""")
+                self.refresh_view(kind)
+
+    def refresh_view(self, kind: str) -> None:
+        """(Re)create the current-rows view of ``kind`` over its history table."""
+        cols = [c for c in self.columns(f"{kind}_history") if not c.startswith("_")]
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {kind} AS SELECT {', '.join(_q(c) for c in cols)} "
+            f"FROM {kind}_history WHERE _valid_to IS NULL"
+        )
+
+    def columns(self, table: str) -> list[str]:
+        """Return the column names of a table, in order."""
+        return [r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall()]
+
+    # -- transactions --------------------------------------------------------------------------
+    def transaction(self):
+        """Return a context manager that commits on success and rolls back on error."""
+        return _Transaction(self.con)
+
+    # -- reading -------------------------------------------------------------------------------
+    def table(self, kind: str, *, as_of_load: dt.datetime | None = None) -> pd.DataFrame:
+        """Return a canonical table as a DataFrame.
+
+        Parameters
+        ----------
+        kind : str
+            ``orders``, ``invoices``, ``payments``, ``activities``, ``customers`` or
+            ``fx_rates``.
+        as_of_load : datetime, optional
+            Return the rows as they were after the loads up to this moment (history), instead
+            of the current rows.
+        """
+        if kind not in KINDS:
+            raise WarehouseError(f"unknown table '{kind}' (tables: {', '.join(KINDS)})")
+        if as_of_load is None:
+            return arrow_to_frame(self.con.sql(f"SELECT * FROM {kind}").to_arrow_table())
+        cols = [c for c in self.columns(f"{kind}_history") if not c.startswith("_")]
+        return arrow_to_frame(self.con.sql(
+            f"SELECT {', '.join(_q(c) for c in cols)} FROM {kind}_history "
+            "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
+            params={"t": as_of_load}).to_arrow_table())
+
+    def ingest_log(self) -> pd.DataFrame:
+        """Return the ingest log, oldest first."""
+        return self.con.sql("SELECT * FROM ingest_log ORDER BY file_id").df()
+
+    def rejects(self, file_id: int | None = None) -> pd.DataFrame:
+        """Return the rejected rows (of one load, or of all)."""
+        where = f"WHERE file_id = {int(file_id)}" if file_id is not None else ""
+        return self.con.sql(f"SELECT * FROM rejects {where} ORDER BY file_id, line").df()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Transaction:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.con.execute("BEGIN TRANSACTION")
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.con.execute("COMMIT")
+        else:
+            self.con.execute("ROLLBACK")
+
+
+def open_warehouse(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Warehouse:
+    """Return the warehouse at ``path``, creating (or upgrading) it when opened for writing.
+
+    Raises
+    ------
+    WarehouseError
+        Missing (read-only), locked by another process, not a DuckDB file, or from a newer
+        version of salesops.
+    """
+    return Warehouse(path, read_only=read_only)
