@@ -1,0 +1,88 @@
+"""salesops-analysis: daily sales-ops MIS and collections risk from ERP exports.
+
+The public API is what ``__all__`` lists::
+
+    import salesops_analysis as so
+    wh = so.open_warehouse("data/salesops.duckdb")
+    invoices = wh.table("invoices")
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._errors import (
+    ConfigError,
+    CurrencyError,
+    FileRefusedError,
+    ModelError,
+    ReconciliationError,
+    ReportError,
+    SalesOpsError,
+    WarehouseError,
+)
+from .config import Config, KindOptions, load_config
+from .demo import generate_demo
+from .ingest import CleanExport, read_export
+from .ingest.load import IngestResult, detect_kind, ingest_file
+from .schemas import KINDS
+from .warehouse import Warehouse, open_warehouse
+
+
+def clean_file(path, kind: str | None = None, config: Config | str | None = None) -> CleanExport:
+    """Return one export read and cleaned, without touching a warehouse.
+
+    Parameters
+    ----------
+    path : str or Path
+        The export file.
+    kind : str, optional
+        Its kind; by default from the file name.
+    config : Config or path, optional
+        The configuration (default: ``salesops.yml`` if present, else built-in defaults).
+
+    Returns
+    -------
+    CleanExport
+        ``.data`` (clean rows), ``.rejects_frame`` and the accounting (``.summary()``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "payments.csv"
+    >>> _ = p.write_text("payment_id,invoice_id,payment_date,amount\\nP1,I1,2025-01-02,10.00\\n")
+    >>> clean_file(p, config=Config()).summary()["loaded"]
+    1
+    """
+    from .ingest import clean_export
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    kind = kind or detect_kind(path, cfg)
+    raw = read_export(path, cfg.kind(kind))
+    return clean_export(raw, kind, cfg.kind(kind))
+
+
+__all__ = [
+    "KINDS",
+    "CleanExport",
+    "Config",
+    "ConfigError",
+    "CurrencyError",
+    "FileRefusedError",
+    "IngestResult",
+    "KindOptions",
+    "ModelError",
+    "ReconciliationError",
+    "ReportError",
+    "SalesOpsError",
+    "Warehouse",
+    "WarehouseError",
+    "__version__",
+    "clean_file",
+    "detect_kind",
+    "generate_demo",
+    "ingest_file",
+    "load_config",
+    "open_warehouse",
+    "read_export",
+]

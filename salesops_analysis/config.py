@@ -32,29 +32,61 @@ MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%y")
 DEFAULT_VALUE_MAPS: dict[str, dict[str, dict[str, str]]] = {
     "orders": {
         "status": {
-            "new": "received", "open": "received", "draft": "received", "to deliver": "processing",
-            "in process": "processing", "in progress": "processing", "to deliver and bill":
-            "processing", "hold": "on_hold", "on hold": "on_hold", "blocked": "on_hold",
-            "delivered": "shipped", "dispatched": "shipped", "to bill": "shipped",
-            "completed": "invoiced", "billed": "invoiced", "closed": "invoiced",
-            "canceled": "cancelled", "void": "cancelled",
+            "new": "received",
+            "open": "received",
+            "draft": "received",
+            "to deliver": "processing",
+            "in process": "processing",
+            "in progress": "processing",
+            "to deliver and bill": "processing",
+            "hold": "on_hold",
+            "on hold": "on_hold",
+            "blocked": "on_hold",
+            "delivered": "shipped",
+            "dispatched": "shipped",
+            "to bill": "shipped",
+            "completed": "invoiced",
+            "billed": "invoiced",
+            "closed": "invoiced",
+            "canceled": "cancelled",
+            "void": "cancelled",
         }
     },
     "invoices": {
         "status": {
-            "unpaid": "open", "overdue": "open", "outstanding": "open", "submitted": "open",
-            "not paid": "open", "partly paid": "partially_paid", "partial": "partially_paid",
-            "partially paid": "partially_paid", "in_payment": "partially_paid", "settled": "paid",
-            "closed": "paid", "in dispute": "disputed", "written off": "written_off",
-            "write off": "written_off", "bad debt": "written_off", "credit note": "credited",
-            "return": "credited", "reversed": "credited", "cancelled": "credited",
+            "unpaid": "open",
+            "overdue": "open",
+            "outstanding": "open",
+            "submitted": "open",
+            "not paid": "open",
+            "partly paid": "partially_paid",
+            "partial": "partially_paid",
+            "partially paid": "partially_paid",
+            "in_payment": "partially_paid",
+            "settled": "paid",
+            "closed": "paid",
+            "in dispute": "disputed",
+            "written off": "written_off",
+            "write off": "written_off",
+            "bad debt": "written_off",
+            "credit note": "credited",
+            "return": "credited",
+            "reversed": "credited",
+            "cancelled": "credited",
         }
     },
     "activities": {
         "type": {
-            "phone": "call", "phone call": "call", "mail": "email", "e-mail": "email",
-            "visit": "meeting", "comment": "note", "follow up": "follow_up",
-            "follow-up": "follow_up", "followup": "follow_up", "reminder": "follow_up",
+            "phone": "call",
+            "phone call": "call",
+            "mail": "email",
+            "e-mail": "email",
+            "visit": "meeting",
+            "comment": "note",
+            "follow up": "follow_up",
+            "follow-up": "follow_up",
+            "followup": "follow_up",
+            "reminder": "follow_up",
             "dunning": "follow_up",
         }
     },
@@ -116,14 +148,28 @@ class Config:
     )
     source: str = "built-in defaults"
 
+    def __post_init__(self) -> None:
+        for options in self.kinds.values():
+            if options.default_currency is None:
+                options.default_currency = self.reporting_currency
+
     def kind(self, kind: str) -> KindOptions:
         """Return the reading options of one kind."""
         return self.kinds[kind]
 
 
 _KIND_KEYS = {f for f in KindOptions.__dataclass_fields__}
-_TOP_KEYS = {"reporting_currency", "defaults", "kinds", "fx_rates", "grace_days", "aging", "cei",
-             "sla_days", "dunning"}
+_TOP_KEYS = {
+    "reporting_currency",
+    "defaults",
+    "kinds",
+    "fx_rates",
+    "grace_days",
+    "aging",
+    "cei",
+    "sla_days",
+    "dunning",
+}
 
 
 def _check_keys(given: dict, allowed: set[str], where: str, path: str) -> None:
@@ -142,8 +188,12 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
     for key, value in raw.items():
         if key in ("columns", "value_maps") and value is not None and not isinstance(value, dict):
             raise ConfigError(f"{path}: '{where}.{key}' must be a mapping")
-        if key in ("file_patterns", "date_formats", "currency_symbols", "true_values",
-                   "false_values") and value is not None and not isinstance(value, list):
+        if (
+            key
+            in ("file_patterns", "date_formats", "currency_symbols", "true_values", "false_values")
+            and value is not None
+            and not isinstance(value, list)
+        ):
             raise ConfigError(f"{path}: '{where}.{key}' must be a list")
         if key in ("decimal", "thousands") and not isinstance(value, str):
             raise ConfigError(f"{path}: '{where}.{key}' must be a string such as ',' or '.'")
@@ -207,8 +257,9 @@ def config_from_dict(raw: dict, *, source: str = "<dict>") -> Config:
         for col, words in (opts.pop("value_maps", None) or {}).items():
             if not isinstance(words, dict):
                 raise ConfigError(f"{source}: 'kinds.{kind}.value_maps.{col}' must be a mapping")
-            maps.setdefault(col, {}).update({str(k).strip().lower(): str(v) for k, v in
-                                             words.items()})
+            maps.setdefault(col, {}).update(
+                {str(k).strip().lower(): str(v) for k, v in words.items()}
+            )
         opts["columns"] = {str(k): str(v) for k, v in (opts.get("columns") or {}).items()}
         cfg.kinds[kind] = KindOptions(**opts, value_maps=maps)
     if "reporting_currency" in raw:

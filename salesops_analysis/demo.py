@@ -78,11 +78,15 @@ _NAME_A = np.array(
     "Wonka Gringotts Oscorp Aperture Massive Dynamic Blue Summit Redwood Silverline Ironclad "
     "Evergreen Bluewater Pinnacle Horizon Atlas Meridian Sterling Keystone".split()
 )
-_NAME_B = np.array("Logistics Foods Systems Retail Pharma Motors Textiles Energy Labs Supply".split())
+_NAME_B = np.array(
+    "Logistics Foods Systems Retail Pharma Motors Textiles Energy Labs Supply".split()
+)
 _NAME_SUFFIX = np.array(["Inc", "Ltd", "Ltd", "GmbH", "SARL", "BV"])  # by country
 
 _ORDER_STATUS = np.array(["Received", "In Process", "On Hold", "Shipped", "Invoiced", "Cancelled"])
-_INVOICE_STATUS = np.array(["Unpaid", "Partly Paid", "Paid", "Disputed", "Written Off", "Credit Note"])
+_INVOICE_STATUS = np.array(
+    ["Unpaid", "Partly Paid", "Paid", "Disputed", "Written Off", "Credit Note"]
+)
 _ACT_TYPES = np.array(["Call", "Email", "Meeting", "Note", "Escalation", "Follow Up"])
 _OUTCOMES = np.array(["", "Promise to Pay", "No Answer", "Dispute", "Paid"])
 _GARBAGE = ["#VALUE!", "N/A", "12..50", "abc"]
@@ -156,8 +160,13 @@ def _simulate(rng: np.random.Generator, n_invoices: int, start: int, end: int) -
     invoiced = shipped + rng.integers(0, 3, n_orders)
     cancelled = rng.random(n_orders) < 0.03
     o_status = np.select(
-        [cancelled, invoiced <= end, shipped <= end, on_hold & (order_day + processing <= end),
-         order_day + 1 <= end],
+        [
+            cancelled,
+            invoiced <= end,
+            shipped <= end,
+            on_hold & (order_day + processing <= end),
+            order_day + 1 <= end,
+        ],
         [5, 4, 3, 2, 1],
         0,
     )
@@ -215,19 +224,48 @@ def _simulate(rng: np.random.Generator, n_invoices: int, start: int, end: int) -
     first_day = np.maximum(i_day + 1, settle - rng.integers(10, 40, n_inv))
 
     return dict(
-        start=start, end=end,
-        c_seg=seg, c_country=country, c_terms=terms, c_chronic=chronic, c_drift=drift,
-        c_credit_limit=credit_limit, c_rep=rep, c_collector=collector, c_name_a=name_a,
+        start=start,
+        end=end,
+        c_seg=seg,
+        c_country=country,
+        c_terms=terms,
+        c_chronic=chronic,
+        c_drift=drift,
+        c_credit_limit=credit_limit,
+        c_rep=rep,
+        c_collector=collector,
+        c_name_a=name_a,
         c_name_b=name_b,
-        o_day=order_day, o_cust=o_cust, o_amount=o_amount, o_promised=promised,
-        o_no_promise=no_promise, o_shipped=shipped, o_invoiced=invoiced, o_status=o_status,
-        o_shipped_known=shipped_known, o_invoiced_known=invoiced_known,
-        inv_order=inv_order, i_cust=i_cust, i_day=i_day, i_amount=i_amount, i_terms=i_terms,
-        i_due=i_due, i_disputed=disputed, i_dispute_day=dispute_day, i_settle=settle,
-        i_written_off=written_off, i_credit=credit, i_full_credit=full_credit,
-        i_credit_amount=credit_amount, i_credit_day=credit_day, i_cash_due=cash_due,
-        i_partial=partial, i_first_amount=first_amount, i_first_day=first_day,
-        i_contacted=contacted, i_first_contact=first_contact,
+        o_day=order_day,
+        o_cust=o_cust,
+        o_amount=o_amount,
+        o_promised=promised,
+        o_no_promise=no_promise,
+        o_shipped=shipped,
+        o_invoiced=invoiced,
+        o_status=o_status,
+        o_shipped_known=shipped_known,
+        o_invoiced_known=invoiced_known,
+        inv_order=inv_order,
+        i_cust=i_cust,
+        i_day=i_day,
+        i_amount=i_amount,
+        i_terms=i_terms,
+        i_due=i_due,
+        i_disputed=disputed,
+        i_dispute_day=dispute_day,
+        i_settle=settle,
+        i_written_off=written_off,
+        i_credit=credit,
+        i_full_credit=full_credit,
+        i_credit_amount=credit_amount,
+        i_credit_day=credit_day,
+        i_cash_due=cash_due,
+        i_partial=partial,
+        i_first_amount=first_amount,
+        i_first_day=first_day,
+        i_contacted=contacted,
+        i_first_contact=first_contact,
     )
 
 
@@ -260,7 +298,9 @@ def _activities(rng: np.random.Generator, w: dict) -> dict:
     promise_broken = contacted & ~kept & (rng.random(n_inv) < 0.55)
     first_outcome = np.where(kept | promise_broken, 1, 2)
     first_promise = np.where(
-        kept, np.maximum(fc + 1, settle - rng.integers(0, 3, n_inv)), fc + rng.integers(3, 10, n_inv)
+        kept,
+        np.maximum(fc + 1, settle - rng.integers(0, 3, n_inv)),
+        fc + rng.integers(3, 10, n_inv),
     )
     second = fc + rng.integers(7, 15, n_inv)
     has_second = contacted & ~kept & (second < settle)
@@ -270,16 +310,34 @@ def _activities(rng: np.random.Generator, w: dict) -> dict:
     inv_idx = np.arange(n_inv)
     parts = [
         # (invoice index, day, type, outcome, promised day or -1)
-        (inv_idx[contacted], fc[contacted], rng.choice([0, 1], contacted.sum(), p=[0.7, 0.3]),
-         first_outcome[contacted], np.where(first_outcome == 1, first_promise, -1)[contacted]),
-        (inv_idx[has_second], second[has_second], np.full(has_second.sum(), 5),
-         np.where(second_kept, 1, 2)[has_second],
-         np.where(second_kept, np.maximum(second + 1, settle - 1), -1)[has_second]),
-        (inv_idx[escalated], escalate_day[escalated], np.full(escalated.sum(), 4),
-         np.zeros(escalated.sum(), dtype=np.int64), np.full(escalated.sum(), -1)),
-        (inv_idx[w["i_disputed"]], w["i_dispute_day"][w["i_disputed"]],
-         np.full(w["i_disputed"].sum(), 3), np.full(w["i_disputed"].sum(), 3),
-         np.full(w["i_disputed"].sum(), -1)),
+        (
+            inv_idx[contacted],
+            fc[contacted],
+            rng.choice([0, 1], contacted.sum(), p=[0.7, 0.3]),
+            first_outcome[contacted],
+            np.where(first_outcome == 1, first_promise, -1)[contacted],
+        ),
+        (
+            inv_idx[has_second],
+            second[has_second],
+            np.full(has_second.sum(), 5),
+            np.where(second_kept, 1, 2)[has_second],
+            np.where(second_kept, np.maximum(second + 1, settle - 1), -1)[has_second],
+        ),
+        (
+            inv_idx[escalated],
+            escalate_day[escalated],
+            np.full(escalated.sum(), 4),
+            np.zeros(escalated.sum(), dtype=np.int64),
+            np.full(escalated.sum(), -1),
+        ),
+        (
+            inv_idx[w["i_disputed"]],
+            w["i_dispute_day"][w["i_disputed"]],
+            np.full(w["i_disputed"].sum(), 3),
+            np.full(w["i_disputed"].sum(), 3),
+            np.full(w["i_disputed"].sum(), -1),
+        ),
     ]
     a_inv = np.concatenate([p[0] for p in parts])
     a_day = np.concatenate([p[1] for p in parts])
@@ -343,8 +401,8 @@ CREATE OR REPLACE MACRO d(x) AS (DATE '1970-01-01' + CAST(x AS INTEGER));
 
 def _write(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
     con.execute(
-        f"COPY (SELECT nullif(COLUMNS(*), '') FROM ({sql})) TO '{path.as_posix()}' (FORMAT csv, HEADER true, QUOTE '\"', "
-        "DATEFORMAT '%Y-%m-%d')"
+        f"COPY (SELECT nullif(COLUMNS(*), '') FROM ({sql})) TO '{path.as_posix()}' "
+        "(FORMAT csv, HEADER true, QUOTE '\"')"
     )
 
 
@@ -405,16 +463,24 @@ def generate_demo(
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute(_SQL_HELPERS)
-    manifest: dict = {"seed": seed, "scale": scale, "start": str(start), "end": str(end),
-                      "files": {}}
+    manifest: dict = {
+        "seed": seed,
+        "scale": scale,
+        "start": str(start),
+        "end": str(end),
+        "files": {},
+    }
 
     def register(name: str, cols: dict, bad_kinds: int) -> dict:
         n = len(next(iter(cols.values())))
         m = _mess(rng, n, bad_kinds)
         con.register(name, pa.table({**cols, **m}))
         bad_counts = np.bincount(m["bad"], minlength=bad_kinds + 1)[1:]
-        return {"dups": int((m["copies"] > 1).sum()), "bad": [int(x) for x in bad_counts],
-                "unique": n}
+        return {
+            "dups": int((m["copies"] > 1).sum()),
+            "bad": [int(x) for x in bad_counts],
+            "unique": n,
+        }
 
     def record(file: str, info: dict, bad_names: list[str]) -> None:
         manifest["files"][file] = {
@@ -427,49 +493,76 @@ def generate_demo(
     dup = "JOIN range(1, 3) r(k) ON r.k <= t.copies"
     # --- customers --------------------------------------------------------------------------
     n_cust = len(w["c_seg"])
-    info = register("c", dict(
-        id=np.arange(1, n_cust + 1), seg=w["c_seg"], country=w["c_country"],
-        terms=w["c_terms"], climit=w["c_credit_limit"], na=w["c_name_a"], nb=w["c_name_b"]),
-        bad_kinds=2)
+    info = register(
+        "c",
+        dict(
+            id=np.arange(1, n_cust + 1),
+            seg=w["c_seg"],
+            country=w["c_country"],
+            terms=w["c_terms"],
+            climit=w["c_credit_limit"],
+            na=w["c_name_a"],
+            nb=w["c_name_b"],
+        ),
+        bad_kinds=2,
+    )
     con.register("seg_names", pa.table({"i": np.arange(3), "v": _SEGMENTS}))
-    _write(con, f"""
+    _write(
+        con,
+        f"""
         SELECT CASE WHEN bad = 1 THEN '' ELSE ws(printf('C%06d', id), ws) END AS "Customer Code",
-          {_lookup('na', _NAME_A)} || ' ' || {_lookup('nb', _NAME_B)} || ' '
-            || {_lookup('country', _NAME_SUFFIX)} AS "Customer Name",
-          {_lookup('seg', _SEGMENTS)} AS "Customer Group",
-          {_lookup('country', _COUNTRIES)} AS "Territory",
-          CASE WHEN bad = 2 THEN {_lookup('garbage', np.array(_GARBAGE))} ELSE money(climit) END
+          {_lookup("na", _NAME_A)} || ' ' || {_lookup("nb", _NAME_B)} || ' '
+            || {_lookup("country", _NAME_SUFFIX)} AS "Customer Name",
+          {_lookup("seg", _SEGMENTS)} AS "Customer Group",
+          {_lookup("country", _COUNTRIES)} AS "Territory",
+          CASE WHEN bad = 2 THEN {_lookup("garbage", np.array(_GARBAGE))} ELSE money(climit) END
             AS "Credit Limit",
           'NET' || terms AS "Payment Terms Template"
-        FROM c t {dup} ORDER BY seq, k""", out / "customers.csv")
+        FROM c t {dup} ORDER BY seq, k""",
+        out / "customers.csv",
+    )
     record("customers.csv", info, ["blank_key", "garbage_amount"])
 
     # --- orders ----------------------------------------------------------------------------
     n_ord = len(w["o_day"])
     oc = w["o_cust"]
-    info = register("o", dict(
-        id=np.arange(1, n_ord + 1), cust=oc + 1, day=w["o_day"], rep=w["c_rep"][oc],
-        status=w["o_status"], amount=w["o_amount"], ccy=_COUNTRY_CCY[w["c_country"][oc]],
-        promised=np.where(w["o_no_promise"], -1, w["o_promised"]),
-        shipped=np.where(w["o_shipped_known"], w["o_shipped"], -1),
-        invoiced=np.where(w["o_invoiced_known"], w["o_invoiced"], -1)), bad_kinds=3)
-    _write(con, f"""
+    info = register(
+        "o",
+        dict(
+            id=np.arange(1, n_ord + 1),
+            cust=oc + 1,
+            day=w["o_day"],
+            rep=w["c_rep"][oc],
+            status=w["o_status"],
+            amount=w["o_amount"],
+            ccy=_COUNTRY_CCY[w["c_country"][oc]],
+            promised=np.where(w["o_no_promise"], -1, w["o_promised"]),
+            shipped=np.where(w["o_shipped_known"], w["o_shipped"], -1),
+            invoiced=np.where(w["o_invoiced_known"], w["o_invoiced"], -1),
+        ),
+        bad_kinds=3,
+    )
+    _write(
+        con,
+        f"""
         SELECT CASE WHEN bad = 1 THEN '' ELSE ws(printf('SO-%07d', id), ws) END AS "Order No",
           printf('C%06d', cust) AS "Customer",
           CASE WHEN bad = 2 THEN strftime(d(day), '%Y') || '-02-30'
                ELSE strftime(d(day), '%Y-%m-%d') END AS "Order Date",
-          {_lookup('rep', _REPS)} AS "Sales Rep",
-          {_lookup('rep % 4', _TEAMS)} AS "Sales Team",
-          casev({_lookup('status', _ORDER_STATUS)}, "case") AS "Order Status",
-          CASE WHEN bad = 3 THEN {_lookup('garbage', np.array(_GARBAGE))} ELSE money(amount) END
+          {_lookup("rep", _REPS)} AS "Sales Rep",
+          {_lookup("rep % 4", _TEAMS)} AS "Sales Team",
+          casev({_lookup("status", _ORDER_STATUS)}, "case") AS "Order Status",
+          CASE WHEN bad = 3 THEN {_lookup("garbage", np.array(_GARBAGE))} ELSE money(amount) END
             AS "Net Amount",
-          {_lookup('ccy', _CURRENCIES)} AS "Currency",
+          {_lookup("ccy", _CURRENCIES)} AS "Currency",
           CASE WHEN promised < 0 THEN '' ELSE strftime(d(promised), '%Y-%m-%d') END
             AS "Promised Delivery",
           CASE WHEN shipped < 0 THEN '' ELSE strftime(d(shipped), '%Y-%m-%d') END AS "Ship Date",
           CASE WHEN invoiced < 0 THEN '' ELSE strftime(d(invoiced), '%Y-%m-%d') END
             AS "Invoice Date"
-        FROM o t {dup} ORDER BY seq, k""", out / "orders.csv")
+        FROM o t {dup} ORDER BY seq, k""",
+        out / "orders.csv",
+    )
     record("orders.csv", info, ["blank_key", "impossible_date", "garbage_amount"])
 
     # --- invoices (with credit notes) ------------------------------------------------------
@@ -484,7 +577,9 @@ def generate_demo(
     disputed_now = w["i_disputed"] & (w["i_dispute_day"] <= end_d)
     status = np.select(
         [written_off, w["i_full_credit"] & fully, fully, disputed_now, settled_amount > 0],
-        [4, 5, 2, 3, 1], 0)
+        [4, 5, 2, 3, 1],
+        0,
+    )
     cn = np.flatnonzero(w["i_credit"] & (w["i_credit_day"] <= end_d))
     ccy = _COUNTRY_CCY[w["c_country"][w["i_cust"]]]
     n_cn = len(cn)
@@ -502,15 +597,19 @@ def generate_demo(
         amount=np.concatenate([w["i_amount"], -w["i_credit_amount"][cn]]),
         ccy=np.concatenate([ccy, ccy[cn]]),
         status=np.concatenate([status, np.full(n_cn, 5)]),
-        paid=np.concatenate([np.where(written_off, pay_before_end, settled_amount),
-                             -w["i_credit_amount"][cn]]),
-        paid_day=np.concatenate([np.where(fully & ~written_off, w["i_settle"], -1),
-                                 w["i_credit_day"][cn]]),
+        paid=np.concatenate(
+            [np.where(written_off, pay_before_end, settled_amount), -w["i_credit_amount"][cn]]
+        ),
+        paid_day=np.concatenate(
+            [np.where(fully & ~written_off, w["i_settle"], -1), w["i_credit_day"][cn]]
+        ),
         disputed=np.concatenate([disputed_now, np.zeros(n_cn, bool)]),
         terms=np.concatenate([w["i_terms"], w["i_terms"][cn]]),
     )
     info = register("i", {k: v[order_rows] for k, v in inv_cols.items()}, bad_kinds=3)
-    _write(con, f"""
+    _write(
+        con,
+        f"""
         SELECT CASE WHEN bad = 1 THEN ''
                ELSE ws(CASE WHEN is_cn THEN printf('CN-%06d', id) ELSE printf('INV-%07d', id) END,
                        ws) END AS "Invoice No",
@@ -519,64 +618,96 @@ def generate_demo(
           CASE WHEN bad = 2 THEN '30/02/' || strftime(d(day), '%Y')
                ELSE strftime(d(day), '%d/%m/%Y') END AS "Posting Date",
           strftime(d(due), '%d/%m/%Y') AS "Due Date",
-          CASE WHEN bad = 3 THEN {_lookup('garbage', np.array(_GARBAGE))} ELSE money(amount) END
+          CASE WHEN bad = 3 THEN {_lookup("garbage", np.array(_GARBAGE))} ELSE money(amount) END
             AS "Grand Total",
-          casev({_lookup('ccy', _CURRENCIES)}, CASE WHEN "case" = 2 THEN 2 ELSE 0 END)
+          casev({_lookup("ccy", _CURRENCIES)}, CASE WHEN "case" = 2 THEN 2 ELSE 0 END)
             AS "Currency",
-          casev({_lookup('status', _INVOICE_STATUS)}, "case") AS "Status",
+          casev({_lookup("status", _INVOICE_STATUS)}, "case") AS "Status",
           money(paid) AS "Paid Amount",
           CASE WHEN paid_day < 0 THEN '' ELSE strftime(d(paid_day), '%d/%m/%Y') END
             AS "Payment Date",
           CASE WHEN disputed THEN 'Yes' ELSE 'No' END AS "In Dispute",
           'NET' || terms AS "Payment Terms",
           CASE WHEN against < 0 THEN '' ELSE printf('INV-%07d', against) END AS "Return Against"
-        FROM i t {dup} ORDER BY seq, k""", out / "invoices.csv")
+        FROM i t {dup} ORDER BY seq, k""",
+        out / "invoices.csv",
+    )
     record("invoices.csv", info, ["blank_key", "impossible_date", "garbage_amount"])
 
     # --- payments ---------------------------------------------------------------------------
     n_pay = len(pay["p_inv"])
-    info = register("p", dict(
-        id=np.arange(1, n_pay + 1), inv=pay["p_inv"] + 1, cust=w["i_cust"][pay["p_inv"]] + 1,
-        day=pay["p_day"], amount=pay["p_amount"], ccy=ccy[pay["p_inv"]]), bad_kinds=3)
-    _write(con, f"""
+    info = register(
+        "p",
+        dict(
+            id=np.arange(1, n_pay + 1),
+            inv=pay["p_inv"] + 1,
+            cust=w["i_cust"][pay["p_inv"]] + 1,
+            day=pay["p_day"],
+            amount=pay["p_amount"],
+            ccy=ccy[pay["p_inv"]],
+        ),
+        bad_kinds=3,
+    )
+    _write(
+        con,
+        f"""
         SELECT CASE WHEN bad = 1 THEN '' ELSE ws(printf('PAY-%07d', id), ws) END AS "Payment Entry",
           printf('INV-%07d', inv) AS "Reference Invoice",
           printf('C%06d', cust) AS "Party",
           CASE WHEN bad = 2 THEN strftime(d(day), '%Y') || '-02-30'
                ELSE strftime(d(day), '%Y-%m-%d') END AS "Posting Date",
-          CASE WHEN bad = 3 THEN {_lookup('garbage', np.array(_GARBAGE))}
+          CASE WHEN bad = 3 THEN {_lookup("garbage", np.array(_GARBAGE))}
                ELSE printf('%.2f', amount) END AS "Paid Amount",
-          {_lookup('ccy', _CURRENCIES)} AS "Currency"
-        FROM p t {dup} ORDER BY seq, k""", out / "payments.csv")
+          {_lookup("ccy", _CURRENCIES)} AS "Currency"
+        FROM p t {dup} ORDER BY seq, k""",
+        out / "payments.csv",
+    )
     record("payments.csv", info, ["blank_key", "impossible_date", "garbage_amount"])
 
     # --- activities -------------------------------------------------------------------------
     n_act = len(act["day"])
     owner_names = np.concatenate([_COLLECTORS, _REPS])
-    info = register("a", dict(
-        id=np.arange(1, n_act + 1), day=act["day"], minute=act["minute"], type=act["type"],
-        outcome=act["outcome"], promised=act["promised"], inv=act["inv"], order=act["order"],
-        cust=act["cust"] + 1,
-        owner=np.where(act["owner_is_rep"], act["owner"] + len(_COLLECTORS), act["owner"]),
-        promised_amount=np.where(
-            act["promised"] >= 0,
-            w["i_cash_due"][np.maximum(act["inv"], 0)] - w["i_first_amount"][np.maximum(
-                act["inv"], 0)], 0.0)), bad_kinds=2)
-    _write(con, f"""
+    info = register(
+        "a",
+        dict(
+            id=np.arange(1, n_act + 1),
+            day=act["day"],
+            minute=act["minute"],
+            type=act["type"],
+            outcome=act["outcome"],
+            promised=act["promised"],
+            inv=act["inv"],
+            order=act["order"],
+            cust=act["cust"] + 1,
+            owner=np.where(act["owner_is_rep"], act["owner"] + len(_COLLECTORS), act["owner"]),
+            promised_amount=np.where(
+                act["promised"] >= 0,
+                w["i_cash_due"][np.maximum(act["inv"], 0)]
+                - w["i_first_amount"][np.maximum(act["inv"], 0)],
+                0.0,
+            ),
+        ),
+        bad_kinds=2,
+    )
+    _write(
+        con,
+        f"""
         SELECT CASE WHEN bad = 1 THEN '' ELSE ws(printf('ACT-%07d', id), ws) END AS "Activity ID",
           CASE WHEN bad = 2 THEN strftime(d(day), '%Y') || '-02-30 10:00'
                ELSE strftime(d(day) + to_minutes(minute::BIGINT), '%Y-%m-%d %H:%M') END
             AS "Timestamp",
-          {_lookup('owner', owner_names)} AS "Assigned To",
-          casev({_lookup('type', _ACT_TYPES)}, "case") AS "Activity Type",
+          {_lookup("owner", owner_names)} AS "Assigned To",
+          casev({_lookup("type", _ACT_TYPES)}, "case") AS "Activity Type",
           printf('C%06d', cust) AS "Customer",
           CASE WHEN inv < 0 THEN '' ELSE printf('INV-%07d', inv + 1) END AS "Invoice",
           CASE WHEN "order" < 0 THEN '' ELSE printf('SO-%07d', "order" + 1) END AS "Sales Order",
-          {_lookup('outcome', _OUTCOMES)} AS "Outcome",
+          {_lookup("outcome", _OUTCOMES)} AS "Outcome",
           CASE WHEN promised < 0 THEN '' ELSE strftime(d(promised), '%Y-%m-%d') END
             AS "Promise Date",
           CASE WHEN promised < 0 THEN '' ELSE money(promised_amount) END AS "Promise Amount"
-        FROM a t {dup} ORDER BY seq, k""", out / "activities.csv")
+        FROM a t {dup} ORDER BY seq, k""",
+        out / "activities.csv",
+    )
     record("activities.csv", info, ["blank_key", "impossible_date"])
 
     # --- FX rates: daily random walk to USD -------------------------------------------------
@@ -585,15 +716,30 @@ def generate_demo(
     eur = 1.08 * np.exp(np.cumsum(steps[0]))
     gbp = 1.27 * np.exp(np.cumsum(steps[1]))
     days = np.arange(s_day, e_day + 1)
-    con.register("fx", pa.table({
-        "day": np.tile(days, 3), "ccy": np.repeat(np.arange(3), n_days),
-        "rate": np.concatenate([np.ones(n_days), eur, gbp])}))
-    _write(con, f"""
-        SELECT strftime(d(day), '%Y-%m-%d') AS date, {_lookup('ccy', _CURRENCIES)} AS currency,
+    con.register(
+        "fx",
+        pa.table(
+            {
+                "day": np.tile(days, 3),
+                "ccy": np.repeat(np.arange(3), n_days),
+                "rate": np.concatenate([np.ones(n_days), eur, gbp]),
+            }
+        ),
+    )
+    _write(
+        con,
+        f"""
+        SELECT strftime(d(day), '%Y-%m-%d') AS date, {_lookup("ccy", _CURRENCIES)} AS currency,
           printf('%.6f', rate) AS rate
-        FROM fx ORDER BY day, ccy""", out / "fx_rates.csv")
-    manifest["files"]["fx_rates.csv"] = {"rows": 3 * n_days, "exact_duplicates": 0,
-                                         "bad_rows": 0, "bad_rows_by_kind": {}}
+        FROM fx ORDER BY day, ccy""",
+        out / "fx_rates.csv",
+    )
+    manifest["files"]["fx_rates.csv"] = {
+        "rows": 3 * n_days,
+        "exact_duplicates": 0,
+        "bad_rows": 0,
+        "bad_rows_by_kind": {},
+    }
     manifest["truth"] = {
         "customers": n_cust,
         "chronic_customers": [f"C{i + 1:06d}" for i in np.flatnonzero(w["c_chronic"])],

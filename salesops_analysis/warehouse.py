@@ -35,9 +35,17 @@ __all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
 SCHEMA_VERSION = 1
 DEFAULT_DB = Path("data/salesops.duckdb")
 
-_SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "enum": "VARCHAR", "label": "VARCHAR",
-              "currency": "VARCHAR", "date": "DATE", "amount": "DECIMAL(18, 2)",
-              "number": "DOUBLE", "bool": "BOOLEAN"}
+_SQL_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "enum": "VARCHAR",
+    "label": "VARCHAR",
+    "currency": "VARCHAR",
+    "date": "DATE",
+    "amount": "DECIMAL(18, 2)",
+    "number": "DOUBLE",
+    "bool": "BOOLEAN",
+}
 
 
 def sql_type(f: Field) -> str:
@@ -79,21 +87,27 @@ class Warehouse:
                 msg = "in use by another process (a running ingest or report?)"
             raise WarehouseError(f"{self.path}: cannot open the warehouse: {msg}") from None
         except duckdb.Error as exc:
-            raise WarehouseError(f"{self.path}: not a DuckDB warehouse "
-                                 f"({str(exc).splitlines()[0]})") from None
+            raise WarehouseError(
+                f"{self.path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
+            ) from None
         self._setup()
 
     # -- schema --------------------------------------------------------------------------------
     def _setup(self) -> None:
-        tables = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = {
+            r[0]
+            for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         if "_meta" not in tables:
             if self.read_only:
                 raise WarehouseError(f"{self.path}: not a salesops warehouse (no _meta table)")
             self._create()
             return
-        version = int(self.con.execute(
-            "SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()[0][0])
+        version = int(
+            self.con.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()[0][
+                0
+            ]
+        )
         if version > SCHEMA_VERSION:
             raise WarehouseError(
                 f"{self.path}: warehouse schema version {version} is newer than this salesops "
@@ -101,19 +115,24 @@ class Warehouse:
             )
         if version < SCHEMA_VERSION:
             if self.read_only:
-                raise WarehouseError(f"{self.path}: schema version {version} needs an upgrade; "
-                                     "open it once for writing (e.g. `salesops ingest`)")
+                raise WarehouseError(
+                    f"{self.path}: schema version {version} needs an upgrade; "
+                    "open it once for writing (e.g. `salesops ingest`)"
+                )
             for step in range(version, SCHEMA_VERSION):
                 with self.transaction():
                     _MIGRATIONS[step - 1](self.con)
-                    self.con.execute("UPDATE _meta SET value = ? WHERE key = 'schema_version'",
-                                     [str(step + 1)])
+                    self.con.execute(
+                        "UPDATE _meta SET value = ? WHERE key = 'schema_version'", [str(step + 1)]
+                    )
 
     def _create(self) -> None:
         with self.transaction():
             self.con.execute("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            self.con.execute("INSERT INTO _meta VALUES ('schema_version', ?), ('created_at', ?)",
-                             [str(SCHEMA_VERSION), dt.datetime.now().isoformat(timespec="seconds")])
+            self.con.execute(
+                "INSERT INTO _meta VALUES ('schema_version', ?), ('created_at', ?)",
+                [str(SCHEMA_VERSION), dt.datetime.now().isoformat(timespec="seconds")],
+            )
             self.con.execute("""
                 CREATE TABLE ingest_log (
                     file_id INTEGER PRIMARY KEY, file_name VARCHAR, file_path VARCHAR,
@@ -143,9 +162,14 @@ class Warehouse:
 
     def columns(self, table: str) -> list[str]:
         """Return the column names of a table, in order."""
-        return [r[0] for r in self.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position", [table]).fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
 
     # -- transactions --------------------------------------------------------------------------
     def transaction(self):
@@ -170,10 +194,13 @@ class Warehouse:
         if as_of_load is None:
             return arrow_to_frame(self.con.sql(f"SELECT * FROM {kind}").to_arrow_table())
         cols = [c for c in self.columns(f"{kind}_history") if not c.startswith("_")]
-        return arrow_to_frame(self.con.sql(
-            f"SELECT {', '.join(_q(c) for c in cols)} FROM {kind}_history "
-            "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
-            params={"t": as_of_load}).to_arrow_table())
+        return arrow_to_frame(
+            self.con.sql(
+                f"SELECT {', '.join(_q(c) for c in cols)} FROM {kind}_history "
+                "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
+                params={"t": as_of_load},
+            ).to_arrow_table()
+        )
 
     def ingest_log(self) -> pd.DataFrame:
         """Return the ingest log, oldest first."""

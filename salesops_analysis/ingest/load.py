@@ -63,10 +63,12 @@ class IngestResult:
         name = Path(self.path).name
         if self.status != "loaded":
             return f"{name} ({self.kind}): {self.status}, nothing changed"
-        text = (f"{name} ({self.kind}): read {self.rows_read:,} = loaded {self.loaded:,} "
-                f"(new {self.inserted:,}, updated {self.updated:,}, unchanged {self.unchanged:,})"
-                f" + rejected {self.rejected:,} + duplicates {self.duplicates:,}"
-                f" in {self.seconds:.1f}s")
+        text = (
+            f"{name} ({self.kind}): read {self.rows_read:,} = loaded {self.loaded:,} "
+            f"(new {self.inserted:,}, updated {self.updated:,}, unchanged {self.unchanged:,})"
+            f" + rejected {self.rejected:,} + duplicates {self.duplicates:,}"
+            f" in {self.seconds:.1f}s"
+        )
         if self.unmatched:
             text += f"; {self.unmatched_note}"
         return text
@@ -85,15 +87,21 @@ def detect_kind(path: str | Path, config: Config) -> str:
         if any(fnmatch.fnmatch(name, p.lower()) for p in options.file_patterns):
             return kind
     stem = Path(path).stem.lower().replace("-", "_").replace(" ", "_")
-    found = [k for k, words in _NAME_WORDS.items()
-             if any(w in stem.split("_") or stem.startswith(w) for w in words)]
+    found = [
+        k
+        for k, words in _NAME_WORDS.items()
+        if any(w in stem.split("_") or stem.startswith(w) for w in words)
+    ]
     if "fx_rates" in found and len(found) > 1:
         found = ["fx_rates"]
     if len(found) == 1:
         return found[0]
     if not found:
-        raise FileRefusedError(path, f"cannot tell the kind of export from its name: pass --kind "
-                                     f"({'|'.join(KINDS)}) or add kinds.<kind>.file_patterns")
+        raise FileRefusedError(
+            path,
+            f"cannot tell the kind of export from its name: pass --kind "
+            f"({'|'.join(KINDS)}) or add kinds.<kind>.file_patterns",
+        )
     raise FileRefusedError(path, f"name matches several kinds ({', '.join(found)}): pass --kind")
 
 
@@ -145,18 +153,23 @@ def ingest_file(
         raise FileRefusedError(path, "file not found" if not path.exists() else "not a file")
     digest = _sha256(path)
     con = wh.con
-    seen = con.execute("SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?",
-                       [digest, kind]).fetchall()
+    seen = con.execute(
+        "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
+    ).fetchall()
     if seen:
         return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
     raw = read_export(path, options)
-    clean = clean_export(raw, kind, options, con=con)
-    with wh.transaction():
-        result = _load(wh, clean, path, digest)
+    try:
+        clean = clean_export(raw, kind, options, con=con)
+        with wh.transaction():
+            result = _load(wh, clean, path, digest)
+    finally:
+        _drop_temp(wh)
     result.seconds = time.perf_counter() - started
-    con.execute("UPDATE ingest_log SET seconds = ? WHERE file_id = ?",
-                [result.seconds, result.file_id])
+    con.execute(
+        "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
+    )
     return result
 
 
@@ -168,58 +181,95 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
     loaded_at = dt.datetime.now()
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
     existing = set(wh.columns(history))
-    extras = [c for c in clean.table.column_names
-              if c not in table.columns and not c.startswith("_")]
+    extras = clean.extra_columns
     for e in extras:
         if e not in existing:
             con.execute(f"ALTER TABLE {history} ADD COLUMN {_q(e)} VARCHAR")
     if any(e not in existing for e in extras):
         wh.refresh_view(kind)
     value_cols = table.columns + extras
-    con.register("_incoming_arrow", clean.table)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _incoming AS
-        SELECT *, hash({', '.join(_q(c) for c in value_cols)}) AS _row_hash
-        FROM _incoming_arrow""")
-    con.unregister("_incoming_arrow")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _match AS
         SELECT i._key, h._row_hash = i._row_hash AS same
-        FROM _incoming i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
+        FROM _clean i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
     unchanged, updated = con.execute(
         "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
     ).fetchall()[0]
     if updated:
-        con.execute(f"""
+        con.execute(
+            f"""
             UPDATE {history} SET _valid_to = $t
             WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
-                    {"t": loaded_at})
+            {"t": loaded_at},
+        )
     insert_cols = ", ".join(_q(c) for c in value_cols)
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
                                _valid_to)
-        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _incoming
-        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)""", {"f": file_id, "t": loaded_at})
+        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)""",
+        {"f": file_id, "t": loaded_at},
+    )
     inserted = clean.loaded - unchanged - updated
     unmatched, note = _unmatched(wh, kind)
     con.register("_rejects_arrow", clean.rejects)
-    con.execute("""INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
-                   FROM _rejects_arrow""", {"f": file_id, "n": path.name})
+    con.execute(
+        """INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
+                   FROM _rejects_arrow""",
+        {"f": file_id, "n": path.name},
+    )
     con.unregister("_rejects_arrow")
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, path.name, str(path.resolve()), digest, kind, clean.rows_read, clean.loaded,
-         clean.rejected, clean.duplicates, inserted, updated, unchanged, unmatched, note,
-         ", ".join(clean.ignored_columns), loaded_at, 0.0],
+        [
+            file_id,
+            path.name,
+            str(path.resolve()),
+            digest,
+            kind,
+            clean.rows_read,
+            clean.loaded,
+            clean.rejected,
+            clean.duplicates,
+            inserted,
+            updated,
+            unchanged,
+            unmatched,
+            note,
+            ", ".join(clean.ignored_columns),
+            loaded_at,
+            0.0,
+        ],
     )
-    con.execute("DROP TABLE _incoming")
-    con.execute("DROP TABLE _match")
+
     return IngestResult(
-        str(path), kind, "loaded", file_id=file_id, rows_read=clean.rows_read,
-        loaded=clean.loaded, rejected=clean.rejected, duplicates=clean.duplicates,
-        inserted=inserted, updated=updated, unchanged=unchanged, unmatched=unmatched,
-        unmatched_note=note, ignored_columns=clean.ignored_columns,
+        str(path),
+        kind,
+        "loaded",
+        file_id=file_id,
+        rows_read=clean.rows_read,
+        loaded=clean.loaded,
+        rejected=clean.rejected,
+        duplicates=clean.duplicates,
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        unmatched=unmatched,
+        unmatched_note=note,
+        ignored_columns=clean.ignored_columns,
     )
+
+
+def _drop_temp(wh: Warehouse) -> None:
+    for kind, name in (
+        ("VIEW", "_clean"),
+        ("TABLE", "_match"),
+        ("TABLE", "_parsed"),
+        ("TABLE", "_dups"),
+        ("TABLE", "_superseded"),
+    ):
+        wh.con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
 def _unmatched(wh: Warehouse, kind: str) -> tuple[int, str]:
@@ -237,7 +287,7 @@ def _unmatched(wh: Warehouse, kind: str) -> tuple[int, str]:
     if has_any[0][0] == 0:
         return 0, ""
     n = con.execute(f"""
-        SELECT count(*) FROM _incoming i
+        SELECT count(*) FROM _clean i
         WHERE i.{col} IS NOT NULL AND lower(i.{col}) NOT IN
               (SELECT _key FROM {target} WHERE _valid_to IS NULL)""").fetchall()[0][0]
     return int(n), (f"{n:,} {what}" if n else "")

@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -86,7 +87,9 @@ def read_export(path: str | Path, options: KindOptions | None = None) -> RawTabl
     elif suffix in (".parquet", ".pq"):
         raw = _read_parquet(path)
     elif suffix == ".xls":
-        raise FileRefusedError(path, "old .xls workbooks are not supported: save it as .xlsx or CSV")
+        raise FileRefusedError(
+            path, "old .xls workbooks are not supported: save it as .xlsx or CSV"
+        )
     else:
         raw = _read_csv(path, options)
     _check_header(path, raw.columns)
@@ -101,8 +104,10 @@ def _check_header(path: Path, columns: list[str]) -> None:
         if name == "":
             raise FileRefusedError(path, f"column {i + 1} has an empty header")
         if name.lower() in seen:
-            raise FileRefusedError(path, f"duplicate column name '{name}' (columns "
-                                         f"{seen[name.lower()] + 1} and {i + 1})")
+            raise FileRefusedError(
+                path,
+                f"duplicate column name '{name}' (columns {seen[name.lower()] + 1} and {i + 1})",
+            )
         seen[name.lower()] = i
 
 
@@ -159,7 +164,7 @@ def _read_csv(path: Path, options: KindOptions) -> RawTable:
     if not header_line.strip():
         raise FileRefusedError(path, "first line is blank: expected a header row")
     delimiter = _sniff_delimiter(header_line, options.delimiter)
-    if data.count(b'"') % 2 == 1:
+    if np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord('"')) % 2 == 1:
         raise FileRefusedError(path, "unterminated quoted field (odd number of '\"' characters)")
     columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter))]
     _check_header(path, columns)
@@ -172,10 +177,8 @@ def _read_csv(path: Path, options: KindOptions) -> RawTable:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                column_names=columns, skip_rows=1, encoding=encoding, block_size=1 << 24
-            ),
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns},
@@ -249,7 +252,9 @@ def _read_xlsx(path: Path, options: KindOptions) -> RawTable:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileRefusedError(path, f"not a readable .xlsx workbook ({_first_line(exc)})") from None
+        raise FileRefusedError(
+            path, f"not a readable .xlsx workbook ({_first_line(exc)})"
+        ) from None
     try:
         if options.sheet is None:
             ws = wb.worksheets[0]
@@ -257,8 +262,9 @@ def _read_xlsx(path: Path, options: KindOptions) -> RawTable:
             ws = wb.worksheets[options.sheet]
         else:
             if options.sheet not in wb.sheetnames:
-                raise FileRefusedError(path, f"no sheet named '{options.sheet}' (sheets: "
-                                             f"{', '.join(wb.sheetnames)})")
+                raise FileRefusedError(
+                    path, f"no sheet named '{options.sheet}' (sheets: {', '.join(wb.sheetnames)})"
+                )
             ws = wb[options.sheet]
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)

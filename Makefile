@@ -1,0 +1,43 @@
+# Two commands on a fresh machine (only python3, pip and make needed):
+#   make demo   venv + package + kernel, demo exports, ingest, daily reports
+#   make test   the whole test suite (creates the venv first if needed)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DATE ?= 2025-06-30
+
+.PHONY: demo test lint format lab bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name salesops --display-name "Python (salesops)" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/salesops demo --out data/raw
+	$(BIN)/salesops ingest data/raw
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) data/raw data/*.duckdb* reports/2* models .pytest_cache .ruff_cache

@@ -1,0 +1,155 @@
+"""Speed and memory benchmarks; results go to benchmarks/RESULTS.md.
+
+Run with ``make bench`` (or ``python benchmarks/run.py [--only NAME ...] [--scale N]``). Each
+benchmark runs in a fresh subprocess so that peak RSS is its own; times are the best of
+``--repeat`` runs. Nothing here is asserted by the test suite: targets are checked by reading
+the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "_work"
+
+# Each benchmark is a snippet run in a subprocess; it prints one JSON line of figures.
+SNIPPETS: dict[str, str] = {
+    "demo_1m": """
+        import time, salesops_analysis as so
+        t = time.perf_counter()
+        m = so.generate_demo(WORK / "raw_1m", scale=SCALE)
+        out = {"seconds": time.perf_counter() - t, "invoices": m["truth"]["invoices"]}
+    """,
+    "pandas_read_invoices": """
+        import time, pandas as pd
+        t = time.perf_counter()
+        df = pd.read_csv(WORK / "raw_1m" / "invoices.csv", dtype=str)
+        out = {"seconds": time.perf_counter() - t, "rows": len(df)}
+    """,
+    "ingest_invoices_1m": """
+        import time, salesops_analysis as so
+        db = WORK / "ingest.duckdb"
+        for p in (db, db.with_suffix(".duckdb.wal")):
+            p.unlink(missing_ok=True)
+        cfg = so.load_config(ROOT / "salesops.yml")
+        t = time.perf_counter()
+        with so.open_warehouse(db) as wh:
+            r = so.ingest_file(wh, WORK / "raw_1m" / "invoices.csv", cfg)
+        out = {"seconds": time.perf_counter() - t, "rows": r.rows_read, "loaded": r.loaded}
+    """,
+}
+
+
+def _run(name: str, scale: int) -> dict:
+    code = "import json, resource, pathlib\n"
+    code += f"WORK = pathlib.Path({str(WORK)!r}); ROOT = pathlib.Path({str(ROOT)!r})\n"
+    code += f"SCALE = {scale}\n"
+    code += textwrap.dedent(SNIPPETS[name])
+    code += "out['peak_rss_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    code += "print(json.dumps(out))\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark {name} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _best(name: str, scale: int, repeat: int) -> dict:
+    runs = [_run(name, scale) for _ in range(repeat)]
+    best = min(runs, key=lambda r: r["seconds"])
+    best["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
+    best["runs"] = [round(r["seconds"], 2) for r in runs]
+    return best
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=1_000_000, help="invoices in the demo data")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per benchmark (best kept)")
+    parser.add_argument("--only", nargs="*", default=None, help="benchmark names to run")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    names = args.only or list(SNIPPETS)
+    results: dict[str, dict] = {}
+    for name in ["demo_1m", *[n for n in names if n != "demo_1m"]]:
+        if name == "demo_1m" and "demo_1m" not in names and (WORK / "raw_1m").exists():
+            continue
+        results[name] = _best(name, args.scale, 1 if name == "demo_1m" else args.repeat)
+        print(name, json.dumps(results[name]), flush=True)
+    _write_results(results, args)
+
+
+def _write_results(results: dict, args) -> None:
+    path = HERE / "RESULTS.md"
+    previous = (
+        json.loads((HERE / "results.json").read_text()) if (HERE / "results.json").exists() else {}
+    )
+    previous.update({k: {**v, "measured": dt.date.today().isoformat()} for k, v in results.items()})
+    (HERE / "results.json").write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")
+    r = previous
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {_machine()}.",
+        f"Command: `python benchmarks/run.py --scale {args.scale} --repeat {args.repeat}` "
+        "(`make bench`). Times are the best of the runs listed; peak RSS is the largest.",
+        "",
+        "| benchmark | target | seconds (runs) | peak RSS MiB | notes | measured |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def row(name: str, target: str, note: str = "") -> None:
+        if name in r:
+            x = r[name]
+            lines.append(
+                f"| {name} | {target} | {x['seconds']:.2f} ({', '.join(map(str, x.get('runs', [])))}) "
+                f"| {x['peak_rss_mib']:.0f} | {note} | {x['measured']} |"
+            )
+
+    row("demo_1m", "< 30 s", f"{r.get('demo_1m', {}).get('invoices', 0):,} invoices, all files")
+    if "ingest_invoices_1m" in r and "pandas_read_invoices" in r:
+        ratio = r["ingest_invoices_1m"]["seconds"] / r["pandas_read_invoices"]["seconds"]
+        row("pandas_read_invoices", "baseline", "`pd.read_csv(path, dtype=str)`")
+        row(
+            "ingest_invoices_1m",
+            "≤ 1.5× baseline, ≤ 1 GiB",
+            f"{ratio:.2f}× the plain pandas read; {r['ingest_invoices_1m']['rows']:,} rows",
+        )
+    for name, x in r.items():
+        if name not in ("demo_1m", "pandas_read_invoices", "ingest_invoices_1m"):
+            row(name, x.get("target", ""), x.get("note", ""))
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

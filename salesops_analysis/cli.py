@@ -1,0 +1,219 @@
+"""The ``salesops`` command line.
+
+Every command takes ``--db`` and ``--config``, exits 0 on success and non-zero with a one-line
+reason on failure (``SALESOPS_DEBUG=1`` shows the traceback of an unexpected error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from ._errors import FileRefusedError, SalesOpsError
+from .config import Config, load_config
+from .schemas import KINDS
+
+DB_HELP = "DuckDB warehouse file."
+CONFIG_HELP = "Config file (default: salesops.yml if present, else built-in defaults)."
+_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
+
+
+class DateType(click.ParamType):
+    """A calendar date, YYYY-MM-DD."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"'{value}' is not a date in YYYY-MM-DD form", param, ctx)
+
+
+DATE = DateType()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func):
+    """Turn package errors into one-line messages and non-zero exits."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SalesOpsError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("SALESOPS_DEBUG"):
+                raise
+            _fail(
+                f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                " (set SALESOPS_DEBUG=1 for the traceback)"
+            )
+
+    return wrapper
+
+
+def common(func):
+    """Add ``--db`` and ``--config`` to a command."""
+    func = click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), default=None, help=CONFIG_HELP
+    )(func)
+    func = click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default="data/salesops.duckdb",
+        show_default=True,
+        help=DB_HELP,
+    )(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="salesops")
+def main() -> None:
+    """Sales-ops MIS and collections risk from ERP exports."""
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="data/raw",
+    show_default=True,
+    help="Folder for the exports.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=100),
+    default=50_000,
+    show_default=True,
+    help="About how many invoices.",
+)
+@click.option("--start", type=DATE, default=None, help="First day simulated (default: end - 2y).")
+@click.option("--end", type=DATE, default=None, help="Last day simulated (default 2025-06-30).")
+@common
+@friendly_errors
+def demo(out, seed, scale, start, end, db_path, config_path) -> None:
+    """Write realistic, messy demo ERP exports (same seed, same bytes)."""
+    import time
+
+    from .demo import generate_demo
+
+    t0 = time.perf_counter()
+    manifest = generate_demo(out, seed=seed, scale=scale, start=start, end=end)
+    for name, info in sorted(manifest["files"].items()):
+        click.echo(
+            f"{Path(out) / name}: {info['rows']:,} rows "
+            f"({info['exact_duplicates']} duplicates, {info['bad_rows']} broken rows)"
+        )
+    click.echo(
+        f"demo period {manifest['start']} .. {manifest['end']}, seed {seed}, "
+        f"{time.perf_counter() - t0:.1f}s"
+    )
+
+
+def _expand(paths: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(
+                sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _SUFFIXES)
+            )
+        else:
+            files.append(p)
+    return files
+
+
+def run_ingest(
+    files: list[Path], db_path: str, config: Config, kind: str | None, echo=click.echo
+) -> tuple[list, list[str]]:
+    """Ingest files in reference order; return results and one-line errors of refused files."""
+    from tqdm import tqdm
+
+    from .ingest.load import INGEST_ORDER, detect_kind, ingest_file
+    from .warehouse import open_warehouse
+
+    errors: list[str] = []
+    planned: list[tuple[str, Path]] = []
+    for f in files:
+        if not f.exists():
+            errors.append(f"{f}: file not found")
+            echo(f"refused: {errors[-1]}", err=True)
+            continue
+        try:
+            planned.append((kind or detect_kind(f, config), f))
+        except FileRefusedError as exc:
+            errors.append(str(exc))
+            echo(f"refused: {exc}", err=True)
+    planned.sort(key=lambda kf: INGEST_ORDER.index(kf[0]))
+    results = []
+    total = sum(f.stat().st_size for _, f in planned if f.exists())
+    with (
+        open_warehouse(db_path) as wh,
+        tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            desc="ingest",
+            disable=None,
+            leave=False,
+            file=sys.stderr,
+        ) as bar,
+    ):
+        for k, f in planned:
+            bar.set_postfix_str(f.name)
+            try:
+                r = ingest_file(wh, f, config, kind=k)
+                results.append(r)
+                bar.write(r.line(), file=sys.stdout) if bar.disable is False else echo(r.line())
+            except FileRefusedError as exc:
+                errors.append(str(exc))
+                echo(f"refused: {exc}", err=True)
+            bar.update(f.stat().st_size if f.exists() else 0)
+    return results, errors
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(list(KINDS)),
+    default=None,
+    help="Kind of every file given (default: from each file's name).",
+)
+@common
+@friendly_errors
+def ingest(paths, kind, db_path, config_path) -> None:
+    """Clean, validate and load exports (files or folders) into the warehouse."""
+    config = load_config(config_path)
+    files = _expand(paths)
+    if not files:
+        raise SalesOpsError(f"no export files found in {', '.join(paths)}")
+    results, errors = run_ingest(files, db_path, config, kind)
+    if errors:
+        _fail(f"{len(errors)} of {len(files)} file(s) refused, nothing of them loaded (see above)")
+    loaded = sum(r.status == "loaded" for r in results)
+    click.echo(f"{loaded} file(s) loaded, {len(results) - loaded} already ingested, into {db_path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

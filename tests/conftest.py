@@ -1,0 +1,57 @@
+"""Shared fixtures: demo exports and an ingested warehouse, made once per test session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import salesops_analysis as so
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+IBM_CSV = REALDATA / "ibm_accounts_receivable.csv"
+IBM_CONFIG = ROOT / "examples" / "ibm_accounts_receivable.yml"
+DEMO_CONFIG = ROOT / "salesops.yml"
+
+requires_realdata = pytest.mark.skipif(
+    not IBM_CSV.exists(),
+    reason=f"real data not present at {IBM_CSV} (it lives in ../shared/realdata, not in the repo)",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_config() -> so.Config:
+    return so.load_config(DEMO_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def demo_raw(tmp_path_factory) -> Path:
+    """Default-size demo exports (about 50,000 invoices)."""
+    out = tmp_path_factory.mktemp("demo") / "raw"
+    so.generate_demo(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_manifest(demo_raw) -> dict:
+    return json.loads((demo_raw / "demo_manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_raw, demo_config, tmp_path_factory) -> Path:
+    """A warehouse with every demo export ingested."""
+    from salesops_analysis.ingest.load import INGEST_ORDER
+
+    db = tmp_path_factory.mktemp("wh") / "salesops.duckdb"
+    with so.open_warehouse(db) as wh:
+        for kind in INGEST_ORDER:
+            so.ingest_file(wh, demo_raw / f"{kind}.csv", demo_config)
+    return db
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write a small hand-made export and return its path."""
+    path.write_bytes(text.encode(encoding))
+    return path

@@ -1,0 +1,144 @@
+"""Loading into the warehouse: transactions, re-ingest, history, references, the real IBM file."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import salesops_analysis as so
+from salesops_analysis.warehouse import SCHEMA_VERSION
+from tests.conftest import IBM_CONFIG, IBM_CSV, requires_realdata, write
+
+PAY = "payment_id,invoice_id,payment_date,amount\n"
+CFG = so.Config()
+
+
+@pytest.fixture
+def wh(tmp_path):
+    with so.open_warehouse(tmp_path / "w.duckdb") as w:
+        yield w
+
+
+def test_reingesting_the_same_content_is_a_no_op(wh, tmp_path):
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\nP2,I2,2025-01-03,20\n")
+    first = so.ingest_file(wh, p, CFG)
+    again = so.ingest_file(wh, p, CFG)
+    assert first.status == "loaded" and first.inserted == 2
+    assert again.status == "already ingested"
+    assert len(wh.table("payments")) == 2
+    assert len(wh.ingest_log()) == 1
+
+
+def test_newer_export_updates_and_keeps_history(wh, tmp_path):
+    old = write(tmp_path / "payments_mon.csv", PAY + "P1,I1,2025-01-02,10\nP2,I2,2025-01-03,20\n")
+    r1 = so.ingest_file(wh, old, CFG, kind="payments")
+    loaded_first = wh.con.execute("SELECT max(loaded_at) FROM ingest_log").fetchall()[0][0]
+    time.sleep(0.01)
+    new = write(
+        tmp_path / "payments_tue.csv",
+        PAY + "P1,I1,2025-01-02,10\np2,I2,2025-01-03,25\nP3,I3,2025-01-04,30\n",
+    )
+    r2 = so.ingest_file(wh, new, CFG, kind="payments")
+    assert (r1.inserted, r2.inserted, r2.updated, r2.unchanged) == (2, 1, 1, 1)
+    current = wh.table("payments").set_index("payment_id")["amount"].to_dict()
+    assert current == {"P1": 10.0, "p2": 25.0, "P3": 30.0}
+    before = wh.table("payments", as_of_load=loaded_first).set_index("payment_id")["amount"]
+    assert before.to_dict() == {"P1": 10.0, "P2": 20.0}
+    history = wh.con.execute(
+        "SELECT amount, _valid_to IS NULL FROM payments_history WHERE _key = 'p2' "
+        "ORDER BY _valid_from"
+    ).fetchall()
+    assert [(float(a), cur) for a, cur in history] == [(20.0, False), (25.0, True)]
+
+
+def test_ingest_log_and_rejects_account_for_every_row(wh, tmp_path):
+    p = write(
+        tmp_path / "payments.csv",
+        PAY + "P1,I1,2025-01-02,10\nP1,I1,2025-01-02,10\n"
+        ",I2,2025-01-02,1\nP3,I3,2025-02-30,1\nP4,I4,2025-01-02\n",
+    )
+    r = so.ingest_file(wh, p, CFG)
+    log = wh.ingest_log().iloc[0]
+    assert (log.rows_read, log.rows_loaded, log.rows_rejected, log.rows_duplicate) == (5, 1, 3, 1)
+    assert log.rows_read == log.rows_loaded + log.rows_rejected + log.rows_duplicate
+    rej = wh.rejects(r.file_id)
+    assert sorted(rej["line"]) == [4, 5, 6]
+    assert set(rej["file_name"]) == {"payments.csv"}
+
+
+def test_refused_file_leaves_the_warehouse_unchanged(wh, tmp_path):
+    good = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\n")
+    so.ingest_file(wh, good, CFG)
+    bad = write(tmp_path / "payments2.csv", "payment_id,invoice_id,amount\nP9,I9,1\n")
+    with pytest.raises(so.FileRefusedError, match="payment_date"):
+        so.ingest_file(wh, bad, CFG, kind="payments")
+    assert len(wh.table("payments")) == 1
+    assert len(wh.ingest_log()) == 1
+    assert len(wh.rejects()) == 0
+
+
+def test_payments_for_unknown_invoices_are_loaded_and_counted(wh, tmp_path):
+    inv = write(
+        tmp_path / "invoices.csv",
+        "invoice_id,customer_id,invoice_date,due_date,amount\nI1,C1,2025-01-01,2025-01-31,10\n",
+    )
+    so.ingest_file(wh, inv, CFG)
+    pay = write(tmp_path / "payments.csv", PAY + "P1,i1,2025-01-02,10\nP2,I404,2025-01-02,5\n")
+    r = so.ingest_file(wh, pay, CFG)
+    assert r.loaded == 2 and r.unmatched == 1
+    assert "1 payments for unknown invoices" in r.line()
+
+
+def test_kind_from_file_name(tmp_path):
+    cfg = so.load_config(None)
+    assert so.detect_kind(tmp_path / "ERP_Invoices_2025-06-30.csv", cfg) == "invoices"
+    assert so.detect_kind(tmp_path / "fx_rates.csv", cfg) == "fx_rates"
+    with pytest.raises(so.FileRefusedError, match="pass --kind"):
+        so.detect_kind(tmp_path / "export.csv", cfg)
+
+
+def test_config_file_patterns_name_the_kind(tmp_path):
+    from salesops_analysis.config import config_from_dict
+
+    cfg = config_from_dict({"kinds": {"payments": {"file_patterns": ["bank_*.csv"]}}})
+    assert so.detect_kind(tmp_path / "bank_2025.csv", cfg) == "payments"
+
+
+def test_schema_version_is_recorded_and_newer_warehouses_refused(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with so.open_warehouse(path) as wh:
+        v = wh.con.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchall()[0][0]
+        assert int(v) == SCHEMA_VERSION
+        wh.con.execute("UPDATE _meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(so.WarehouseError, match="newer"):
+        so.open_warehouse(path)
+
+
+def test_not_a_warehouse_is_a_clear_error(tmp_path):
+    p = write(tmp_path / "x.duckdb", "hello")
+    with pytest.raises(so.WarehouseError, match="x.duckdb"):
+        so.open_warehouse(p)
+
+
+def test_demo_warehouse_has_every_table(demo_db):
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        log = wh.ingest_log()
+        assert (log.rows_read == log.rows_loaded + log.rows_rejected + log.rows_duplicate).all()
+        assert len(wh.table("invoices")) > 45_000
+        assert len(wh.table("customers")) > 1_900
+
+
+@requires_realdata
+def test_ibm_sample_loads_all_invoices_with_zero_rejects(tmp_path):
+    cfg = so.load_config(IBM_CONFIG)
+    with so.open_warehouse(tmp_path / "ibm.duckdb") as wh:
+        r = so.ingest_file(wh, IBM_CSV, cfg, kind="invoices")
+        inv = wh.table("invoices")
+    assert (r.rows_read, r.loaded, r.rejected, r.duplicates) == (2466, 2466, 0, 0)
+    row = inv.set_index("invoice_id").loc["0000611365"]  # leading zeros kept
+    assert str(row["invoice_date"].date()) == "2013-01-02"  # 1/2/2013 is M/D/YYYY
+    assert row["status"] == "paid"
+    assert inv["disputed"].sum() == 561
+    assert set(inv["status"]) == {"paid"}
+    assert {"DaysToSettle", "DaysLate"} <= set(r.ignored_columns)
