@@ -131,7 +131,8 @@ def _write_results(results: dict, args) -> None:
         if name in r:
             x = r[name]
             lines.append(
-                f"| {name} | {target} | {x['seconds']:.2f} ({', '.join(map(str, x.get('runs', [])))}) "
+                f"| {name} | {target} | {x['seconds']:.2f} ({', '.join(map(str, x.get('runs', [])))})"
+                " "
                 f"| {x['peak_rss_mib']:.0f} | {note} | {x['measured']} |"
             )
 
