@@ -130,9 +130,9 @@ def _write_results(results: dict, args) -> None:
     def row(name: str, target: str, note: str = "") -> None:
         if name in r:
             x = r[name]
+            runs = ", ".join(map(str, x.get("runs", [])))
             lines.append(
-                f"| {name} | {target} | {x['seconds']:.2f} ({', '.join(map(str, x.get('runs', [])))})"
-                " "
+                f"| {name} | {target} | {x['seconds']:.2f} ({runs}) "
                 f"| {x['peak_rss_mib']:.0f} | {note} | {x['measured']} |"
             )
 
