@@ -1,0 +1,108 @@
+"""The canonical tables together, read from a warehouse and converted to one currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from ..config import Config
+from ..schemas import KINDS
+from ..warehouse import Warehouse
+from .fx import check_rates, rates_on
+
+__all__ = ["Tables", "load_tables"]
+
+
+def _empty(kind: str) -> pd.DataFrame:
+    dtypes = {"date": "datetime64[us]", "amount": "float64", "number": "float64", "bool": "bool"}
+    return pd.DataFrame(
+        {f.name: pd.Series(dtype=dtypes.get(f.type, "str")) for f in KINDS[kind].fields}
+    )
+
+
+@dataclass
+class Tables:
+    """Canonical tables as DataFrames. ``payments`` is ``None`` when no payments were exported
+    (balances then come from the invoices' ``paid_amount``/``paid_date``)."""
+
+    invoices: pd.DataFrame = field(default_factory=lambda: _empty("invoices"))
+    payments: pd.DataFrame | None = None
+    orders: pd.DataFrame = field(default_factory=lambda: _empty("orders"))
+    activities: pd.DataFrame = field(default_factory=lambda: _empty("activities"))
+    customers: pd.DataFrame = field(default_factory=lambda: _empty("customers"))
+    fx_rates: pd.DataFrame = field(default_factory=lambda: _empty("fx_rates"))
+    currency: str | None = None
+
+    def rates(self, as_of, config: Config) -> tuple[dict[str, float], str]:
+        """Return the FX rates in force on ``as_of`` and the currency amounts are reported in.
+
+        With every amount in one currency that has no rate, that currency is reported as it is
+        (rates ``{}``).
+
+        Raises
+        ------
+        CurrencyError
+            Several currencies and some without a rate (the message names them).
+        """
+        frames = [self.invoices, self.orders] + (
+            [self.payments] if self.payments is not None else []
+        )
+        currencies = set()
+        for frame in frames:
+            currencies |= set(frame["currency"].dropna().unique())
+        reporting = config.reporting_currency
+        rates = {**rates_on(as_of, self.fx_rates, config.fx_rates), reporting: 1.0}
+        if len(currencies) == 1 and next(iter(currencies)) not in rates:
+            return {}, next(iter(currencies))
+        check_rates(currencies, rates, as_of, reporting)
+        return rates, reporting
+
+    def in_reporting_currency(self, as_of, config: Config) -> Tables:
+        """Return a copy with every amount converted at the rates of ``as_of``.
+
+        When all amounts are in one currency without a rate, nothing is converted and
+        ``currency`` is that currency.
+
+        Raises
+        ------
+        CurrencyError
+            Several currencies and some without a rate (the message names them).
+        """
+        pieces = [("invoices", ["amount", "paid_amount"]), ("orders", ["amount"])]
+        if self.payments is not None:
+            pieces.append(("payments", ["amount"]))
+        currencies = set()
+        for name, _ in pieces:
+            currencies |= set(getattr(self, name)["currency"].dropna().unique())
+        reporting = config.reporting_currency
+        rates = {**rates_on(as_of, self.fx_rates, config.fx_rates), reporting: 1.0}
+        if len(currencies) == 1 and next(iter(currencies)) not in rates:
+            return replace(self, currency=next(iter(currencies)))
+        check_rates(currencies, rates, as_of, reporting)
+        out = {}
+        for name, cols in pieces:
+            frame = getattr(self, name).copy()
+            factor = frame["currency"].map(rates).astype("float64").fillna(1.0)
+            for col in cols:
+                frame[col] = frame[col].astype("float64") * factor
+            frame["currency"] = reporting
+            out[name] = frame
+        return replace(self, **out, currency=reporting)
+
+
+def load_tables(wh: Warehouse) -> Tables:
+    """Return every canonical table of the warehouse (payments ``None`` if none loaded)."""
+    payments = wh.table("payments")
+    has_payments = (
+        wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'").fetchall()[0][0]
+        > 0
+    )
+    return Tables(
+        invoices=wh.table("invoices"),
+        payments=payments if has_payments else None,
+        orders=wh.table("orders"),
+        activities=wh.table("activities"),
+        customers=wh.table("customers"),
+        fx_rates=wh.table("fx_rates"),
+    )

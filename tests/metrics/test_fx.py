@@ -1,0 +1,53 @@
+"""Several currencies: converted with rates, refused without."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import salesops_analysis as so
+from salesops_analysis.metrics import Tables, daily_mis, to_reporting_currency
+from tests.metrics.conftest import invoices, payments
+
+
+def _tables(fx=None):
+    inv = invoices(
+        [
+            ("U", "2025-06-01", "2025-07-01", 100, "USD"),
+            ("E", "2025-06-01", "2025-07-01", 100, "EUR"),
+        ]
+    )
+    t = Tables(invoices=inv, payments=payments([]))
+    if fx is not None:
+        t.fx_rates = fx
+    return t
+
+
+def test_two_currencies_with_rates_from_the_rate_table():
+    fx = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-06-01", "2025-06-30", "2025-07-01"]),
+            "currency": ["EUR", "EUR", "EUR"],
+            "rate": [1.0, 1.1, 9.9],
+        }
+    )
+    mis = daily_mis(_tables(fx), "2025-06-30", so.Config())
+    assert mis.metrics["currency"] == "USD"
+    assert mis.metrics["ar_open"] == pytest.approx(100 + 110)  # the rate of the as-of date
+    assert mis.aging_by_currency.loc["EUR", "total"] == 100.0  # document currency kept
+
+
+def test_two_currencies_without_rates_are_refused_naming_them():
+    with pytest.raises(so.CurrencyError, match=r"EUR.*fx_rates"):
+        daily_mis(_tables(), "2025-06-30", so.Config())
+
+
+def test_fixed_rates_from_config():
+    cfg = so.Config(fx_rates={"EUR": 2.0})
+    assert daily_mis(_tables(), "2025-06-30", cfg).metrics["ar_open"] == 300.0
+
+
+def test_single_foreign_currency_is_reported_as_is():
+    f = pd.DataFrame({"currency": ["EUR", "EUR"], "amount": [1.0, 2.0]})
+    out, ccy = to_reporting_currency(f, ["amount"], as_of="2025-01-01")
+    assert ccy == "EUR" and out["amount"].tolist() == [1.0, 2.0]

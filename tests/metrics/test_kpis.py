@@ -1,0 +1,90 @@
+"""KPIs against hand-computed answers and a published worked example."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from salesops_analysis.metrics import (
+    ar_turnover,
+    average_days_delinquent,
+    best_possible_dso,
+    cei,
+    countback_days,
+    dso_countback,
+    dso_simple,
+    kpi_trend,
+    pct_current,
+)
+from tests.metrics.conftest import invoices, payments
+
+
+def test_countback_worked_example_from_public_source():
+    # Benji Pays / Mesha worked example: 212,000 AR, sales 100k, 80k, 70k -> 73.7 days
+    assert countback_days(212_000, [100_000, 80_000, 70_000], [30, 30, 30]) == pytest.approx(
+        60 + 32_000 / 70_000 * 30
+    )
+
+
+def test_countback_from_invoices_uses_calendar_months():
+    # April sales 70, May 80, June (to the 30th) 100; AR 212 -> 30 + 31 + 32/70*30
+    inv = invoices(
+        [
+            ("A", "2025-04-15", "2025-12-31", 70),
+            ("M", "2025-05-15", "2025-12-31", 80),
+            ("J", "2025-06-15", "2025-12-31", 100),
+        ]
+    )
+    pay = payments([("A", "2025-06-01", 38)])  # leaves 212 open
+    assert dso_countback(inv, pay, "2025-06-30") == pytest.approx(30 + 31 + 32 / 70 * 30)
+
+
+def test_simple_dso_best_possible_and_add():
+    # 90-day sales 900; AR 300 of which current 200 -> DSO 30, BPDSO 20, ADD 10
+    inv = invoices(
+        [
+            ("S", "2025-04-15", "2025-05-15", 600),
+            ("P", "2025-06-01", "2025-06-10", 100),
+            ("C", "2025-06-20", "2025-07-20", 200),
+        ]
+    )
+    pay = payments([("S", "2025-05-10", 600)])
+    assert dso_simple(inv, pay, "2025-06-30") == pytest.approx(300 / 900 * 90)
+    assert best_possible_dso(inv, pay, "2025-06-30") == pytest.approx(200 / 900 * 90)
+    assert average_days_delinquent(inv, pay, "2025-06-30") == pytest.approx(10.0)
+    assert pct_current(inv, pay, "2025-06-30") == pytest.approx(200 / 300 * 100)
+
+
+def test_cei_hand_computed():
+    # begin AR (05-31) 100; June sales 50; end AR 30 + 30 + 20 = 80, of which current 20
+    # (NEW1 is past due) -> CEI = (100 + 50 - 80) / (100 + 50 - 20) = 70 / 130
+    inv = invoices(
+        [
+            ("OLD", "2025-05-01", "2025-05-20", 100),
+            ("NEW1", "2025-06-10", "2025-06-20", 30),
+            ("NEW2", "2025-06-25", "2025-07-25", 20),
+        ]
+    )
+    pay = payments([("OLD", "2025-06-15", 70)])
+    assert cei(inv, pay, "2025-06-30", period_days=30) == pytest.approx(70 / 130 * 100)
+
+
+def test_ar_turnover():
+    inv = invoices([("A", "2024-06-01", "2024-07-01", 100), ("B", "2025-03-01", "2025-04-01", 400)])
+    pay = payments([("A", "2024-07-01", 100)])
+    # sales in the year: 400 (A is older than 365 days); AR a year ago 100, now 400 -> mean 250
+    assert ar_turnover(inv, pay, "2025-06-30") == pytest.approx(400 / 250)
+
+
+def test_kpis_without_sales_are_nan_not_errors():
+    inv = invoices([("A", "2020-01-01", "2020-02-01", 10)])
+    assert pd.isna(dso_simple(inv, payments([]), "2025-06-30"))
+    assert dso_countback(inv.iloc[:0], payments([]), "2025-06-30") == 0.0
+
+
+def test_trend_has_one_row_per_month_end():
+    inv = invoices([("A", "2025-01-15", "2025-02-14", 100)])
+    trend = kpi_trend(inv, payments([("A", "2025-03-01", 100)]), "2025-06-30", months=6)
+    assert len(trend) == 6 and trend.index[-1] == pd.Timestamp("2025-06-30")
+    assert trend.loc["2025-01-31", "ar_open"] == 100.0
+    assert trend.loc["2025-03-31", "ar_open"] == 0.0

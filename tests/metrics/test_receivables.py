@@ -1,0 +1,192 @@
+"""Open items and aging, against hand-computed answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_analysis.metrics import (
+    aging_buckets,
+    bucket_labels,
+    collection_curves,
+    open_items,
+    roll_rates,
+    unapplied_cash,
+)
+from tests.metrics.conftest import invoices, payments
+
+AS_OF = "2025-06-30"
+
+
+def _open(items, inv_id):
+    return float(items.set_index("invoice_id").loc[inv_id, "open_amount"])
+
+
+def test_payment_after_as_of_date_keeps_invoice_open():
+    inv = invoices([("I1", "2025-06-01", "2025-06-30", 100)])
+    pay = payments([("I1", "2025-07-01", 100)])
+    items = open_items(inv, pay, as_of=AS_OF)
+    assert _open(items, "I1") == 100.0
+    assert _open(open_items(inv, pay, as_of="2025-07-01"), "I1") == 0.0
+
+
+def test_partial_payment_leaves_the_rest_open():
+    inv = invoices([("I1", "2025-06-01", "2025-06-30", 100)])
+    pay = payments([("I1", "2025-06-10", 30), ("I1", "2025-06-20", 25.5)])
+    assert _open(open_items(inv, pay, as_of=AS_OF), "I1") == 44.5
+
+
+def test_paid_early_is_closed():
+    inv = invoices([("I1", "2025-06-01", "2025-07-31", 100)])
+    pay = payments([("I1", "2025-06-05", 100)])
+    items = open_items(inv, pay, as_of=AS_OF)
+    assert not items["is_open"].iloc[0]
+    assert aging_buckets(items)["total"].iloc[0] == 0.0
+
+
+def test_credit_note_applied_to_its_invoice():
+    inv = invoices(
+        [
+            ("I1", "2025-06-01", "2025-06-30", 100),
+            ("CN1", "2025-06-10", "2025-06-10", -40, "USD", "I1"),
+        ]
+    )
+    pay = payments([("I1", "2025-06-20", 50)])
+    items = open_items(inv, pay, as_of=AS_OF)
+    assert _open(items, "I1") == 10.0
+    assert _open(items, "CN1") == 0.0
+    # before the credit note's date it does not count
+    assert _open(open_items(inv, pay, as_of="2025-06-09"), "I1") == 100.0
+
+
+def test_unapplied_credit_note_lowers_the_balance():
+    inv = invoices(
+        [("I1", "2025-06-01", "2025-06-30", 100), ("CN1", "2025-06-10", "2025-06-10", -40)]
+    )
+    items = open_items(inv, payments([]), as_of=AS_OF)
+    assert items["open_amount"].sum() == 60.0
+    assert aging_buckets(items)["total"].iloc[0] == 60.0
+
+
+def test_due_today_is_current_and_due_yesterday_is_1_30():
+    inv = invoices(
+        [("TODAY", "2025-06-01", "2025-06-30", 100), ("YDAY", "2025-06-01", "2025-06-29", 10)]
+    )
+    aging = aging_buckets(open_items(inv, payments([]), as_of=AS_OF))
+    assert aging.loc["total", "current"] == 100.0
+    assert aging.loc["total", "1_30"] == 10.0
+
+
+def test_bucket_edges_by_days_past_due():
+    due = pd.Timestamp(AS_OF)
+    rows = [
+        (f"D{d}", "2024-01-01", (due - pd.Timedelta(days=d)).date(), 1 + d)
+        for d in (0, 1, 30, 31, 60, 61, 90, 91, 400)
+    ]
+    aging = aging_buckets(open_items(invoices(rows), payments([]), as_of=AS_OF))
+    row = aging.loc["total"]
+    assert row["current"] == 1
+    assert row["1_30"] == 2 + 31
+    assert row["31_60"] == 32 + 61
+    assert row["61_90"] == 62 + 91
+    assert row["90_plus"] == 92 + 401
+    assert (
+        row[bucket_labels()].sum()
+        == row["total"]
+        == sum(1 + d for d in (0, 1, 30, 31, 60, 61, 90, 91, 400))
+    )
+
+
+def test_invoice_date_basis_and_custom_edges():
+    inv = invoices([("A", "2025-06-20", "2025-07-20", 5), ("B", "2025-04-01", "2025-05-01", 7)])
+    aging = aging_buckets(
+        open_items(inv, payments([]), as_of=AS_OF), edges=[45], basis="invoice_date"
+    )
+    assert list(aging.columns) == ["0_45", "45_plus", "total"]
+    assert aging.loc["total"].tolist() == [5.0, 7.0, 12.0]
+
+
+def test_aging_by_group_sums_to_each_groups_balance():
+    inv = invoices(
+        [
+            ("A", "2025-06-01", "2025-06-10", 5, "USD"),
+            ("B", "2025-06-01", "2025-07-10", 7, "EUR"),
+            ("C", "2025-01-01", "2025-02-01", 9, "EUR"),
+        ]
+    )
+    aging = aging_buckets(open_items(inv, payments([]), as_of=AS_OF), by="currency")
+    assert aging.loc["EUR"].to_dict() == {
+        "current": 7.0,
+        "1_30": 0.0,
+        "31_60": 0.0,
+        "61_90": 0.0,
+        "90_plus": 9.0,
+        "total": 16.0,
+    }
+    assert aging.loc["USD", "1_30"] == 5.0
+
+
+def test_as_of_before_any_data_and_empty_tables():
+    inv = invoices([("A", "2025-06-01", "2025-06-10", 5)])
+    items = open_items(inv, payments([]), as_of="2020-01-01")
+    assert len(items) == 0
+    assert aging_buckets(items).loc["total"].tolist() == [0.0] * 6
+    empty = open_items(inv.iloc[:0], payments([]), as_of=AS_OF)
+    assert aging_buckets(empty)["total"].iloc[0] == 0.0
+
+
+def test_without_payments_export_paid_date_decides():
+    inv = invoices(
+        [("I1", "2025-06-01", "2025-06-30", 100), ("I2", "2025-06-01", "2025-06-30", 50)]
+    )
+    inv.loc[0, ["paid_amount", "paid_date", "status"]] = [100.0, pd.Timestamp("2025-07-05"), "paid"]
+    inv.loc[1, ["paid_amount", "status"]] = [20.0, "partially_paid"]  # timing unknown
+    assert open_items(inv, None, as_of=AS_OF)["open_amount"].tolist() == [100.0, 30.0]
+    assert open_items(inv, None, as_of="2025-07-05")["open_amount"].tolist() == [0.0, 30.0]
+
+
+def test_written_off_is_not_receivable():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100)])
+    inv["status"] = "written_off"
+    assert open_items(inv, payments([]), as_of=AS_OF)["open_amount"].sum() == 0.0
+
+
+def test_payment_ids_match_case_insensitively():
+    inv = invoices([("INV-1", "2025-06-01", "2025-06-30", 100)])
+    assert (
+        _open(open_items(inv, payments([("inv-1", "2025-06-02", 100)]), as_of=AS_OF), "INV-1")
+        == 0.0
+    )
+
+
+def test_unapplied_cash_lists_payments_for_unknown_invoices():
+    inv = invoices([("I1", "2025-06-01", "2025-06-30", 100)])
+    pay = payments([("I1", "2025-06-02", 10), ("X9", "2025-06-03", 5), ("X9", "2025-07-03", 5)])
+    assert unapplied_cash(inv, pay, as_of=AS_OF)["amount"].tolist() == [5.0]
+
+
+def test_roll_rates_track_amounts_between_dates():
+    inv = invoices(
+        [
+            ("A", "2025-04-01", "2025-05-25", 100),  # 1_30 on 05-31 -> 31_60 on 06-30
+            ("B", "2025-04-01", "2025-05-20", 50),  # 1_30 -> paid
+            ("C", "2025-05-01", "2025-06-15", 10),
+        ]
+    )  # current -> 1_30
+    pay = payments([("B", "2025-06-10", 50)])
+    rr = roll_rates(inv, pay, start="2025-05-31", end="2025-06-30")
+    assert rr.loc["1_30", "31_60"] == 100.0
+    assert rr.loc["1_30", "closed"] == 50.0
+    assert rr.loc["current", "1_30"] == 10.0
+    shares = roll_rates(inv, pay, start="2025-05-31", end="2025-06-30", normalize=True)
+    assert shares.loc["1_30", "31_60"] == pytest.approx(2 / 3)
+
+
+def test_collection_curves_share_collected_by_day_n():
+    inv = invoices([("A", "2025-01-10", "2025-02-09", 100), ("B", "2025-01-20", "2025-02-19", 100)])
+    pay = payments([("A", "2025-01-20", 100), ("B", "2025-03-01", 50)])  # day 10, day 40
+    curves = collection_curves(inv, pay, as_of=AS_OF, days=(0, 15, 45), months=6)
+    jan = curves.loc[pd.Period("2025-01", "M")]
+    assert jan.tolist() == [0.0, 0.5, 0.75]
+    assert np.isnan(curves.loc[pd.Period("2025-06", "M"), "day_45"])
