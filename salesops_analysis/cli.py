@@ -215,5 +215,113 @@ def ingest(paths, kind, db_path, config_path) -> None:
     click.echo(f"{loaded} file(s) loaded, {len(results) - loaded} already ingested, into {db_path}")
 
 
+def _tables(db_path: str):
+    from .metrics import load_tables
+    from .warehouse import open_warehouse
+
+    if not Path(db_path).exists():
+        raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
+    with open_warehouse(db_path, read_only=True) as wh:
+        return load_tables(wh)
+
+
+def _auc_line(name: str, ev: dict) -> str:
+    b = ev["baselines"]
+    return (
+        f"{name}: test ROC AUC {ev['roc_auc']:.3f} (customer late share "
+        f"{b['customer_late_share']['roc_auc']:.3f}, days past due × amount "
+        f"{b['days_past_due_amount']['roc_auc']:.3f}); Brier {ev['brier']:.3f} (base rate "
+        f"{ev['brier_base_rate']:.3f}); top-10% late amount "
+        f"{ev['top_decile_late_amount_share']:.1%} ({ev['rows']:,} test rows)"
+    )
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    required=True,
+    help="Knowledge date: train on what was known at its end.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Folder for the model, its card and metrics.",
+)
+@common
+@friendly_errors
+def train(as_of, out, db_path, config_path) -> None:
+    """Fit, evaluate (by time) and save the late-payment models."""
+    from .risk.model import save_model, train_from_tables
+
+    config = load_config(config_path)
+    click.echo(f"training on what was known at the end of {as_of} ...", err=True)
+    model = train_from_tables(_tables(db_path), as_of, config)
+    paths = save_model(model, out)
+    m = model.metrics
+    click.echo(
+        _auc_line(f"late ({m['model']['late']})", {**m["test"], "baselines": m["baselines"]})
+    )
+    if m["model"]["overdue"]:
+        click.echo(_auc_line(f"overdue ({m['model']['overdue']})", m["overdue"]))
+    click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
+
+
+@main.command()
+@click.option("--as-of", "as_of", type=DATE, required=True, help="Score open invoices then.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV or Parquet file (default data/scores/worklist_<as-of>.csv).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Model file (default: the newest in --models trained on or before --as-of).",
+)
+@click.option(
+    "--models",
+    "models_dir",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Folder of trained models.",
+)
+@common
+@friendly_errors
+def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
+    """Score open invoices and write the ranked collections worklist."""
+    from .risk.model import latest_model, load_model
+    from .risk.worklist import worklist
+
+    config = load_config(config_path)
+    path = Path(model_path) if model_path else latest_model(models_dir, as_of)
+    if path is None:
+        raise SalesOpsError(
+            f"no model trained on or before {as_of} in {models_dir}/: run "
+            f"`salesops train --as-of {as_of}` first"
+        )
+    model = load_model(path)
+    wl = worklist(model, _tables(db_path), as_of, config)
+    out = Path(out) if out else Path("data/scores") / f"worklist_{as_of}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        wl.to_parquet(out, index=False)
+    else:
+        wl.to_csv(out, index=False)
+    total = wl["expected_late_amount"].sum()
+    ccy = wl["reporting_currency"].iloc[0] if len(wl) else config.reporting_currency
+    click.echo(
+        f"{len(wl):,} open invoices scored with {path.name}; expected late amount "
+        f"{total:,.2f} {ccy}; wrote {out}"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -146,6 +146,8 @@ class Config:
             {"stage": "escalate", "from_days": 75},
         ]
     )
+    model_categorical: list[str] = field(default_factory=lambda: ["segment", "country"])
+    model_test_share: float = 0.3
     source: str = "built-in defaults"
 
     def __post_init__(self) -> None:
@@ -169,6 +171,7 @@ _TOP_KEYS = {
     "cei",
     "sla_days",
     "dunning",
+    "model",
 }
 
 
@@ -290,6 +293,17 @@ def config_from_dict(raw: dict, *, source: str = "<dict>") -> Config:
         cfg.cei_period_days = int(cei["period_days"])
     if "sla_days" in raw:
         cfg.sla_days = {str(k): int(v) for k, v in raw["sla_days"].items()}
+    model = raw.get("model") or {}
+    _check_keys(model, {"categorical", "test_share"}, "model.", source)
+    if "categorical" in model:
+        if not isinstance(model["categorical"], list):
+            raise ConfigError(f"{source}: 'model.categorical' must be a list of column names")
+        cfg.model_categorical = [str(c) for c in model["categorical"]]
+    if "test_share" in model:
+        share = float(model["test_share"])
+        if not 0.05 <= share <= 0.5:
+            raise ConfigError(f"{source}: 'model.test_share' must be between 0.05 and 0.5")
+        cfg.model_test_share = share
     if "dunning" in raw:
         ladder = raw["dunning"]
         if not isinstance(ladder, list) or not all(

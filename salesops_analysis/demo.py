@@ -189,8 +189,9 @@ def _simulate(rng: np.random.Generator, n_invoices: int, start: int, end: int) -
     logit = (
         base[i_cust]
         + drift_slope[i_cust] * years
-        + 0.5 * qe
-        + 0.35 * np.log(i_amount / mean_amount[i_cust])
+        + 0.9 * qe
+        + 0.9 * np.log(i_amount / mean_amount[i_cust])
+        + 0.3 * (i_terms >= 60)
         + 1.6 * disputed
         + rng.normal(0.0, 0.5, n_inv)
     )

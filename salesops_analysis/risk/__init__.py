@@ -1,0 +1,30 @@
+"""Late-payment risk: leakage-free features, time-split models, calibrated scores, worklist."""
+
+from .drift import population_stability, reference_distribution
+from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
+from .model import (
+    TrainedModel,
+    latest_model,
+    load_model,
+    save_model,
+    train_from_tables,
+    train_models,
+)
+from .worklist import score_open_invoices, worklist
+
+__all__ = [
+    "NUMERIC_FEATURES",
+    "Knowledge",
+    "TrainedModel",
+    "features_at",
+    "latest_model",
+    "load_model",
+    "population_stability",
+    "reference_distribution",
+    "save_model",
+    "score_open_invoices",
+    "settlement_days",
+    "train_from_tables",
+    "train_models",
+    "worklist",
+]

@@ -1,0 +1,370 @@
+"""Features for the late-payment model, known on the scoring date only.
+
+Everything here is computed from a :class:`Knowledge` snapshot: the invoices, settlements and
+activities known at the end of a knowledge date ``T`` (rows after ``T`` are dropped first). A
+feature for an invoice at snapshot day ``s <= T`` then reads only
+
+* other invoices of the same customer **settled strictly before** ``s`` (history),
+* invoices issued on or before ``s`` and not settled by ``s`` (open / overdue exposure),
+* activities dated on or before ``s`` (contacts, promises, disputes).
+
+The invoice's own ``disputed`` flag is never used (it has no date: it may have been set after
+``s``); a dispute counts from the day an activity with outcome ``dispute`` records it.
+
+Counting "events of the same group up to day s" is done for all rows at once with sorted keys
+and ``np.searchsorted`` (no per-invoice loops, no pandas merges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..metrics.receivables import _NO_DAY, CENT, Ledger, _day_of, _days, row_positions
+
+__all__ = [
+    "CATEGORICAL_DEFAULT",
+    "NUMERIC_FEATURES",
+    "Knowledge",
+    "features_at",
+]
+
+#: Numeric features, in model order. ``days_past_due`` is used by the overdue model only.
+NUMERIC_FEATURES = [
+    "hist_n_log",
+    "new_customer",
+    "hist_late_share",
+    "hist_recent_late_share",
+    "hist_trend",
+    "hist_mean_days_late",
+    "hist_recent_days_late",
+    "amount_log",
+    "amount_ratio_log",
+    "terms_days",
+    "month_end",
+    "quarter_end",
+    "cust_open_other_n",
+    "cust_overdue_other_n",
+    "cust_overdue_amount_ratio",
+    "dispute_known",
+    "contacts",
+    "promises",
+    "broken_promises",
+    "days_past_due",
+]
+CATEGORICAL_DEFAULT = ["segment", "country"]
+RECENT = 5  # "recent" history = the customer's last RECENT settled invoices
+_K = np.int64(1 << 17)  # day offset inside a combined (group, day) sort key
+
+
+def _combined(group: np.ndarray, day: np.ndarray) -> np.ndarray:
+    return group.astype(np.int64) * _K + day.astype(np.int64)
+
+
+class _Counter:
+    """Cumulative sums of event weights per group, queried at (group, day) points."""
+
+    def __init__(self, group: np.ndarray, day: np.ndarray, weights: dict[str, np.ndarray]):
+        keys = _combined(group, day)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.cum = {
+            k: np.concatenate([[0.0], np.cumsum(w[order], dtype="float64")])
+            for k, w in weights.items()
+        }
+
+    def window(self, group: np.ndarray, day: np.ndarray, *, inclusive: bool):
+        """Return (lo, hi) event index bounds: same group, day <= (or <) the query day."""
+        lo = np.searchsorted(self.keys, _combined(group, np.zeros_like(day)), side="left")
+        hi = np.searchsorted(
+            self.keys, _combined(group, day), side="right" if inclusive else "left"
+        )
+        return lo, hi
+
+    def total(self, name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        c = self.cum[name]
+        return c[hi] - c[lo]
+
+
+@dataclass
+class Knowledge:
+    """What was known at the end of day ``T``: invoices, when each was settled, activities."""
+
+    T: int
+    ledger: Ledger
+    grace_days: int
+    customer: np.ndarray  # int code per invoice row
+    closed: np.ndarray  # day the invoice was fully settled (<= T), else _NO_DAY
+    modelled: np.ndarray  # rows that are invoices (positive amount), issued by T
+    categories: pd.DataFrame  # categorical features per invoice row
+    act_row: np.ndarray
+    act_day: np.ndarray
+    act_contact: np.ndarray
+    act_promise: np.ndarray
+    act_promised_day: np.ndarray
+    dispute_day: np.ndarray  # first dispute activity per invoice row (<= T), else _NO_DAY
+
+    @classmethod
+    def at(
+        cls,
+        T,
+        invoices: pd.DataFrame,
+        payments: pd.DataFrame | None,
+        activities: pd.DataFrame | None = None,
+        customers: pd.DataFrame | None = None,
+        *,
+        grace_days: int = 0,
+        categorical: list[str] | None = None,
+        ledger: Ledger | None = None,
+    ) -> Knowledge:
+        """Return what was known at the end of ``T`` (later rows are ignored)."""
+        t = _day_of(T)
+        led = ledger or Ledger(invoices, payments)
+        inv = led.invoices
+        closed = settlement_days(led, t)
+        codes, _ = pd.factorize(inv["customer_id"].astype("str").str.strip().str.lower())
+        modelled = (led.amount > 0) & (led.issued <= t)
+        categorical = CATEGORICAL_DEFAULT if categorical is None else categorical
+        cats = pd.DataFrame(index=inv.index)
+        cust_pos = None
+        for name in categorical:
+            if name in inv.columns:
+                cats[name] = inv[name].astype("str")
+            elif customers is not None and name in customers.columns and len(customers):
+                if cust_pos is None:
+                    cust_pos = row_positions(inv["customer_id"], customers["customer_id"])
+                values = customers[name].astype("str").to_numpy()
+                cats[name] = np.where(cust_pos >= 0, values[np.maximum(cust_pos, 0)], "unknown")
+            else:
+                cats[name] = "unknown"
+            cats[name] = cats[name].fillna("unknown").replace({"nan": "unknown", "<NA>": "unknown"})
+        if activities is not None and len(activities):
+            act = activities.loc[activities["activity_date"] <= pd.Timestamp(T).normalize()]
+            act = act.loc[act["invoice_id"].notna()]
+            rows = row_positions(act["invoice_id"], inv["invoice_id"])
+            keep = rows >= 0
+            act = act.loc[keep]
+            rows = rows[keep]
+            a_day = _days(act["activity_date"])
+            a_type = act["type"].astype("str").to_numpy()
+            outcome = act["outcome"].astype("str").to_numpy()
+            contact = np.isin(a_type, ["call", "email", "meeting", "follow_up"])
+            promise = outcome == "promise_to_pay"
+            promised = _days(act["promised_date"])
+            dispute = outcome == "dispute"
+            dispute_day = np.full(len(inv), _NO_DAY, dtype=np.int64)
+            np.minimum.at(dispute_day, rows[dispute], a_day[dispute])
+        else:
+            rows = a_day = promised = np.zeros(0, dtype=np.int64)
+            contact = promise = np.zeros(0, dtype=bool)
+            dispute_day = np.full(len(inv), _NO_DAY, dtype=np.int64)
+        return cls(
+            t,
+            led,
+            grace_days,
+            codes.astype(np.int64),
+            closed,
+            modelled,
+            cats,
+            rows,
+            a_day,
+            contact,
+            promise,
+            promised,
+            dispute_day,
+        )
+
+    # -- outcomes --------------------------------------------------------------------------
+    def late_label(self, cutoff: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(known, late)`` per invoice row as seen at the end of ``cutoff``.
+
+        Late means settled more than ``grace_days`` after the due date, or still unsettled
+        past that point; an invoice neither settled nor past due + grace at ``cutoff`` is
+        censored (``known`` False), never counted as on time.
+        """
+        deadline = self.ledger.due + self.grace_days
+        closed = np.where(self.closed <= cutoff, self.closed, _NO_DAY)
+        settled = closed != _NO_DAY
+        late = np.where(settled, closed > deadline, cutoff > deadline)
+        known = (settled | (cutoff > deadline)) & self.modelled & (self.ledger.issued <= cutoff)
+        return known, late
+
+
+def settlement_days(led: Ledger, T: int) -> np.ndarray:
+    """Return the day each invoice became fully settled (on or before ``T``), else ``_NO_DAY``.
+
+    With payments: the first day on which its payments (and applied credit notes) reach the
+    amount. Without: ``paid_date`` once ``paid_amount`` covers the amount. Written-off invoices
+    are never settled.
+    """
+    n = len(led.amount)
+    closed = np.full(n, _NO_DAY, dtype=np.int64)
+    if led.payments is not None:
+        m = (led.pay_day <= T) & (led.pay_row >= 0)
+        cn = led.applied_cn & (led.applies_to >= 0) & (led.issued <= T)
+        rows = np.concatenate([led.pay_row[m], led.applies_to[cn]])
+        days = np.concatenate([led.pay_day[m], led.issued[cn]])
+        amts = np.concatenate([led.pay_amount[m], -led.amount[cn]])
+        if len(rows):
+            order = np.lexsort((days, rows))
+            rows, days, amts = rows[order], days[order], amts[order]
+            cum = np.cumsum(amts)
+            starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+            before = np.r_[0.0, cum][starts]
+            cum_in_group = cum - np.repeat(before, np.diff(np.r_[starts, len(rows)]))
+            done = np.flatnonzero(cum_in_group >= led.amount[rows] - CENT)
+            first_rows, first_idx = np.unique(rows[done], return_index=True)
+            closed[first_rows] = days[done[first_idx]]
+    else:
+        paid = (led.paid_day <= T) & (led.paid_amount >= led.amount - CENT)
+        closed = np.where(paid, led.paid_day, _NO_DAY)
+    closed[led.written_off] = _NO_DAY
+    return closed
+
+
+def _calendar(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = day.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    days_left = ((month + 1).astype("datetime64[D]") - d).astype(np.int64)
+    month_end = days_left <= 3
+    quarter_end = (month.astype(np.int64) % 3 == 2) & (days_left <= 5)
+    return month_end.astype(float), quarter_end.astype(float)
+
+
+def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFrame:
+    """Return the feature table for invoice ``rows`` scored at days ``snap`` (each <= ``k.T``).
+
+    Besides :data:`NUMERIC_FEATURES` and the categorical columns, the result carries a few
+    ``_``-prefixed columns used to phrase reasons (counts behind the shares, last promise).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    snap = np.asarray(snap, dtype=np.int64)
+    if (snap > k.T).any():
+        raise ValueError("a snapshot day is after the knowledge date: that would leak")
+    led = k.ledger
+    g = k.customer[rows]
+    amount = led.amount[rows]
+    due = led.due[rows]
+    grace = k.grace_days
+    out: dict[str, np.ndarray] = {}
+
+    # -- history: the customer's invoices settled strictly before s ------------------------
+    inv_mask = k.modelled & (k.closed != _NO_DAY)
+    ev = np.flatnonzero(inv_mask)
+    closed = k.closed[ev]
+    late = (closed > led.due[ev] + grace).astype(float)
+    days_late = np.maximum(0, closed - led.due[ev]).astype(float)
+    hist = _Counter(
+        k.customer[ev], closed, {"n": np.ones(len(ev)), "late": late, "days_late": days_late}
+    )
+    lo, hi = hist.window(g, snap, inclusive=False)
+    n = hist.total("n", lo, hi)
+    n_late = hist.total("late", lo, hi)
+    sum_days = hist.total("days_late", lo, hi)
+    rlo = np.maximum(lo, hi - RECENT)
+    rn = hist.total("n", rlo, hi)
+    r_late = hist.total("late", rlo, hi)
+    r_days = hist.total("days_late", rlo, hi)
+    base = 0.3  # shrink small histories towards a neutral share, not towards 0 or 1
+    share = (n_late + base) / (n + 1.0)
+    recent_share = (r_late + base) / (rn + 1.0)
+    out["hist_n_log"] = np.log1p(n)
+    out["new_customer"] = (n == 0).astype(float)
+    out["hist_late_share"] = share
+    out["hist_recent_late_share"] = recent_share
+    out["hist_trend"] = recent_share - share
+    out["hist_mean_days_late"] = np.where(n > 0, sum_days / np.maximum(n, 1), 0.0)
+    out["hist_recent_days_late"] = np.where(rn > 0, r_days / np.maximum(rn, 1), 0.0)
+
+    # -- amount against the customer's usual (invoices issued strictly before s) -----------
+    iv = np.flatnonzero(k.modelled)
+    usual = _Counter(
+        k.customer[iv],
+        led.issued[iv],
+        {"n": np.ones(len(iv)), "log_amount": np.log(led.amount[iv])},
+    )
+    lo2, hi2 = usual.window(g, snap, inclusive=False)
+    n_prior = usual.total("n", lo2, hi2)
+    mean_log = np.where(
+        n_prior > 0, usual.total("log_amount", lo2, hi2) / np.maximum(n_prior, 1), np.log(amount)
+    )
+    out["amount_log"] = np.log(amount)
+    out["amount_ratio_log"] = np.log(amount) - mean_log
+    out["terms_days"] = (due - led.issued[rows]).astype(float)
+    out["month_end"], out["quarter_end"] = _calendar(led.issued[rows])
+
+    # -- exposure: the customer's other invoices open / overdue at the end of s ------------
+    issued_c = _Counter(
+        k.customer[iv], led.issued[iv], {"n": np.ones(len(iv)), "amt": led.amount[iv]}
+    )
+    closed_iv = k.closed[iv]
+    has_closed = closed_iv != _NO_DAY
+    closed_c = _Counter(
+        k.customer[iv][has_closed],
+        closed_iv[has_closed],
+        {"n": np.ones(int(has_closed.sum())), "amt": led.amount[iv][has_closed]},
+    )
+    od_start = led.due[iv] + grace + 1  # first day overdue
+    od_c = _Counter(k.customer[iv], od_start, {"n": np.ones(len(iv)), "amt": led.amount[iv]})
+    od_end_day = np.maximum(closed_iv, od_start)
+    od_end_c = _Counter(
+        k.customer[iv][has_closed],
+        od_end_day[has_closed],
+        {"n": np.ones(int(has_closed.sum())), "amt": led.amount[iv][has_closed]},
+    )
+
+    def count(c: _Counter, name: str) -> np.ndarray:
+        a, b = c.window(g, snap, inclusive=True)
+        return c.total(name, a, b)
+
+    self_open = ((led.issued[rows] <= snap) & (k.closed[rows] > snap)).astype(float)
+    self_overdue = self_open * (due + grace < snap)
+    open_n = count(issued_c, "n") - count(closed_c, "n") - self_open
+    overdue_n = count(od_c, "n") - count(od_end_c, "n") - self_overdue
+    overdue_amt = np.round(count(od_c, "amt") - count(od_end_c, "amt") - self_overdue * amount, 2)
+    usual_amount = np.exp(mean_log)
+    out["cust_open_other_n"] = np.maximum(open_n, 0)
+    out["cust_overdue_other_n"] = np.maximum(overdue_n, 0)
+    out["cust_overdue_amount_ratio"] = np.maximum(overdue_amt, 0) / usual_amount
+
+    # -- activities on this invoice up to s --------------------------------------------------
+    acts = _Counter(
+        k.act_row,
+        k.act_day,
+        {"contact": k.act_contact.astype(float), "promise": k.act_promise.astype(float)},
+    )
+    lo3, hi3 = acts.window(rows, snap, inclusive=True)
+    out["contacts"] = acts.total("contact", lo3, hi3)
+    out["promises"] = acts.total("promise", lo3, hi3)
+    pm = k.act_promise & (k.act_promised_day != _NO_DAY)
+    prom = _Counter(
+        k.act_row[pm],
+        k.act_promised_day[pm],
+        {"n": np.ones(int(pm.sum())), "day": k.act_promised_day[pm].astype(float)},
+    )
+    lo4, hi4 = prom.window(rows, snap, inclusive=False)
+    # a promise whose date passed while the invoice is still open at s was broken
+    broken = prom.total("n", lo4, hi4) * self_open
+    out["broken_promises"] = broken
+    last_broken_day = np.where(
+        (hi4 > lo4) & (self_open > 0),
+        np.r_[0, np.diff(prom.cum["day"])][np.maximum(hi4, 1)] if len(prom.keys) else 0,
+        -1,
+    )
+    out["dispute_known"] = (k.dispute_day[rows] <= snap).astype(float)
+    out["days_past_due"] = (snap - due).astype(float)
+
+    frame = pd.DataFrame(out)
+    for name in k.categories.columns:
+        frame[name] = k.categories[name].to_numpy()[rows]
+    frame["_hist_n"] = n
+    frame["_hist_late"] = n_late
+    frame["_recent_n"] = rn
+    frame["_recent_late"] = r_late
+    frame["_usual_amount"] = usual_amount
+    frame["_overdue_amount"] = np.maximum(overdue_amt, 0)
+    frame["_last_broken_day"] = last_broken_day
+    frame["_dispute_day"] = np.where(k.dispute_day[rows] <= snap, k.dispute_day[rows], _NO_DAY)
+    return frame

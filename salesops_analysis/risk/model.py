@@ -1,0 +1,564 @@
+"""Train, evaluate, save and load the late-payment models.
+
+Two models come from the same machinery:
+
+``late``
+    P(an invoice is paid more than ``grace_days`` after its due date, or is still unpaid
+    then), scored at the snapshot day. Training rows are invoices scored on their invoice
+    date; it scores open invoices that are not yet past due + grace.
+``overdue``
+    P(an invoice that is already past due + grace is still not fully paid ``horizon_days``
+    (30) later). Training rows are snapshots of invoices still open 1, 8, 15, 30, 45, 60 and 90
+    days after due + grace; it ranks invoices whose lateness is already decided.
+
+Evaluation is by time, and labels are censored at each cut
+----------------------------------------------------------
+The known-outcome rows are sorted by snapshot day; the latest ``test_share`` (30%) is the test
+set. Training uses only rows before the test period **whose outcome was already known on the
+day before the test period starts** (an invoice paid during the test period is not a training
+label). Inside the training period the latest 20% is the validation slice: candidates (a
+scaled, one-hot logistic regression and a shallow histogram gradient boosting) are fit on the
+rest, compared by validation ROC AUC (boosting must win by more than 0.005 to be kept: the
+simplest that wins), and the chosen one is calibrated on the validation slice with
+``CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")``. The saved model repeats
+the same fit / calibrate split on every row known at ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from .. import __version__
+from .._errors import ModelError
+from ..metrics.receivables import _NO_DAY
+from .drift import reference_distribution
+from .features import NUMERIC_FEATURES, Knowledge, features_at
+
+__all__ = [
+    "FEATURE_VERSION",
+    "COMPACT_FEATURES",
+    "LATE_FEATURES",
+    "OVERDUE_FEATURES",
+    "TRUSTED_TYPES",
+    "TrainedModel",
+    "latest_model",
+    "load_model",
+    "save_model",
+    "train_from_tables",
+    "train_models",
+]
+
+FEATURE_VERSION = 1
+LATE_FEATURES = [f for f in NUMERIC_FEATURES if f != "days_past_due"]
+OVERDUE_FEATURES = list(NUMERIC_FEATURES)
+OVERDUE_OFFSETS = (1, 8, 15, 30, 45, 60, 90)
+HORIZON_DAYS = 30
+#: Types beyond skops' defaults that a saved model may contain (and nothing else is loaded).
+TRUSTED_TYPES = [
+    "functools.partial",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+]
+
+
+@dataclass
+class TrainedModel:
+    """The saved bundle: both calibrated models, their explainers, drift reference, metrics."""
+
+    bundle: dict
+
+    @property
+    def metrics(self) -> dict:
+        """Return the evaluation metrics (the ``…metrics.json`` content)."""
+        return self.bundle["metrics"]
+
+    @property
+    def as_of(self) -> str:
+        """Return the knowledge date the model was trained at."""
+        return self.bundle["trained_as_of"]
+
+
+# -- candidates -------------------------------------------------------------------------------
+def _logistic(numeric: list[str], categorical: list[str]) -> Pipeline:
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), categorical),
+        ],
+        sparse_threshold=0,
+    )
+    return Pipeline([("prep", pre), ("model", LogisticRegression(C=1.0, max_iter=2000))])
+
+
+def _boosting(numeric: list[str], categorical: list[str]) -> Pipeline:
+    pre = ColumnTransformer(
+        [
+            ("num", "passthrough", numeric),
+            (
+                "cat",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+                ),
+                categorical,
+            ),
+        ],
+        sparse_threshold=0,
+        verbose_feature_names_out=False,
+    )
+    cat_mask = [False] * len(numeric) + [True] * len(categorical)
+    model = HistGradientBoostingClassifier(
+        max_depth=3, learning_rate=0.05, max_iter=200, categorical_features=cat_mask, random_state=0
+    )
+    return Pipeline([("prep", pre), ("model", model)])
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    return float(roc_auc_score(y, score)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def top_decile_share(y: np.ndarray, amount: np.ndarray, ranking: np.ndarray) -> float:
+    """Return the share of late amount found in the top 10% of rows ranked by ``ranking``."""
+    late_amount = float((amount * y).sum())
+    if late_amount <= 0:
+        return float("nan")
+    order = np.argsort(-ranking, kind="stable")
+    top = order[: max(1, int(np.ceil(0.1 * len(order))))]
+    return float((amount[top] * y[top]).sum() / late_amount)
+
+
+def _scores(y, p, amount, prior_share, dpd, base_rate) -> dict:
+    baseline_dpd = (np.maximum(dpd, 0) + 1) * amount
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    return {
+        "rows": int(len(y)),
+        "late_share": float(y.mean()) if len(y) else float("nan"),
+        "roc_auc": _auc(y, p),
+        "pr_auc": float(average_precision_score(y, p)) if y.any() else float("nan"),
+        "brier": float(brier_score_loss(y, p)),
+        "brier_base_rate": float(np.mean((y - base_rate) ** 2)),
+        "top_decile_late_amount_share": top_decile_share(y, amount, p * amount),
+        "calibration": {
+            "predicted": [round(float(x), 4) for x in prob_pred],
+            "observed": [round(float(x), 4) for x in prob_true],
+        },
+        "baselines": {
+            "customer_late_share": {
+                "roc_auc": _auc(y, prior_share),
+                "pr_auc": float(average_precision_score(y, prior_share))
+                if y.any()
+                else float("nan"),
+                "brier": float(brier_score_loss(y, np.clip(prior_share, 0, 1))),
+                "top_decile_late_amount_share": top_decile_share(y, amount, prior_share * amount),
+            },
+            "days_past_due_amount": {
+                "roc_auc": _auc(y, baseline_dpd),
+                "pr_auc": float(average_precision_score(y, baseline_dpd))
+                if y.any()
+                else float("nan"),
+                "top_decile_late_amount_share": top_decile_share(y, amount, baseline_dpd),
+            },
+        },
+    }
+
+
+def _cut_at_share(days: np.ndarray, share: float) -> int:
+    """Return the first day of the latest ``share`` of rows (ties go to the later part)."""
+    s = np.sort(days)
+    return int(s[min(len(s) - 1, int(np.floor(len(s) * (1 - share))))])
+
+
+@dataclass
+class _Rows:
+    rows: np.ndarray
+    snap: np.ndarray
+    y: np.ndarray
+    X: pd.DataFrame | None = None
+
+
+def _late_rows(k: Knowledge, cutoff: int, lo: int, hi: int) -> _Rows:
+    """Invoices issued in [lo, hi) with outcome known at ``cutoff``, scored at issue."""
+    known, late = k.late_label(cutoff)
+    issued = k.ledger.issued
+    rows = np.flatnonzero(known & (issued >= lo) & (issued < hi))
+    return _Rows(rows, issued[rows], late[rows].astype(int))
+
+
+def _overdue_rows(k: Knowledge, cutoff: int, lo: int, hi: int) -> _Rows:
+    """Snapshots in [lo, hi) of invoices still open past due + grace, label known at cutoff."""
+    led = k.ledger
+    base = np.flatnonzero(k.modelled)
+    start = led.due[base] + k.grace_days
+    offsets = np.array(OVERDUE_OFFSETS)
+    rows = np.repeat(base, len(offsets))
+    snap = np.repeat(start, len(offsets)) + np.tile(offsets, len(base))
+    closed = np.where(k.closed[rows] <= cutoff, k.closed[rows], _NO_DAY)
+    open_at_s = (closed > snap) & (led.issued[rows] <= snap)
+    known = (closed <= cutoff) | (snap + HORIZON_DAYS <= cutoff)
+    keep = open_at_s & known & (snap >= lo) & (snap < hi) & (snap <= cutoff)
+    rows, snap, closed = rows[keep], snap[keep], closed[keep]
+    return _Rows(rows, snap, (closed > snap + HORIZON_DAYS).astype(int))
+
+
+class _FeatureStore:
+    """Features of every candidate row, computed once: they depend on (row, snapshot day)
+    only, never on the label cutoff, so every split reuses them."""
+
+    def __init__(self, k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> None:
+        self.keys = rows.astype(np.int64) * (1 << 20) + (snap - snap.min()).astype(np.int64)
+        self.order = np.argsort(self.keys, kind="stable")
+        self.sorted_keys = self.keys[self.order]
+        self.base = int(snap.min())
+        self.X = features_at(k, rows, snap)
+
+    def take(self, r: _Rows) -> _Rows:
+        keys = r.rows.astype(np.int64) * (1 << 20) + (r.snap - self.base).astype(np.int64)
+        idx = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.sorted_keys) - 1)
+        if len(keys) and not np.array_equal(self.sorted_keys[idx], keys):
+            raise AssertionError("a split asked for rows outside the known-outcome set")
+        pos = self.order[idx]
+        r.X = self.X.iloc[pos].reset_index(drop=True)
+        return r
+
+
+#: The compact candidate's numeric features: the customer's payment history, amount, terms.
+COMPACT_FEATURES = [
+    "hist_late_share",
+    "hist_mean_days_late",
+    "hist_n_log",
+    "new_customer",
+    "amount_log",
+    "terms_days",
+]
+#: A more complex candidate is kept only if it beats every simpler one by more than this.
+MIN_GAIN = 0.005
+
+
+def _candidates(
+    numeric: list[str], categorical: list[str]
+) -> list[tuple[str, list[str], Pipeline]]:
+    """Return the candidate pipelines, simplest first."""
+    compact = [f for f in COMPACT_FEATURES if f in numeric]
+    return [
+        ("logistic_regression_compact", compact, _logistic(compact, categorical)),
+        ("logistic_regression", numeric, _logistic(numeric, categorical)),
+        ("hist_gradient_boosting", numeric, _boosting(numeric, categorical)),
+    ]
+
+
+def _fit_select(fit: _Rows, val: _Rows, numeric: list[str], categorical: list[str]):
+    """Fit the candidates, keep the simplest that wins, calibrate it on ``val``."""
+    if len(fit.y) < 50 or len(np.unique(fit.y)) < 2 or len(np.unique(val.y)) < 2:
+        raise ModelError(
+            f"not enough labelled rows to train ({len(fit.y)} to fit, "
+            f"{len(val.y)} to validate, both classes needed)"
+        )
+    fitted, val_auc = {}, {}
+    for name, feats, pipe in _candidates(numeric, categorical):
+        cols = feats + categorical
+        pipe.fit(fit.X[cols], fit.y)
+        fitted[name] = (pipe, cols)
+        val_auc[name] = _auc(val.y, pipe.predict_proba(val.X[cols])[:, 1])
+    best = max(val_auc.values())
+    chosen = next(name for name in val_auc if val_auc[name] >= best - MIN_GAIN)
+    pipe, cols = fitted[chosen]
+    calibrated = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid")
+    with warnings.catch_warnings():
+        # with a frozen estimator the folds only check class counts; one calibrator is fit
+        # on the whole slice, so a rare class in one fold does not matter
+        warnings.filterwarnings("ignore", message="The least populated class")
+        calibrated.fit(val.X[cols], val.y)
+    explain_name = chosen if chosen.startswith("logistic") else "logistic_regression"
+    e_pipe, e_cols = fitted[explain_name]
+    explainer = _linear_explainer(
+        e_pipe, fit.X[e_cols], [c for c in e_cols if c not in categorical], categorical
+    )
+    return calibrated, chosen, val_auc, explainer, cols
+
+
+def _linear_explainer(pipe: Pipeline, X: pd.DataFrame, numeric, categorical) -> dict:
+    """Return what is needed to split a logistic score into per-feature contributions."""
+    prep, lr = pipe.named_steps["prep"], pipe.named_steps["model"]
+    Xt = prep.transform(X)
+    names = list(prep.get_feature_names_out())
+    source = []
+    for n in names:
+        kind, rest = n.split("__", 1)
+        source.append(
+            rest
+            if kind == "num"
+            else next(c for c in categorical if rest.startswith(c + "_") or rest == c)
+        )
+    return {
+        "coef": lr.coef_[0].astype(float),
+        "mean": Xt.mean(axis=0).astype(float),
+        "source": source,
+        "features": numeric + categorical,
+        "prep": prep,
+    }
+
+
+def contributions(explainer: dict, pipe_prep, X: pd.DataFrame) -> pd.DataFrame:
+    """Return per-feature logit contributions (positive = raises the risk) for rows of X."""
+    Xt = pipe_prep.transform(X[explainer["features"]])
+    contrib = (Xt - explainer["mean"]) * explainer["coef"]
+    frame = pd.DataFrame(contrib, columns=explainer["source"])
+    return frame.T.groupby(level=0).sum().T
+
+
+def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, categorical):
+    """Evaluate on the latest rows, then fit the deployed model on everything known."""
+    T = k.T
+    everything = make_rows(k, T, -(10**9), T + 1)
+    if len(everything.y) < 100:
+        raise ModelError(
+            f"only {len(everything.y)} rows with a known outcome on "
+            f"{_date(T)}: too few to train and test a model"
+        )
+    store = _FeatureStore(k, everything.rows, everything.snap)
+    test_start = _cut_at_share(everything.snap, test_share)
+    test = store.take(make_rows(k, T, test_start, T + 1))
+    train_all = make_rows(k, test_start - 1, -(10**9), test_start)
+    val_start = _cut_at_share(train_all.snap, 0.2)
+    fit = store.take(make_rows(k, val_start - 1, -(10**9), val_start))
+    val = store.take(make_rows(k, test_start - 1, val_start, test_start))
+    model, chosen, val_auc, _, cols = _fit_select(fit, val, numeric, categorical)
+    p = model.predict_proba(test.X[cols])[:, 1]
+    amount = k.ledger.amount[test.rows]
+    base_rate = float(np.concatenate([fit.y, val.y]).mean())
+    evaluation = _scores(
+        test.y,
+        p,
+        amount,
+        test.X["hist_late_share"].to_numpy(),
+        test.X["days_past_due"].to_numpy(),
+        base_rate,
+    )
+    evaluation.update(
+        {
+            "chosen": chosen,
+            "validation_roc_auc": val_auc,
+            "split": {
+                "fit": _span(fit.snap),
+                "validation": _span(val.snap),
+                "test": _span(test.snap),
+                "fit_rows": int(len(fit.y)),
+                "validation_rows": int(len(val.y)),
+                "test_rows": int(len(test.y)),
+                "train_labels_known_by": _date(test_start - 1),
+            },
+        }
+    )
+    # the deployed model: same recipe on every row known at T
+    dep_val_start = _cut_at_share(everything.snap, 0.2)
+    dep_fit = store.take(make_rows(k, dep_val_start - 1, -(10**9), dep_val_start))
+    dep_val = store.take(make_rows(k, T, dep_val_start, T + 1))
+    dep_model, dep_chosen, dep_val_auc, explainer, dep_cols = _fit_select(
+        dep_fit, dep_val, numeric, categorical
+    )
+    reference = reference_distribution(dep_fit.X, numeric, categorical)
+    deployed = {
+        "model": dep_model,
+        "chosen": dep_chosen,
+        "columns": dep_cols,
+        "explainer": explainer,
+        "drift_reference": reference,
+        "fit_rows": int(len(dep_fit.y)),
+        "calibration_rows": int(len(dep_val.y)),
+        "validation_roc_auc": dep_val_auc,
+    }
+    return evaluation, deployed
+
+
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+def _span(days: np.ndarray) -> list[str]:
+    return [_date(days.min()), _date(days.max())] if len(days) else [None, None]
+
+
+def train_models(
+    k: Knowledge,
+    *,
+    categorical: list[str],
+    test_share: float = 0.3,
+    with_overdue: bool = True,
+) -> TrainedModel:
+    """Return both models trained and evaluated on what ``k`` knew (see the module notes).
+
+    Raises
+    ------
+    ModelError
+        Too few rows with a known outcome, or only one class.
+    """
+    numeric_late = LATE_FEATURES
+    late_eval, late_dep = _split_and_train(k, _late_rows, test_share, numeric_late, categorical)
+    overdue_eval = overdue_dep = None
+    if with_overdue:
+        try:
+            overdue_eval, overdue_dep = _split_and_train(
+                k, _overdue_rows, test_share, OVERDUE_FEATURES, categorical
+            )
+        except ModelError as exc:  # e.g. a file where nothing was ever overdue
+            overdue_eval = {"skipped": str(exc)}
+    metrics = {
+        "as_of": _date(k.T),
+        "grace_days": k.grace_days,
+        "target": f"paid more than {k.grace_days} days after due, or still unpaid then",
+        "test": {key: v for key, v in late_eval.items() if key != "baselines"},
+        "baselines": late_eval["baselines"],
+        "overdue": overdue_eval,
+        "model": {
+            "late": late_dep["chosen"],
+            "overdue": overdue_dep["chosen"] if overdue_dep else None,
+        },
+    }
+    bundle = {
+        "format": "salesops-late-payment",
+        "feature_version": FEATURE_VERSION,
+        "package_version": __version__,
+        "trained_as_of": _date(k.T),
+        "grace_days": int(k.grace_days),
+        "horizon_days": HORIZON_DAYS,
+        "late_features": numeric_late,
+        "overdue_features": OVERDUE_FEATURES,
+        "categorical": list(categorical),
+        "late": late_dep,
+        "overdue": overdue_dep,
+        "metrics": metrics,
+    }
+    return TrainedModel(bundle)
+
+
+# -- persistence ------------------------------------------------------------------------------
+def save_model(model: TrainedModel, out: str | Path) -> dict[str, Path]:
+    """Write ``late_payment_<as-of>.skops``, ``….card.md`` and ``….metrics.json`` into ``out``."""
+    import skops.io as sio
+
+    from .card import model_card
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"late_payment_{model.as_of}"
+    paths = {
+        "model": out / f"{stem}.skops",
+        "card": out / f"{stem}.card.md",
+        "metrics": out / f"{stem}.metrics.json",
+    }
+    tmp = paths["model"].with_suffix(".skops.tmp")
+    sio.dump(model.bundle, tmp)
+    tmp.replace(paths["model"])
+    paths["metrics"].write_text(json.dumps(_jsonable(model.metrics), indent=1) + "\n")
+    paths["card"].write_text(model_card(model, paths["model"].name))
+    return paths
+
+
+def load_model(path: str | Path) -> TrainedModel:
+    """Return a saved model, loaded with an explicit list of trusted types.
+
+    Raises
+    ------
+    ModelError
+        Missing or unreadable file, a type outside the trusted list, or a model whose features
+        do not match this version of the code (retrain with ``salesops train``).
+    """
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # any unreadable file: skops raises many kinds
+        raise ModelError(f"{path}: not a readable skops model ({exc})") from None
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ModelError(
+            f"{path}: refusing to load types outside the trusted list: {', '.join(unexpected)}"
+        )
+    bundle = sio.load(path, trusted=TRUSTED_TYPES)
+    if not isinstance(bundle, dict) or bundle.get("format") != "salesops-late-payment":
+        raise ModelError(f"{path}: not a salesops late-payment model")
+    if (
+        bundle.get("feature_version") != FEATURE_VERSION
+        or list(bundle.get("late_features", [])) != LATE_FEATURES
+        or list(bundle.get("overdue_features", [])) != OVERDUE_FEATURES
+    ):
+        raise ModelError(
+            f"{path}: trained with feature set v{bundle.get('feature_version')} "
+            f"({len(bundle.get('late_features', []))} features); this version computes "
+            f"v{FEATURE_VERSION} ({len(LATE_FEATURES)} features): retrain with "
+            "`salesops train --as-of DATE`"
+        )
+    return TrainedModel(bundle)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    return x
+
+
+def latest_model(models_dir: str | Path, as_of) -> Path | None:
+    """Return the newest ``late_payment_<date>.skops`` in ``models_dir`` trained on or before
+    ``as_of`` that this version can load, or ``None``."""
+    folder = Path(models_dir)
+    if not folder.is_dir():
+        return None
+    limit = pd.Timestamp(as_of).normalize()
+    found = []
+    for path in folder.glob("late_payment_*.skops"):
+        try:
+            trained = pd.Timestamp(path.stem.removeprefix("late_payment_"))
+        except ValueError:
+            continue
+        if trained <= limit:
+            found.append((trained, path))
+    for _, path in sorted(found, reverse=True):
+        try:
+            load_model(path)
+        except ModelError:
+            continue  # trained by an older feature set: skip, a newer one may fit
+        return path
+    return None
+
+
+def train_from_tables(tables, as_of, config) -> TrainedModel:
+    """Return models trained on the warehouse tables as known at the end of ``as_of``."""
+    k = Knowledge.at(
+        as_of,
+        tables.invoices,
+        tables.payments,
+        tables.activities,
+        tables.customers,
+        grace_days=config.grace_days,
+        categorical=list(config.model_categorical),
+    )
+    return train_models(
+        k, categorical=list(config.model_categorical), test_share=config.model_test_share
+    )

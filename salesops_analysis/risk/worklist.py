@@ -1,0 +1,366 @@
+"""Score open invoices and rank them into a collections worklist, with reasons.
+
+Every open invoice (positive amount) gets one score:
+
+* not yet past due + grace: ``p_late``, the late model's probability that it will be paid late;
+* already past due + grace (lateness decided): ``p_unpaid_30d``, the overdue model's
+  probability that it is still not fully paid 30 days from now.
+
+``expected_late_amount = score × open amount`` (reporting currency) ranks the worklist. The top
+three reasons are the features that raise that invoice's risk most (their contributions to the
+logistic model's log-odds), phrased in collectors' words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ModelError
+from ..config import Config
+from ..metrics.receivables import _NO_DAY, CENT, Ledger, _day_of, rate_factors, row_positions
+from ..metrics.tables import Tables
+from .features import Knowledge, features_at
+from .model import TrainedModel, contributions
+
+__all__ = ["score_open_invoices", "worklist"]
+
+WORKLIST_COLUMNS = [
+    "rank",
+    "customer_id",
+    "customer_name",
+    "invoice_id",
+    "invoice_date",
+    "due_date",
+    "open_amount",
+    "currency",
+    "open_amount_reporting",
+    "reporting_currency",
+    "days_past_due",
+    "dunning_stage",
+    "score_kind",
+    "probability",
+    "expected_late_amount",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "promise_status",
+    "last_activity",
+    "owner",
+    "next_action",
+]
+
+
+def _fmt_day(days: np.ndarray) -> np.ndarray:
+    d = pd.to_datetime(np.where(days == _NO_DAY, 0, days).astype("datetime64[D]"))
+    return (d.day.astype(str) + " " + d.strftime("%b") + " " + d.year.astype(str)).to_numpy()
+
+
+def _reason_text(feature: str, X: pd.DataFrame, idx: np.ndarray, currency: str) -> np.ndarray:
+    """Return the plain-words reason for ``feature`` on rows ``idx`` of ``X``."""
+    x = X.iloc[idx]
+
+    def ints(col: str) -> np.ndarray:
+        return x[col].to_numpy().round().astype(np.int64).astype(str)
+
+    if feature in ("hist_late_share",):
+        return "paid " + ints("_hist_late") + " of " + ints("_hist_n") + " earlier invoices late"
+    if feature in ("hist_recent_late_share", "hist_trend"):
+        return (
+            "paid " + ints("_recent_late") + " of the last " + ints("_recent_n") + " invoices late"
+        )
+    if feature in ("hist_mean_days_late", "hist_recent_days_late"):
+        return (
+            "pays "
+            + x[feature].round().astype(np.int64).astype(str).to_numpy()
+            + " days late on average"
+        )
+    if feature in ("new_customer", "hist_n_log"):
+        n = x["_hist_n"].to_numpy()
+        return np.where(
+            n == 0,
+            "new customer: no payment history yet",
+            "short payment history (" + ints("_hist_n") + " invoices)",
+        )
+    if feature == "amount_ratio_log":
+        ratio = np.exp(x["amount_ratio_log"].to_numpy())
+        return np.char.add(
+            np.char.add("amount ", np.char.mod("%.1f", ratio)), "× this customer's usual"
+        )
+    if feature == "amount_log":
+        return np.full(len(idx), "large amount", dtype=object)
+    if feature == "terms_days":
+        return "long payment terms (" + ints("terms_days") + " days)"
+    if feature == "month_end":
+        return np.full(len(idx), "issued at a month end", dtype=object)
+    if feature == "quarter_end":
+        return np.full(len(idx), "issued at a quarter end", dtype=object)
+    if feature == "cust_open_other_n":
+        return ints("cust_open_other_n") + " other open invoices"
+    if feature in ("cust_overdue_other_n", "cust_overdue_amount_ratio"):
+        amt = np.char.mod("%.0f", x["_overdue_amount"].to_numpy())
+        return (
+            ints("cust_overdue_other_n") + " other invoices overdue (" + amt + " " + currency + ")"
+        )
+    if feature == "dispute_known":
+        return "in dispute since " + _fmt_day(x["_dispute_day"].to_numpy())
+    if feature == "contacts":
+        return ints("contacts") + " collector contacts without payment"
+    if feature == "promises":
+        return ints("promises") + " promises to pay so far"
+    if feature == "broken_promises":
+        return "promise to pay on " + _fmt_day(x["_last_broken_day"].to_numpy()) + " was broken"
+    if feature == "days_past_due":
+        return ints("days_past_due") + " days past due"
+    return (feature + " " + x[feature].astype(str).to_numpy()).astype(object)
+
+
+def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
+    """Return where a feature's value is itself a risk sign that can be said in words.
+
+    A feature can raise the log-odds without being a sensible reason ("0 promises to pay");
+    only values that point towards risk on their own are phrased.
+    """
+    x = X[feature].to_numpy() if feature in X else None
+    rules = {
+        "hist_late_share": lambda: X["_hist_late"].to_numpy() > 0,
+        "hist_recent_late_share": lambda: X["_recent_late"].to_numpy() > 0,
+        "hist_trend": lambda: (X["_recent_late"].to_numpy() > 0) & (x > 0),
+        "hist_mean_days_late": lambda: x >= 1,
+        "hist_recent_days_late": lambda: x >= 1,
+        "new_customer": lambda: x > 0,
+        "hist_n_log": lambda: X["_hist_n"].to_numpy() < 3,
+        "amount_ratio_log": lambda: x > np.log(1.5),
+        "terms_days": lambda: x >= 45,
+        "month_end": lambda: x > 0,
+        "quarter_end": lambda: x > 0,
+        "cust_open_other_n": lambda: x > 0,
+        "cust_overdue_other_n": lambda: x > 0,
+        "cust_overdue_amount_ratio": lambda: X["cust_overdue_other_n"].to_numpy() > 0,
+        "dispute_known": lambda: x > 0,
+        "contacts": lambda: x > 0,
+        "promises": lambda: x > 0,
+        "broken_promises": lambda: x > 0,
+        "days_past_due": lambda: x > 0,
+    }
+    if feature in rules:
+        return rules[feature]()
+    return np.ones(len(X), dtype=bool)
+
+
+def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
+    """Return an (n, 3) array of reason texts ('' where fewer than three push risk up)."""
+    contrib = contributions(explainer, explainer["prep"], X)
+    names = np.array(contrib.columns)
+    values = contrib.to_numpy().copy()
+    for j, name in enumerate(names):
+        values[~_statable(name, X), j] = -np.inf
+    order = np.argsort(-values, axis=1)[:, :3]
+    top_values = np.take_along_axis(values, order, axis=1)
+    out = np.full(order.shape, "", dtype=object)
+    for j in range(3):
+        for f_idx in np.unique(order[:, j]):  # one vectorized template per feature
+            rows = np.flatnonzero((order[:, j] == f_idx) & (top_values[:, j] > 0.05))
+            if len(rows):
+                out[rows, j] = _reason_text(names[f_idx], X, rows, currency)
+    none = out[:, 0] == ""
+    out[none, 0] = "no strong risk signal"
+    return out
+
+
+def score_open_invoices(
+    model: TrainedModel,
+    tables: Tables,
+    as_of,
+    config: Config | None = None,
+    *,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Return one scored row per open invoice (or per given invoice row) at ``as_of``.
+
+    Columns: invoice and customer ids, dates, open amount (document and reporting currency),
+    ``days_past_due``, ``score_kind`` (``p_late`` or ``p_unpaid_30d``), ``probability``,
+    ``expected_late_amount`` and ``reason_1..3``.
+
+    Raises
+    ------
+    ModelError
+        The model was trained after ``as_of`` (it would have seen the future).
+    """
+    config = config or Config()
+    b = model.bundle
+    T = _day_of(as_of)
+    if _day_of(b["trained_as_of"]) > T:
+        raise ModelError(
+            f"model trained as of {b['trained_as_of']} cannot score {as_of}: it "
+            "has seen outcomes after that date"
+        )
+    led = Ledger(tables.invoices, tables.payments)
+    k = Knowledge.at(
+        as_of,
+        tables.invoices,
+        tables.payments,
+        tables.activities,
+        tables.customers,
+        grace_days=b["grace_days"],
+        categorical=list(b["categorical"]),
+        ledger=led,
+    )
+    _, open_now, _ = led.balances(as_of)
+    if rows is None:
+        rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
+    snap = np.full(len(rows), T, dtype=np.int64)
+    X = features_at(k, rows, snap)
+    overdue = X["days_past_due"].to_numpy() > b["grace_days"]
+    if b.get("overdue") is None:
+        overdue[:] = False
+    rates, currency = tables.rates(as_of, config)
+    prob = np.zeros(len(rows))
+    reasons = np.full((len(rows), 3), "", dtype=object)
+    for part, kind in ((~overdue, "late"), (overdue, "overdue")):
+        idx = np.flatnonzero(part)
+        if not len(idx):
+            continue
+        sub = X.iloc[idx].reset_index(drop=True)
+        cols = list(b[kind]["columns"])
+        prob[idx] = b[kind]["model"].predict_proba(sub[cols])[:, 1]
+        reasons[idx] = _reasons(b[kind]["explainer"], sub, currency)
+    inv = led.invoices.iloc[rows]
+    factor = rate_factors(inv["currency"], rates, len(rows))
+    open_amount = open_now[rows]
+    out = pd.DataFrame(
+        {
+            "customer_id": inv["customer_id"].to_numpy(),
+            "invoice_id": inv["invoice_id"].to_numpy(),
+            "invoice_date": inv["invoice_date"].to_numpy(),
+            "due_date": inv["due_date"].to_numpy(),
+            "open_amount": open_amount,
+            "currency": inv["currency"].to_numpy(),
+            "open_amount_reporting": np.round(open_amount * factor, 2),
+            "reporting_currency": currency,
+            "days_past_due": X["days_past_due"].to_numpy().astype(np.int64),
+            "score_kind": np.where(overdue, "p_unpaid_30d", "p_late"),
+            "probability": prob.round(4),
+            "expected_late_amount": np.round(prob * open_amount * factor, 2),
+            "reason_1": reasons[:, 0],
+            "reason_2": reasons[:, 1],
+            "reason_3": reasons[:, 2],
+        }
+    )
+    out.attrs["features"] = X
+    out.attrs["rows"] = rows
+    return out
+
+
+def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFrame:
+    f = frame.assign(_row=rows).sort_values(["_row", *by], kind="stable")
+    return f.drop_duplicates("_row", keep="last").set_index("_row")
+
+
+def worklist(
+    model: TrainedModel, tables: Tables, as_of, config: Config | None = None
+) -> pd.DataFrame:
+    """Return the collections worklist at ``as_of``: open invoices ranked by expected late
+    amount, with dunning stage, promise status, last activity, owner and next action."""
+    config = config or Config()
+    scored = score_open_invoices(model, tables, as_of, config)
+    rows = scored.attrs["rows"]
+    X = scored.attrs["features"]
+    day = pd.Timestamp(as_of).normalize()
+    inv = tables.invoices.reset_index(drop=True)
+    n = len(scored)
+    # dunning stage from the configured ladder
+    ladder = sorted(config.dunning, key=lambda s: s["from_days"])
+    starts = np.array([s["from_days"] for s in ladder])
+    stage_idx = np.searchsorted(starts, scored["days_past_due"].to_numpy(), side="right") - 1
+    stages = np.array([s["stage"] for s in ladder], dtype=object)
+    stage = stages[np.maximum(stage_idx, 0)]
+    # activities on these invoices, up to as_of
+    act = tables.activities
+    act = act.loc[(act["activity_date"] <= day) & act["invoice_id"].notna()]
+    a_rows = row_positions(act["invoice_id"], inv["invoice_id"])
+    act, a_rows = act.loc[a_rows >= 0], a_rows[a_rows >= 0]
+    last = _latest(act, a_rows, ["activity_date", "activity_id"]).reindex(rows)
+    last_text = np.where(
+        last["activity_date"].notna().to_numpy(),
+        last["activity_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+        + " "
+        + last["type"].fillna("").astype(str).to_numpy()
+        + np.where(
+            last["outcome"].notna().to_numpy(),
+            ": " + last["outcome"].fillna("").astype(str).str.replace("_", " ").to_numpy(),
+            "",
+        ),
+        "none",
+    )
+    promises = act.loc[(act["outcome"] == "promise_to_pay") & act["promised_date"].notna()]
+    p_rows = a_rows[
+        ((act["outcome"] == "promise_to_pay") & act["promised_date"].notna()).to_numpy()
+    ]
+    promise = _latest(promises, p_rows, ["activity_date", "activity_id"]).reindex(rows)
+    promised = promise["promised_date"]
+    has_promise = promised.notna().to_numpy()
+    pending = has_promise & (promised >= day).to_numpy()
+    broken = has_promise & ~pending
+    promised_text = promised.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+    promise_status = np.select(
+        [pending, broken],
+        [
+            "promised for " + promised_text + " (pending)",
+            "promised for " + promised_text + ": broken",
+        ],
+        "none",
+    )
+    # owner: the last person who worked the invoice, else the customer's sales rep
+    owner = last["owner"].astype("str").to_numpy()
+    owner = np.where(last["owner"].notna().to_numpy(), owner, "")
+    orders = tables.orders
+    if len(orders):
+        reps = orders.loc[orders["sales_rep"].notna()].sort_values("order_date")
+        reps = reps.drop_duplicates("customer_id", keep="last")
+        pos = row_positions(scored["customer_id"], reps["customer_id"])
+        rep = np.where(pos >= 0, reps["sales_rep"].to_numpy()[np.maximum(pos, 0)], "")
+        owner = np.where(owner == "", rep, owner)
+    owner = np.where(owner == "", "unassigned", owner)
+    # customer names
+    names = np.full(n, "", dtype=object)
+    cust = tables.customers
+    if len(cust) and "name" in cust:
+        pos = row_positions(scored["customer_id"], cust["customer_id"])
+        names = np.where(pos >= 0, cust["name"].astype(str).to_numpy()[np.maximum(pos, 0)], "")
+    dispute = X["dispute_known"].to_numpy() > 0
+    prob = scored["probability"].to_numpy()
+    action_by_stage = {
+        "not due": "no action yet",
+        "reminder": "send a payment reminder",
+        "call": "call the customer",
+        "final notice": "send the final notice",
+        "escalate": "escalate to the credit manager",
+    }
+    by_stage = np.array([action_by_stage.get(s, str(s)) for s in stage], dtype=object)
+    not_due = scored["days_past_due"].to_numpy() <= 0
+    next_action = np.select(
+        [dispute, broken, pending, not_due & (prob >= 0.5)],
+        [
+            "resolve the dispute before chasing payment",
+            "call: the promise to pay was broken",
+            "wait for the promised payment (" + promised_text + ")",
+            "courtesy call before the due date",
+        ],
+        by_stage,
+    )
+    out = scored.assign(
+        customer_name=names,
+        dunning_stage=stage,
+        promise_status=promise_status,
+        last_activity=last_text,
+        owner=owner,
+        next_action=next_action,
+    )
+    out = out.sort_values(
+        ["expected_late_amount", "open_amount_reporting"], ascending=False, kind="stable"
+    ).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    result = out[WORKLIST_COLUMNS]
+    result.attrs.clear()
+    return result

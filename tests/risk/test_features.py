@@ -1,0 +1,137 @@
+"""Features know only the past: future rows never change them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+
+from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.risk import Knowledge, features_at, settlement_days
+from tests.metrics.conftest import invoices, payments
+
+D = "2025-03-31"
+
+
+def _open_rows_at(k: Knowledge, day) -> np.ndarray:
+    _, open_amount, _ = k.ledger.balances(day)
+    return np.flatnonzero((np.abs(open_amount) > 0.005) & k.modelled)
+
+
+def _features(tables, knowledge_day, day, rows=None):
+    k = Knowledge.at(
+        knowledge_day, tables.invoices, tables.payments, tables.activities, tables.customers
+    )
+    rows = _open_rows_at(k, day) if rows is None else rows
+    return rows, features_at(k, rows, np.full(len(rows), _day_of(day)))
+
+
+def test_features_for_a_date_ignore_everything_after_it(demo_tables):
+    rows, known_then = _features(demo_tables, D, D)
+    _, known_later = _features(demo_tables, "2025-06-30", D, rows)
+    assert len(rows) > 500
+    # equal up to float rounding of running sums (sums over more rows differ in the 1e-8s)
+    pdt.assert_frame_equal(known_then, known_later, check_exact=False, atol=1e-6)
+
+
+def test_shuffling_future_outcomes_does_not_change_features(demo_tables):
+    rows, before = _features(demo_tables, "2025-06-30", D)
+    rng = np.random.default_rng(0)
+    t = demo_tables
+    pay = t.payments.copy()
+    later = pay["payment_date"] > pd.Timestamp(D)
+    # scramble which invoice each later payment settles, and when, and how much
+    pay.loc[later, "invoice_id"] = rng.permutation(pay.loc[later, "invoice_id"].to_numpy())
+    pay.loc[later, "amount"] = rng.permutation(pay.loc[later, "amount"].to_numpy())
+    pay.loc[later, "payment_date"] = pd.Timestamp(D) + pd.to_timedelta(
+        rng.integers(1, 90, int(later.sum())), unit="D"
+    )
+    act = t.activities.copy()
+    act_later = act["activity_date"] > pd.Timestamp(D)
+    act.loc[act_later, "outcome"] = "dispute"
+    shuffled = type(t)(
+        invoices=t.invoices,
+        payments=pay,
+        orders=t.orders,
+        activities=act,
+        customers=t.customers,
+        fx_rates=t.fx_rates,
+    )
+    _, after = _features(shuffled, "2025-06-30", D, rows)
+    pdt.assert_frame_equal(before, after, check_exact=False, atol=1e-6)
+
+
+def test_history_counts_only_invoices_settled_strictly_before_the_day():
+    inv = invoices(
+        [
+            ("A", "2025-01-01", "2025-01-31", 100),
+            ("B", "2025-01-05", "2025-02-04", 100),
+            ("C", "2025-03-01", "2025-03-31", 100),
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-02-10", 100),  # late, settled before 03-01
+            ("B", "2025-03-01", 100),
+        ]
+    )  # late, settled ON 03-01: not yet history
+    k = Knowledge.at("2025-06-30", inv, pay)
+    f = features_at(k, np.array([2]), np.array([_day_of("2025-03-01")]))
+    assert f.loc[0, "_hist_n"] == 1 and f.loc[0, "_hist_late"] == 1
+    assert f.loc[0, "hist_mean_days_late"] == 10
+    # B was open at the end of 02-28 and overdue
+    f = features_at(k, np.array([2]), np.array([_day_of("2025-02-28")]))
+    assert f.loc[0, "cust_overdue_other_n"] == 1 and f.loc[0, "cust_open_other_n"] == 1
+
+
+def test_dispute_counts_from_its_activity_date_never_from_the_invoice_flag():
+    inv = invoices([("A", "2025-01-01", "2025-01-31", 100)])
+    inv["disputed"] = True  # no date: must not be used
+    act = pd.DataFrame(
+        {
+            "activity_id": ["X"],
+            "activity_date": [pd.Timestamp("2025-01-20")],
+            "owner": ["Bea"],
+            "type": ["note"],
+            "customer_id": ["C1"],
+            "invoice_id": ["A"],
+            "order_id": [None],
+            "outcome": ["dispute"],
+            "promised_date": [pd.NaT],
+            "promised_amount": [np.nan],
+        }
+    )
+    k = Knowledge.at("2025-06-30", inv, payments([]), act)
+    days = np.array([_day_of("2025-01-10"), _day_of("2025-01-25")])
+    f = features_at(k, np.array([0, 0]), days)
+    assert f["dispute_known"].tolist() == [0.0, 1.0]
+
+
+def test_settlement_day_with_partial_payments_and_credit_note():
+    inv = invoices(
+        [
+            ("A", "2025-01-01", "2025-01-31", 100),
+            ("CN", "2025-02-10", "2025-02-10", -30, "USD", "A"),
+        ]
+    )
+    pay = payments([("A", "2025-02-01", 50), ("A", "2025-02-20", 20)])
+    k = Knowledge.at("2025-06-30", inv, pay)
+    assert settlement_days(k.ledger, k.T)[0] == _day_of("2025-02-20")
+    # known at 02-15 only: not settled yet
+    assert settlement_days(k.ledger, _day_of("2025-02-15"))[0] > _day_of("2030-01-01")
+
+
+def test_unknown_outcomes_are_censored_not_on_time():
+    inv = invoices(
+        [
+            ("PAID_OK", "2025-01-01", "2025-01-31", 1),
+            ("PAID_LATE", "2025-01-01", "2025-01-31", 1),
+            ("OPEN_NOT_DUE", "2025-03-01", "2025-04-30", 1),
+            ("OPEN_PAST_DUE", "2025-01-01", "2025-02-28", 1),
+        ]
+    )
+    pay = payments([("PAID_OK", "2025-01-30", 1), ("PAID_LATE", "2025-02-05", 1)])
+    k = Knowledge.at("2025-03-31", inv, pay)
+    known, late = k.late_label(k.T)
+    assert known.tolist() == [True, True, False, True]
+    assert late[known].tolist() == [False, True, True]

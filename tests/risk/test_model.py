@@ -1,0 +1,105 @@
+"""The model beats its baselines, is calibrated, saves and loads safely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import salesops_analysis as so
+from salesops_analysis.risk import latest_model, load_model, save_model
+from tests.conftest import IBM_CONFIG, IBM_CSV, requires_realdata
+
+
+def test_demo_model_beats_both_baselines(demo_model):
+    m = demo_model.metrics
+    test, base = m["test"], m["baselines"]
+    assert test["roc_auc"] > base["customer_late_share"]["roc_auc"] + 0.01
+    assert test["roc_auc"] > base["days_past_due_amount"]["roc_auc"]
+    assert (
+        test["top_decile_late_amount_share"]
+        > base["customer_late_share"]["top_decile_late_amount_share"]
+    )
+    assert (
+        test["top_decile_late_amount_share"]
+        > base["days_past_due_amount"]["top_decile_late_amount_share"]
+    )
+    assert test["brier"] < test["brier_base_rate"]
+
+
+def test_overdue_model_ranks_better_than_days_past_due(demo_model):
+    o = demo_model.metrics["overdue"]
+    assert o["roc_auc"] > o["baselines"]["days_past_due_amount"]["roc_auc"] + 0.05
+    assert o["brier"] < o["brier_base_rate"]
+
+
+def test_split_is_by_time_and_train_labels_known_before_test(demo_model):
+    sp = demo_model.metrics["test"]["split"]
+    assert sp["fit"][1] < sp["validation"][0] <= sp["validation"][1] < sp["test"][0]
+    assert sp["train_labels_known_by"] < sp["test"][0]
+    share = sp["test_rows"] / (sp["fit_rows"] + sp["validation_rows"] + sp["test_rows"])
+    assert 0.25 < share < 0.40  # latest 30% of known outcomes (censored train labels drop out)
+
+
+def test_calibrated_probabilities_track_observed_rates(demo_model):
+    cal = demo_model.metrics["test"]["calibration"]
+    gaps = [abs(p - o) for p, o in zip(cal["predicted"], cal["observed"], strict=True)]
+    assert max(gaps) < 0.12
+
+
+def test_save_writes_model_card_and_metrics_and_loads_back(demo_model, tmp_path):
+    paths = save_model(demo_model, tmp_path)
+    assert paths["model"].name == "late_payment_2025-06-30.skops"
+    metrics = json.loads(paths["metrics"].read_text())
+    for key in ("roc_auc", "pr_auc", "brier", "top_decile_late_amount_share"):
+        assert isinstance(metrics["test"][key], float)
+    assert metrics["baselines"]["customer_late_share"]["roc_auc"] > 0.5
+    assert "days_past_due_amount" in metrics["baselines"]
+    card = paths["card"].read_text()
+    assert "ROC AUC" in card and "Calibration" in card
+    loaded = load_model(paths["model"])
+    assert loaded.as_of == "2025-06-30"
+    assert latest_model(tmp_path, "2025-07-15") == paths["model"]
+    assert latest_model(tmp_path, "2025-06-01") is None  # trained later than that day
+
+
+def test_model_with_other_features_is_refused(demo_model, tmp_path):
+    bundle = dict(demo_model.bundle, feature_version=0)
+    paths = save_model(type(demo_model)(bundle), tmp_path)
+    with pytest.raises(so.ModelError, match="retrain"):
+        load_model(paths["model"])
+
+
+def test_untrusted_types_are_refused(tmp_path):
+    import datetime as dt
+
+    import skops.io as sio
+
+    path = tmp_path / "late_payment_2025-01-01.skops"
+    sio.dump({"format": "salesops-late-payment", "late": dt.date(2025, 1, 1)}, path)
+    assert sio.get_untrusted_types(file=path) == ["datetime.date"]  # outside our list
+    with pytest.raises(so.ModelError, match="trusted"):
+        load_model(path)
+
+
+def test_not_a_model_file(tmp_path):
+    p = tmp_path / "late_payment_2025-01-01.skops"
+    p.write_text("hello")
+    with pytest.raises(so.ModelError, match="not a readable"):
+        load_model(p)
+
+
+@requires_realdata
+def test_ibm_sample_reaches_the_published_leakage_free_level(tmp_path):
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.risk import train_from_tables
+
+    cfg = so.load_config(IBM_CONFIG)
+    with so.open_warehouse(tmp_path / "ibm.duckdb") as wh:
+        so.ingest_file(wh, IBM_CSV, cfg, kind="invoices")
+        tables = load_tables(wh)
+    m = train_from_tables(tables, "2014-01-10", cfg).metrics
+    assert m["test"]["roc_auc"] >= 0.88
+    assert m["test"]["roc_auc"] >= m["baselines"]["customer_late_share"]["roc_auc"]
+    assert m["test"]["split"]["test"] == ["2013-05-06", "2013-12-02"]
+    assert m["test"]["brier"] < m["test"]["brier_base_rate"]
