@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/salesops demo --out data/raw
-	$(BIN)/salesops ingest data/raw
+	$(BIN)/salesops daily --date $(DEMO_DATE)
+	@echo "reports: reports/$(DEMO_DATE)/daily-mis/report.html, reports/$(DEMO_DATE)/collections/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

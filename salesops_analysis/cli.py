@@ -323,5 +323,133 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     )
 
 
+@main.command()
+@click.argument(
+    "report_name", metavar="daily-mis|collections", type=click.Choice(["daily-mis", "collections"])
+)
+@click.option("--date", "day", type=DATE, required=True, help="Report day (YYYY-MM-DD).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Reports folder: the report lands in <out>/<date>/<report>/.",
+)
+@click.option(
+    "--models",
+    "models_dir",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Trained models (collections).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Model file to use (collections; default: newest fitting --date).",
+)
+@click.option(
+    "--wait",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for a concurrent run of the same report and date.",
+)
+@common
+@friendly_errors
+def report(report_name, day, out, models_dir, model_path, wait, db_path, config_path) -> None:
+    """Run a report notebook and publish notebook, HTML, metrics.json and tables."""
+    from .reports import run_report
+
+    if not Path(db_path).exists():
+        raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
+    run = run_report(
+        report_name,
+        day,
+        db_path=db_path,
+        config_path=_config_file(config_path),
+        out=out,
+        models_dir=models_dir,
+        model_path=model_path,
+        wait=wait,
+    )
+    click.echo(run.line())
+
+
+def _config_file(config_path: str | None) -> str | None:
+    """Return the config file the notebooks should read (the default one, if present)."""
+    if config_path:
+        return config_path
+    return "salesops.yml" if Path("salesops.yml").exists() else None
+
+
+@main.command()
+@click.option("--date", "day", type=DATE, required=True, help="Report day (YYYY-MM-DD).")
+@click.option(
+    "--raw",
+    "raw_dir",
+    type=click.Path(file_okay=False),
+    default="data/raw",
+    show_default=True,
+    help="Folder of ERP exports to ingest.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Reports folder.",
+)
+@click.option(
+    "--models",
+    "models_dir",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Trained models.",
+)
+@common
+@friendly_errors
+def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
+    """Ingest new exports, then run every report for the day (what cron calls)."""
+    from .reports import REPORTS, run_report
+
+    config = load_config(config_path)
+    failures: list[str] = []
+    files = _expand((raw_dir,)) if Path(raw_dir).is_dir() else []
+    if files:
+        results, errors = run_ingest(files, db_path, config, None, echo=lambda *a, **k: None)
+        loaded = sum(r.status == "loaded" for r in results)
+        rows = sum(r.loaded for r in results)
+        click.echo(
+            f"ingest: {loaded} new file(s), {rows:,} rows loaded, "
+            f"{len(results) - loaded} already ingested, {len(errors)} refused"
+        )
+        failures += [f"ingest: {e}" for e in errors]
+    else:
+        click.echo(f"ingest: no exports in {raw_dir}")
+    if not Path(db_path).exists():
+        raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
+    for name in REPORTS:
+        try:
+            run = run_report(
+                name,
+                day,
+                db_path=db_path,
+                config_path=_config_file(config_path),
+                out=out,
+                models_dir=models_dir,
+                progress=False,
+            )
+            click.echo(run.line())
+        except SalesOpsError as exc:
+            click.echo(f"{name} {day}: FAILED: {exc}")
+            failures.append(str(exc))
+    if failures:
+        _fail(f"{len(failures)} step(s) failed; first: {failures[0]}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

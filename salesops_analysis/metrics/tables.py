@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from .._errors import CurrencyError
 from ..config import Config
 from ..schemas import KINDS
 from ..warehouse import Warehouse
@@ -52,7 +53,18 @@ class Tables:
         for frame in frames:
             currencies |= set(frame["currency"].dropna().unique())
         reporting = config.reporting_currency
-        rates = {**rates_on(as_of, self.fx_rates, config.fx_rates), reporting: 1.0}
+        fx = self.fx_rates
+        if fx is not None and len(fx):
+            # a rate table converts into the currency whose rate is always 1
+            ones = fx.groupby("currency")["rate"].agg(lambda r: bool((r == 1.0).all()))
+            bases = sorted(ones.index[ones])
+            if bases and reporting not in bases:
+                raise CurrencyError(
+                    f"the fx_rates table converts to {', '.join(bases)} (its rate is 1) but "
+                    f"reporting_currency is {reporting}: set reporting_currency: {bases[0]} "
+                    "in salesops.yml or load rates to " + reporting
+                )
+        rates = {**rates_on(as_of, fx, config.fx_rates), reporting: 1.0}
         if len(currencies) == 1 and next(iter(currencies)) not in rates:
             return {}, next(iter(currencies))
         check_rates(currencies, rates, as_of, reporting)

@@ -75,11 +75,27 @@ class _Counter:
             for k, w in weights.items()
         }
 
-    def window(self, group: np.ndarray, day: np.ndarray, *, inclusive: bool):
-        """Return (lo, hi) event index bounds: same group, day <= (or <) the query day."""
-        lo = np.searchsorted(self.keys, _combined(group, np.zeros_like(day)), side="left")
-        hi = np.searchsorted(
-            self.keys, _combined(group, day), side="right" if inclusive else "left"
+    def window(
+        self,
+        group: np.ndarray,
+        day: np.ndarray,
+        *,
+        inclusive: bool,
+        order: np.ndarray | None = None,
+    ):
+        """Return (lo, hi) event index bounds: same group, day <= (or <) the query day.
+
+        ``order`` sorts the queries by (group, day); sorted needles make the binary searches
+        about ten times faster on large tables, so callers compute it once and share it.
+        """
+        if order is None:
+            order = np.argsort(_combined(group, day), kind="stable")
+        g, d = group[order], day[order]
+        lo = np.empty(len(group), dtype=np.int64)
+        hi = np.empty(len(group), dtype=np.int64)
+        lo[order] = np.searchsorted(self.keys, _combined(g, np.zeros_like(d)), side="left")
+        hi[order] = np.searchsorted(
+            self.keys, _combined(g, d), side="right" if inclusive else "left"
         )
         return lo, hi
 
@@ -249,6 +265,8 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     due = led.due[rows]
     grace = k.grace_days
     out: dict[str, np.ndarray] = {}
+    by_customer = np.argsort(_combined(g, snap), kind="stable")
+    by_invoice = np.argsort(_combined(rows, snap), kind="stable")
 
     # -- history: the customer's invoices settled strictly before s ------------------------
     inv_mask = k.modelled & (k.closed != _NO_DAY)
@@ -259,7 +277,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     hist = _Counter(
         k.customer[ev], closed, {"n": np.ones(len(ev)), "late": late, "days_late": days_late}
     )
-    lo, hi = hist.window(g, snap, inclusive=False)
+    lo, hi = hist.window(g, snap, inclusive=False, order=by_customer)
     n = hist.total("n", lo, hi)
     n_late = hist.total("late", lo, hi)
     sum_days = hist.total("days_late", lo, hi)
@@ -285,7 +303,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         led.issued[iv],
         {"n": np.ones(len(iv)), "log_amount": np.log(led.amount[iv])},
     )
-    lo2, hi2 = usual.window(g, snap, inclusive=False)
+    lo2, hi2 = usual.window(g, snap, inclusive=False, order=by_customer)
     n_prior = usual.total("n", lo2, hi2)
     mean_log = np.where(
         n_prior > 0, usual.total("log_amount", lo2, hi2) / np.maximum(n_prior, 1), np.log(amount)
@@ -316,7 +334,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     )
 
     def count(c: _Counter, name: str) -> np.ndarray:
-        a, b = c.window(g, snap, inclusive=True)
+        a, b = c.window(g, snap, inclusive=True, order=by_customer)
         return c.total(name, a, b)
 
     self_open = ((led.issued[rows] <= snap) & (k.closed[rows] > snap)).astype(float)
@@ -335,7 +353,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         k.act_day,
         {"contact": k.act_contact.astype(float), "promise": k.act_promise.astype(float)},
     )
-    lo3, hi3 = acts.window(rows, snap, inclusive=True)
+    lo3, hi3 = acts.window(rows, snap, inclusive=True, order=by_invoice)
     out["contacts"] = acts.total("contact", lo3, hi3)
     out["promises"] = acts.total("promise", lo3, hi3)
     pm = k.act_promise & (k.act_promised_day != _NO_DAY)
@@ -344,7 +362,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         k.act_promised_day[pm],
         {"n": np.ones(int(pm.sum())), "day": k.act_promised_day[pm].astype(float)},
     )
-    lo4, hi4 = prom.window(rows, snap, inclusive=False)
+    lo4, hi4 = prom.window(rows, snap, inclusive=False, order=by_invoice)
     # a promise whose date passed while the invoice is still open at s was broken
     broken = prom.total("n", lo4, hi4) * self_open
     out["broken_promises"] = broken

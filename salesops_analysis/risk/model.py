@@ -124,7 +124,7 @@ def _boosting(numeric: list[str], categorical: list[str]) -> Pipeline:
     )
     cat_mask = [False] * len(numeric) + [True] * len(categorical)
     model = HistGradientBoostingClassifier(
-        max_depth=3, learning_rate=0.05, max_iter=200, categorical_features=cat_mask, random_state=0
+        max_depth=3, learning_rate=0.1, max_iter=100, categorical_features=cat_mask, random_state=0
     )
     return Pipeline([("prep", pre), ("model", model)])
 
@@ -143,6 +143,19 @@ def top_decile_share(y: np.ndarray, amount: np.ndarray, ranking: np.ndarray) -> 
     return float((amount[top] * y[top]).sum() / late_amount)
 
 
+def lift_curve(
+    y: np.ndarray, amount: np.ndarray, ranking: np.ndarray, steps: int = 10
+) -> list[float]:
+    """Return the cumulative share of late amount in the top 10%, 20%, ... of the ranking."""
+    late_amount = float((amount * y).sum())
+    order = np.argsort(-ranking, kind="stable")
+    found = np.cumsum((amount * y)[order])
+    cuts = [max(1, int(np.ceil(len(order) * k / steps))) - 1 for k in range(1, steps + 1)]
+    return [
+        round(float(found[c] / late_amount), 4) if late_amount > 0 else float("nan") for c in cuts
+    ]
+
+
 def _scores(y, p, amount, prior_share, dpd, base_rate) -> dict:
     baseline_dpd = (np.maximum(dpd, 0) + 1) * amount
     prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="quantile")
@@ -157,6 +170,12 @@ def _scores(y, p, amount, prior_share, dpd, base_rate) -> dict:
         "calibration": {
             "predicted": [round(float(x), 4) for x in prob_pred],
             "observed": [round(float(x), 4) for x in prob_true],
+        },
+        "lift": {
+            "share_of_rows": [k / 10 for k in range(1, 11)],
+            "model": lift_curve(y, amount, p * amount),
+            "customer_late_share": lift_curve(y, amount, prior_share * amount),
+            "days_past_due_amount": lift_curve(y, amount, baseline_dpd),
         },
         "baselines": {
             "customer_late_share": {
@@ -248,6 +267,10 @@ COMPACT_FEATURES = [
 ]
 #: A more complex candidate is kept only if it beats every simpler one by more than this.
 MIN_GAIN = 0.005
+#: Fitting uses at most this many of the most recent rows (older ones add little, cost time);
+#: calibration at most MAX_CALIBRATION_ROWS. Test sets are never capped.
+MAX_FIT_ROWS = 250_000
+MAX_CALIBRATION_ROWS = 100_000
 
 
 def _candidates(
@@ -262,8 +285,24 @@ def _candidates(
     ]
 
 
-def _fit_select(fit: _Rows, val: _Rows, numeric: list[str], categorical: list[str]):
-    """Fit the candidates, keep the simplest that wins, calibrate it on ``val``."""
+def _recent(r: _Rows, limit: int) -> _Rows:
+    """Return the ``limit`` most recent rows (by snapshot day)."""
+    if len(r.y) <= limit:
+        return r
+    keep = np.sort(np.argsort(r.snap, kind="stable")[-limit:])
+    return _Rows(
+        r.rows[keep],
+        r.snap[keep],
+        r.y[keep],
+        None if r.X is None else r.X.iloc[keep].reset_index(drop=True),
+    )
+
+
+def _fit_select(
+    fit: _Rows, val: _Rows, numeric: list[str], categorical: list[str], only: str | None = None
+):
+    """Fit the candidates (or just ``only``), keep the simplest that wins, calibrate it on
+    ``val``. The full logistic regression is always fit too: it explains the scores."""
     if len(fit.y) < 50 or len(np.unique(fit.y)) < 2 or len(np.unique(val.y)) < 2:
         raise ModelError(
             f"not enough labelled rows to train ({len(fit.y)} to fit, "
@@ -271,12 +310,14 @@ def _fit_select(fit: _Rows, val: _Rows, numeric: list[str], categorical: list[st
         )
     fitted, val_auc = {}, {}
     for name, feats, pipe in _candidates(numeric, categorical):
+        if only is not None and name not in (only, "logistic_regression"):
+            continue
         cols = feats + categorical
         pipe.fit(fit.X[cols], fit.y)
         fitted[name] = (pipe, cols)
         val_auc[name] = _auc(val.y, pipe.predict_proba(val.X[cols])[:, 1])
     best = max(val_auc.values())
-    chosen = next(name for name in val_auc if val_auc[name] >= best - MIN_GAIN)
+    chosen = only or next(name for name in val_auc if val_auc[name] >= best - MIN_GAIN)
     pipe, cols = fitted[chosen]
     calibrated = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid")
     with warnings.catch_warnings():
@@ -336,8 +377,11 @@ def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, catego
     test = store.take(make_rows(k, T, test_start, T + 1))
     train_all = make_rows(k, test_start - 1, -(10**9), test_start)
     val_start = _cut_at_share(train_all.snap, 0.2)
-    fit = store.take(make_rows(k, val_start - 1, -(10**9), val_start))
-    val = store.take(make_rows(k, test_start - 1, val_start, test_start))
+    # the most recent rows only: older ones add little and cost time (test sets are full)
+    fit = store.take(_recent(make_rows(k, val_start - 1, -(10**9), val_start), MAX_FIT_ROWS))
+    val = store.take(
+        _recent(make_rows(k, test_start - 1, val_start, test_start), MAX_CALIBRATION_ROWS)
+    )
     model, chosen, val_auc, _, cols = _fit_select(fit, val, numeric, categorical)
     p = model.predict_proba(test.X[cols])[:, 1]
     amount = k.ledger.amount[test.rows]
@@ -367,10 +411,12 @@ def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, catego
     )
     # the deployed model: same recipe on every row known at T
     dep_val_start = _cut_at_share(everything.snap, 0.2)
-    dep_fit = store.take(make_rows(k, dep_val_start - 1, -(10**9), dep_val_start))
-    dep_val = store.take(make_rows(k, T, dep_val_start, T + 1))
+    dep_fit = store.take(
+        _recent(make_rows(k, dep_val_start - 1, -(10**9), dep_val_start), MAX_FIT_ROWS)
+    )
+    dep_val = store.take(_recent(make_rows(k, T, dep_val_start, T + 1), MAX_CALIBRATION_ROWS))
     dep_model, dep_chosen, dep_val_auc, explainer, dep_cols = _fit_select(
-        dep_fit, dep_val, numeric, categorical
+        dep_fit, dep_val, numeric, categorical, only=chosen
     )
     reference = reference_distribution(dep_fit.X, numeric, categorical)
     deployed = {

@@ -1,0 +1,157 @@
+"""Run a report notebook with papermill, export it to HTML, and publish it atomically.
+
+``reports/<date>/<report>/`` gets ``report.ipynb`` (executed), ``report.html`` (no code cells,
+images embedded: one file to e-mail), ``metrics.json`` and the report's tables. The run
+happens in a temporary folder beside it and replaces the published folder only on success; a
+failed run keeps its executed notebook as ``reports/<date>/<report>.failed.ipynb`` and leaves
+the previous good report in place. A lock file makes a second run of the same report and date
+wait (up to ``wait`` seconds), then refuse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .._errors import ReportError
+
+__all__ = ["REPORTS", "ReportRun", "notebook_path", "run_report"]
+
+REPORTS = {"daily-mis": "daily_mis", "collections": "collections"}
+
+
+@dataclass
+class ReportRun:
+    """Where a finished report was published, and its headline figures."""
+
+    report: str
+    date: str
+    folder: Path
+    metrics: dict
+    seconds: float
+
+    def line(self) -> str:
+        """Return the one-line summary printed by the CLI."""
+        return f"{self.report} {self.date}: {self.folder} ({self.seconds:.1f}s)"
+
+
+def notebook_path(report: str) -> Path:
+    """Return the packaged notebook of a report (``daily-mis``, ``collections``, ``explore``)."""
+    name = REPORTS.get(report, report)
+    path = Path(str(resources.files("salesops_analysis") / "notebooks" / f"{name}.ipynb"))
+    if not path.is_file():
+        raise ReportError(f"unknown report '{report}' (reports: {', '.join(REPORTS)})")
+    return path
+
+
+@contextlib.contextmanager
+def _lock(path: Path, wait: float):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ReportError(
+                        f"another run holds {path} (the same report and date are being "
+                        f"produced); waited {wait:.0f}s") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _export_html(notebook: Path, html: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    body, _ = exporter.from_filename(str(notebook))
+    html.write_text(body, encoding="utf-8")
+
+
+def run_report(
+    report: str,
+    date,
+    *,
+    db_path: str | Path = "data/salesops.duckdb",
+    config_path: str | Path | None = None,
+    out: str | Path = "reports",
+    models_dir: str | Path = "models",
+    model_path: str | Path | None = None,
+    progress: bool = True,
+    wait: float = 60.0,
+) -> ReportRun:
+    """Execute a report notebook for ``date`` and publish it under ``out/<date>/<report>/``.
+
+    Raises
+    ------
+    ReportError
+        The notebook failed (message: the failing cell and error, and where the executed
+        notebook was kept), or another run of the same report and date holds the lock.
+    """
+    import json
+
+    import papermill as pm
+
+    started = time.perf_counter()
+    nb = notebook_path(report)
+    day = str(date)
+    day_dir = Path(out) / day
+    final = day_dir / report
+    failed = day_dir / f"{report}.failed.ipynb"
+    params = {
+        "report_date": day,
+        "db_path": str(Path(db_path).resolve()),
+        "config_path": str(Path(config_path).resolve()) if config_path else "",
+    }
+    if report == "collections":
+        params["models_dir"] = str(Path(models_dir).resolve())
+        params["model_path"] = str(Path(model_path).resolve()) if model_path else ""
+    with _lock(day_dir / f".{report}.lock", wait):
+        tmp = day_dir / f".{report}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        executed = tmp / "report.ipynb"
+        try:
+            pm.execute_notebook(str(nb), str(executed), parameters={**params,
+                                                                   "out_dir": str(tmp)},
+                                kernel_name="python3", progress_bar=progress,
+                                cwd=str(Path.cwd()))
+        except pm.PapermillExecutionError as exc:
+            shutil.move(executed, failed)
+            shutil.rmtree(tmp, ignore_errors=True)
+            evalue = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
+            raise ReportError(f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
+                              f"{evalue} (executed notebook kept at {failed})") from None
+        except Exception as exc:
+            if executed.exists():
+                shutil.move(executed, failed)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ReportError(f"{report} {day} could not run: {type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        metrics_file = tmp / "metrics.json"
+        if not metrics_file.exists():
+            shutil.move(executed, failed)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ReportError(f"{report} {day}: the notebook wrote no metrics.json "
+                              f"(executed notebook kept at {failed})")
+        _export_html(executed, tmp / "report.html")
+        old = day_dir / f".{report}.old-{os.getpid()}"
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+        failed.unlink(missing_ok=True)
+    metrics = json.loads((final / "metrics.json").read_text())
+    return ReportRun(report, day, final, metrics, time.perf_counter() - started)

@@ -1,0 +1,98 @@
+"""The command line as users meet it: help, one-line errors, non-zero exits, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from salesops_analysis.cli import main
+from tests.conftest import write
+
+SALESOPS = str(Path(sys.executable).with_name("salesops"))
+
+
+def run(*args, cwd=None):
+    return subprocess.run([SALESOPS, *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+@pytest.mark.parametrize("command", ["demo", "ingest", "train", "score", "report", "daily"])
+def test_every_command_has_help_and_db_and_config(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--db" in result.output and "--config" in result.output
+
+
+def test_ingest_prints_accounting_and_refuses_a_bad_file_in_one_line(tmp_path):
+    good = write(
+        tmp_path / "payments.csv",
+        "payment_id,invoice_id,payment_date,amount\n"
+        "P1,I1,2025-01-02,10\nP1,I1,2025-01-02,10\nP2,I2,2025-02-30,1\n",
+    )
+    bad = write(tmp_path / "orders.csv", "order_id,customer_id\nO1,C1\n")
+    r = run("ingest", str(good), str(bad), "--db", str(tmp_path / "w.duckdb"), cwd=tmp_path)
+    assert r.returncode == 1
+    assert "read 3 = loaded 1" in r.stdout and "rejected 1 + duplicates 1" in r.stdout
+    assert "orders.csv" in r.stderr and "order_date" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_wrong_date_and_missing_warehouse_are_one_line_errors(tmp_path):
+    r = run("train", "--as-of", "2025-02-30", cwd=tmp_path)
+    assert r.returncode != 0 and "2025-02-30" in r.stderr and "Traceback" not in r.stderr
+    r = run("score", "--as-of", "2025-06-30", "--db", "nowhere.duckdb", cwd=tmp_path)
+    assert r.returncode == 1 and ("no model" in r.stderr or "nowhere.duckdb" in r.stderr)
+    r = run("report", "daily-mis", "--date", "2025-06-30", "--db", "nowhere.duckdb", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("error: nowhere.duckdb")
+
+
+def test_bad_config_key_is_named(tmp_path):
+    cfg = write(tmp_path / "salesops.yml", "kinds:\n  invoices:\n    colums: {}\n")
+    r = run("ingest", str(cfg), "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 1 and "kinds.invoices.colums" in r.stderr
+
+
+def test_train_and_score_from_the_command_line(demo_db, tmp_path):
+    cwd = os.getcwd()
+    r = run(
+        "train",
+        "--as-of",
+        "2025-06-30",
+        "--db",
+        str(demo_db),
+        "--out",
+        str(tmp_path / "models"),
+        "--config",
+        str(Path(cwd) / "salesops.yml"),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        "test ROC AUC" in r.stdout
+        and (tmp_path / "models" / "late_payment_2025-06-30.skops").exists()
+    )
+    out = tmp_path / "wl.parquet"
+    r = run(
+        "score",
+        "--as-of",
+        "2025-06-30",
+        "--db",
+        str(demo_db),
+        "--models",
+        str(tmp_path / "models"),
+        "--out",
+        str(out),
+        "--config",
+        str(Path(cwd) / "salesops.yml"),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+
+    wl = pd.read_parquet(out)
+    assert len(wl) > 1000 and wl["rank"].iloc[0] == 1
