@@ -31,6 +31,7 @@ from .receivables import (
     open_items,
     roll_rates,
     unapplied_cash,
+    with_sales_owner,
 )
 from .tables import Tables, load_tables
 
@@ -64,4 +65,5 @@ __all__ = [
     "roll_rates",
     "to_reporting_currency",
     "unapplied_cash",
+    "with_sales_owner",
 ]

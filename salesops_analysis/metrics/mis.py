@@ -37,6 +37,7 @@ from .receivables import (
     isin_ids,
     rate_factors,
     row_positions,
+    with_sales_owner,
 )
 from .tables import Tables
 
@@ -301,6 +302,7 @@ class DailyMIS:
     activity: pd.DataFrame
     changes: dict[str, pd.DataFrame]
     open_items: pd.DataFrame = field(repr=False)  # open invoices, reporting currency
+    aging_by_team: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _r(x: float, nd: int = 2) -> float | None:
@@ -338,6 +340,12 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     )
     items = led.open_items(day, open_only=True)
     aging = aging_buckets(items, edges=config.aging_edges, basis=config.aging_basis)
+    aging_by_team = aging_buckets(
+        with_sales_owner(items, book.orders),
+        edges=config.aging_edges,
+        basis=config.aging_basis,
+        by=["team", "sales_rep"],
+    )
     labels = bucket_labels(config.aging_edges, config.aging_basis)
     ar_open = float(aging["total"].iloc[0])
     ar_current = float(items.loc[items["days_past_due"] <= 0, "open_amount"].sum())
@@ -388,7 +396,10 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     changes = changes_since_previous_day(
         tables, day, sla_days=config.sla_days, ledger=led, book=book
     )
-    activity = activity_summary(tables.activities, day, by=("owner", "type", "outcome"))
+    reps = book.orders.loc[book.orders["sales_rep"].notna(), ["sales_rep", "team"]]
+    reps = reps.drop_duplicates("sales_rep", keep="last").set_index("sales_rep")["team"]
+    acts = tables.activities.assign(team=tables.activities["owner"].map(reps).fillna("collections"))
+    activity = activity_summary(acts, day, by=("team", "owner", "type", "outcome"))
 
     def med(x: np.ndarray) -> float:
         return float(np.median(x)) if len(x) else np.nan
@@ -421,4 +432,6 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         "activities": int((tables.activities["activity_date"] == day).sum()),
         **{k: int(len(v)) for k, v in changes.items()},
     }
-    return DailyMIS(metrics, aging, aging_by_currency, backlog, esc, activity, changes, items)
+    return DailyMIS(
+        metrics, aging, aging_by_currency, backlog, esc, activity, changes, items, aging_by_team
+    )

@@ -44,6 +44,7 @@ __all__ = [
     "roll_rates",
     "row_positions",
     "unapplied_cash",
+    "with_sales_owner",
 ]
 
 CENT = 0.005
@@ -292,6 +293,28 @@ def unapplied_cash(invoices: pd.DataFrame, payments: pd.DataFrame, *, as_of) -> 
     as_of = _ts(as_of)
     pay = payments.loc[payments["payment_date"] <= as_of]
     return pay.loc[row_positions(pay["invoice_id"], invoices["invoice_id"]) < 0]
+
+
+def with_sales_owner(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Return ``items`` with ``sales_rep`` and ``team`` from the invoice's order, or else from
+    the customer's latest order (``"unassigned"`` when neither is known)."""
+    out = items.copy()
+    rep = np.full(len(out), "unassigned", dtype=object)
+    team = np.full(len(out), "unassigned", dtype=object)
+    if len(orders) and len(out):
+        o = orders.loc[orders["sales_rep"].notna()]
+        latest = o.sort_values("order_date").drop_duplicates("customer_id", keep="last")
+        by_customer = row_positions(out["customer_id"], latest["customer_id"])
+        for pos, source in (
+            (by_customer, latest),
+            (row_positions(out["order_id"].fillna(""), o["order_id"]), o),
+        ):
+            hit = pos >= 0  # the invoice's own order wins over the customer's latest
+            rep[hit] = source["sales_rep"].to_numpy()[pos[hit]]
+            team[hit] = source["team"].fillna("unassigned").to_numpy()[pos[hit]]
+    out["sales_rep"] = rep
+    out["team"] = team
+    return out
 
 
 def bucket_labels(edges: Sequence[int] = (30, 60, 90), basis: str = "due_date") -> list[str]:

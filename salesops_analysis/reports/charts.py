@@ -83,6 +83,7 @@ def backlog_chart(daily_orders: pd.DataFrame, backlog: pd.DataFrame):
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [2, 1]})
     a.bar(daily_orders.index, daily_orders["orders"], color=BLUE)
     a.set_title("Orders received per day")
+    a.set_xticks(range(0, len(daily_orders), 3), daily_orders.index[::3])
     a.tick_params(axis="x", labelrotation=45)
     ages = backlog["age_bucket"].value_counts().reindex(backlog["age_bucket"].cat.categories,
                                                        fill_value=0)

@@ -71,8 +71,9 @@ class CollectionsReport:
                 f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it. "
                 f"{self.model_note}")
         if shifted:
-            text += (f" Features that shifted since training: {', '.join(shifted)}; consider "
-                     "retraining.")
+            text += (f" Features whose distribution differs from the latest training rows "
+                     f"(PSI above 0.25): {', '.join(shifted)}; if the model's accuracy drops, "
+                     "retrain.")
         return text
 
 

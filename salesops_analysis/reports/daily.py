@@ -112,6 +112,7 @@ def daily_mis_report(
         write_json(mis.metrics, out / "metrics.json")
         mis.aging.to_csv(out / "aging.csv")
         mis.aging_by_currency.to_csv(out / "aging_by_currency.csv")
+        mis.aging_by_team.to_csv(out / "aging_by_team.csv")
         mis.escalations.to_csv(out / "escalations.csv", index=False)
         mis.backlog.drop(columns=["age_bucket"]).to_csv(out / "open_orders.csv", index=False)
         mis.activity.to_csv(out / "activity.csv", index=False)

@@ -98,7 +98,8 @@ def model_card(model: TrainedModel, file_name: str) -> str:
     lines += [
         "## Drift reference",
         "",
-        f"The shares of {len(ref)} features in the {b['late']['fit_rows']:,} fitting rows are "
+        f"The shares of {len(ref)} features in the {b['late']['calibration_rows']:,} latest "
+        "(calibration) rows are "
         "stored in the model; the collections report compares today's open invoices with them "
         "(population stability index per feature).",
         "",

@@ -418,7 +418,9 @@ def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, catego
     dep_model, dep_chosen, dep_val_auc, explainer, dep_cols = _fit_select(
         dep_fit, dep_val, numeric, categorical, only=chosen
     )
-    reference = reference_distribution(dep_fit.X, numeric, categorical)
+    # the latest slice is the reference: history features grow with time, so the oldest rows
+    # would make every customer look "shifted" today
+    reference = reference_distribution(dep_val.X, numeric, categorical)
     deployed = {
         "model": dep_model,
         "chosen": dep_chosen,

@@ -162,3 +162,20 @@ def test_daily_figures_count_that_days_rows():
     assert (m["orders_received"], m["orders_received_amount"]) == (1, 10.0)
     assert m["open_orders"] == 5 and m["orders_past_sla"] == 3
     assert m["ar_open"] == 100.0 and m["ar_current"] == 100.0
+
+
+def test_aging_by_team_and_rep_comes_from_orders():
+    from salesops_analysis.metrics import aging_buckets, open_items, with_sales_owner
+
+    inv = invoices(
+        [("I1", "2025-06-01", "2025-06-10", 100), ("I2", "2025-06-01", "2025-07-10", 50)]
+    )
+    inv["order_id"] = ["DONE", None]  # I2 has no order: the customer's latest order decides
+    o = ORDERS.assign(
+        sales_rep=["Ana"] * 5 + ["Ben", "Ana"], team=["North"] * 5 + ["South", "North"]
+    )
+    items = with_sales_owner(open_items(inv, payments([]), as_of=DAY), o)
+    assert items["sales_rep"].tolist() == ["Ben", "Ana"]
+    aging = aging_buckets(items, by=["team", "sales_rep"])
+    assert aging.loc[("South", "Ben"), "1_30"] == 100.0
+    assert aging.loc[("North", "Ana"), "current"] == 50.0
