@@ -73,7 +73,88 @@ SNIPPETS: dict[str, str] = {
         out = {"seconds": time.perf_counter() - t, "load_tables_seconds": loaded,
                "invoices": len(tables.invoices), "orders": len(tables.orders)}
     """,
+    "train_1m": """
+        import time, salesops_analysis as so
+        from salesops_analysis.metrics import load_tables
+        from salesops_analysis.risk import save_model, train_from_tables
+        cfg = so.load_config(ROOT / "salesops.yml")
+        with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
+            tables = load_tables(wh)
+        t = time.perf_counter()
+        model = train_from_tables(tables, "2025-06-30", cfg)
+        seconds = time.perf_counter() - t
+        save_model(model, WORK / "models")
+        out = {"seconds": seconds, "invoices": len(tables.invoices),
+               "test_roc_auc": model.metrics["test"]["roc_auc"]}
+    """,
+    "score_1m_open": """
+        import time, salesops_analysis as so
+        from salesops_analysis.metrics import load_tables
+        from salesops_analysis.risk import load_model, score_open_invoices
+        cfg = so.load_config(ROOT / "salesops.yml")
+        with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
+            tables = load_tables(wh)
+        model = load_model(WORK / "models" / "late_payment_2025-06-30.skops")
+        t = time.perf_counter()
+        scored = score_open_invoices(model, tables, "2025-06-30", cfg)
+        out = {"seconds": time.perf_counter() - t, "rows": len(scored)}
+    """,
+    "score_1m_all": """
+        import time, numpy as np, salesops_analysis as so
+        from salesops_analysis.metrics import load_tables
+        from salesops_analysis.risk import load_model, score_open_invoices
+        cfg = so.load_config(ROOT / "salesops.yml")
+        with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
+            tables = load_tables(wh)
+        model = load_model(WORK / "models" / "late_payment_2025-06-30.skops")
+        rows = np.flatnonzero(tables.invoices["amount"].to_numpy() > 0)
+        t = time.perf_counter()
+        scored = score_open_invoices(model, tables, "2025-06-30", cfg, rows=rows)
+        out = {"seconds": time.perf_counter() - t, "rows": len(scored)}
+    """,
+    "report_overhead": """
+        import time, shutil, salesops_analysis as so
+        from salesops_analysis.ingest.load import INGEST_ORDER
+        from salesops_analysis.reports import daily_mis_report, run_report
+        site = WORK / "site_50k"
+        if not (site / "salesops.duckdb").exists():
+            site.mkdir(exist_ok=True)
+            so.generate_demo(site / "raw")
+            cfg = so.load_config(ROOT / "salesops.yml")
+            with so.open_warehouse(site / "salesops.duckdb") as wh:
+                for kind in INGEST_ORDER:
+                    so.ingest_file(wh, site / "raw" / f"{kind}.csv", cfg)
+        t = time.perf_counter()
+        daily_mis_report(site / "salesops.duckdb", "2025-06-30", ROOT / "salesops.yml")
+        compute = time.perf_counter() - t
+        t = time.perf_counter()
+        run_report("daily-mis", "2025-06-30", db_path=site / "salesops.duckdb",
+                   config_path=ROOT / "salesops.yml", out=site / "reports", progress=False)
+        total = time.perf_counter() - t
+        out = {"seconds": total - compute, "report_seconds": total, "compute_seconds": compute}
+    """,
+    "daily_1m": """
+        import subprocess, sys, time, shutil
+        from pathlib import Path
+        site = WORK / "site_1m"
+        site.mkdir(exist_ok=True)
+        db = site / "data" / "salesops.duckdb"
+        db.parent.mkdir(exist_ok=True)
+        shutil.copy(WORK / "warehouse_1m.duckdb", db)
+        shutil.rmtree(site / "models", ignore_errors=True)
+        shutil.copytree(WORK / "models", site / "models")
+        shutil.copy(ROOT / "salesops.yml", site / "salesops.yml")
+        exe = str(Path(sys.executable).with_name("salesops"))
+        t = time.perf_counter()
+        proc = subprocess.run([exe, "daily", "--date", "2025-06-30", "--raw", "no-new-exports"],
+                              cwd=site, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(proc.stdout + proc.stderr)
+        out = {"seconds": time.perf_counter() - t}
+    """,
 }
+# heavy benchmarks run once; the others keep the best of --repeat runs
+SINGLE_RUN = {"demo_1m", "ingest_all_1m", "train_1m", "score_1m_all", "daily_1m"}
 
 
 def _run(name: str, scale: int) -> dict:
@@ -129,7 +210,7 @@ def main() -> None:
     for name in ["demo_1m", *[n for n in names if n != "demo_1m"]]:
         if name == "demo_1m" and "demo_1m" not in names and (WORK / "raw_1m").exists():
             continue
-        results[name] = _best(name, args.scale, 1 if name == "demo_1m" else args.repeat)
+        results[name] = _best(name, args.scale, 1 if name in SINGLE_RUN else args.repeat)
         print(name, json.dumps(results[name]), flush=True)
     _write_results(results, args)
 
@@ -181,7 +262,55 @@ def _write_results(results: dict, args) -> None:
             f"invoices, {m['orders']:,} orders; reading the tables from DuckDB first takes "
             f"{m['load_tables_seconds']:.2f} s more",
         )
-    known = ("demo_1m", "pandas_read_invoices", "ingest_invoices_1m", "ingest_all_1m", "mis_1m")
+    if "train_1m" in r:
+        row(
+            "train_1m",
+            "≤ 30 s",
+            f"both models, evaluation + deployed fit, "
+            f"{r['train_1m']['invoices']:,} invoices; test ROC AUC "
+            f"{r['train_1m']['test_roc_auc']:.3f}",
+        )
+    if "score_1m_open" in r:
+        row(
+            "score_1m_open",
+            "",
+            f"the {r['score_1m_open']['rows']:,} open invoices of the 1M "
+            "warehouse, with features and reasons",
+        )
+    if "score_1m_all" in r:
+        row(
+            "score_1m_all",
+            "≤ 5 s",
+            f"{r['score_1m_all']['rows']:,} invoices scored as if open "
+            "(stress test for the 1M-open target)",
+        )
+    if "report_overhead" in r:
+        x = r["report_overhead"]
+        row(
+            "report_overhead",
+            "~1.8 s measured upstream",
+            f"papermill + nbconvert HTML for "
+            f"daily-mis on the 50k demo: report {x['report_seconds']:.1f} s, of which the "
+            f"package's own figures {x['compute_seconds']:.1f} s",
+        )
+    row(
+        "daily_1m",
+        "≤ 15 s",
+        "`salesops daily` on the 1M warehouse with a saved model: both "
+        "reports, nothing new to ingest",
+    )
+    known = (
+        "demo_1m",
+        "pandas_read_invoices",
+        "ingest_invoices_1m",
+        "ingest_all_1m",
+        "mis_1m",
+        "train_1m",
+        "score_1m_open",
+        "score_1m_all",
+        "report_overhead",
+        "daily_1m",
+    )
     for name, x in r.items():
         if name not in known:
             row(name, x.get("target", ""), x.get("note", ""))

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-import pandera.pandas as pa
-
 __all__ = [
     "ACTIVITY_TYPES",
     "INVOICE_STATUSES",
@@ -184,7 +182,7 @@ _DTYPES = {
 }
 
 
-def pandera_schema(kind: str) -> pa.DataFrameSchema:
+def pandera_schema(kind: str):
     """Return the pandera schema of a canonical table (extra columns allowed).
 
     Examples
@@ -192,6 +190,8 @@ def pandera_schema(kind: str) -> pa.DataFrameSchema:
     >>> pandera_schema("payments").columns["amount"].dtype
     DataType(float64)
     """
+    import pandera.pandas as pa  # imported on first use: it is slow to import
+
     table = KINDS[kind]
     cols = {}
     for f in table.fields:

@@ -99,13 +99,26 @@ def countback_days(
     return total
 
 
-def monthly_credit_sales(invoices: pd.DataFrame, as_of, months: int = 24) -> pd.DataFrame:
+def monthly_credit_sales(
+    invoices: pd.DataFrame, as_of, months: int = 24, *, ledger: Ledger | None = None
+) -> pd.DataFrame:
     """Return credit sales per calendar month back from ``as_of``, most recent first.
 
     The first row is the current month to date (its ``days`` are the days elapsed).
     """
     as_of = _ts(as_of)
     period = as_of.to_period("M")
+    if ledger is not None:
+        sales = ledger.monthly_sales(as_of, months)
+        return pd.DataFrame(
+            {
+                "month": [period - k for k in range(months)],
+                "sales": sales.astype(float),
+                "days": [
+                    as_of.day if k == 0 else (period - k).days_in_month for k in range(months)
+                ],
+            }
+        )
     first = (period - (months - 1)).start_time
     d = invoices["invoice_date"]
     inv = invoices.loc[(d <= as_of) & (d >= first)]
@@ -130,7 +143,7 @@ def dso_countback(
     """Return DSO by the countback method at ``as_of`` (see :func:`countback_days`)."""
     if ar is None:
         ar = ar_snapshot(invoices, payments, as_of, ledger=ledger)["ar"]
-    monthly = monthly_credit_sales(invoices, as_of, months)
+    monthly = monthly_credit_sales(invoices, as_of, months, ledger=ledger)
     return countback_days(ar, monthly["sales"], monthly["days"])
 
 
@@ -253,7 +266,7 @@ def kpi_trend(
                 "date": day,
                 "ar_open": snap["ar"],
                 "pct_current": snap["current"] / snap["ar"] * 100 if snap["ar"] else np.nan,
-                "dso_countback": dso_countback(invoices, payments, day, ar=snap["ar"]),
+                "dso_countback": dso_countback(invoices, payments, day, ar=snap["ar"], ledger=led),
                 "dso_simple": simple,
                 "best_possible_dso": best,
                 "average_days_delinquent": simple - best,

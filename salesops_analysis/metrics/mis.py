@@ -303,6 +303,7 @@ class DailyMIS:
     changes: dict[str, pd.DataFrame]
     open_items: pd.DataFrame = field(repr=False)  # open invoices, reporting currency
     aging_by_team: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ledger: Ledger | None = field(default=None, repr=False)  # reporting currency
 
 
 def _r(x: float, nd: int = 2) -> float | None:
@@ -353,7 +354,7 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     sales_90 = led.credit_sales(day - pd.Timedelta(days=period), day)
     dso_simple = ar_open / sales_90 * period if sales_90 > 0 else np.nan
     best = ar_current / sales_90 * period if sales_90 > 0 else np.nan
-    monthly = monthly_credit_sales(led.invoices, day, 24)
+    monthly = monthly_credit_sales(led.invoices, day, 24, ledger=led)
     dso_cb = countback_days(ar_open, monthly["sales"], monthly["days"])
     start = day - pd.Timedelta(days=config.cei_period_days)
     begin = led.snapshot(start)["ar"]
@@ -433,5 +434,14 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         **{k: int(len(v)) for k, v in changes.items()},
     }
     return DailyMIS(
-        metrics, aging, aging_by_currency, backlog, esc, activity, changes, items, aging_by_team
+        metrics,
+        aging,
+        aging_by_currency,
+        backlog,
+        esc,
+        activity,
+        changes,
+        items,
+        aging_by_team,
+        led,
     )

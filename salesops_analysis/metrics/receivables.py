@@ -221,6 +221,20 @@ class Ledger:
         current = self.due >= _day_of(as_of)
         return {"ar": float(open_amount.sum()), "current": float(open_amount[current].sum())}
 
+    def monthly_sales(self, as_of, months: int = 24) -> np.ndarray:
+        """Return credit sales of the calendar months back from ``as_of``, most recent first
+        (the first is the month to date)."""
+        if not hasattr(self, "_issued_month"):
+            issued = np.where(self.issued == _NO_DAY, 0, self.issued)
+            self._issued_month = (
+                issued.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+            )
+        d = _day_of(as_of)
+        m0 = int(np.datetime64(d, "D").astype("datetime64[M]").astype(np.int64))
+        back = m0 - self._issued_month
+        m = (self.issued <= d) & (back >= 0) & (back < months)
+        return np.bincount(back[m], weights=self.amount[m], minlength=months)[:months]
+
     def credit_sales(self, start, end) -> float:
         """Return the amount of invoices dated after ``start`` up to ``end`` (net of credits)."""
         m = (self.issued > _day_of(start)) & (self.issued <= _day_of(end))
@@ -303,15 +317,18 @@ def with_sales_owner(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     team = np.full(len(out), "unassigned", dtype=object)
     if len(orders) and len(out):
         o = orders.loc[orders["sales_rep"].notna()]
-        latest = o.sort_values("order_date").drop_duplicates("customer_id", keep="last")
-        by_customer = row_positions(out["customer_id"], latest["customer_id"])
-        for pos, source in (
-            (by_customer, latest),
-            (row_positions(out["order_id"].fillna(""), o["order_id"]), o),
-        ):
-            hit = pos >= 0  # the invoice's own order wins over the customer's latest
-            rep[hit] = source["sales_rep"].to_numpy()[pos[hit]]
-            team[hit] = source["team"].fillna("unassigned").to_numpy()[pos[hit]]
+        pos = row_positions(out["order_id"].fillna(""), o["order_id"])
+        hit = pos >= 0
+        rep[hit] = o["sales_rep"].to_numpy()[pos[hit]]
+        team[hit] = o["team"].fillna("unassigned").to_numpy()[pos[hit]]
+        if (~hit).any():  # no order of its own: the customer's latest order decides
+            missing = out.loc[~hit, "customer_id"]
+            theirs = o.loc[isin_ids(o["customer_id"], missing)]
+            latest = theirs.sort_values("order_date").drop_duplicates("customer_id", keep="last")
+            pos2 = row_positions(missing, latest["customer_id"])
+            idx = np.flatnonzero(~hit)[pos2 >= 0]
+            rep[idx] = latest["sales_rep"].to_numpy()[pos2[pos2 >= 0]]
+            team[idx] = latest["team"].fillna("unassigned").to_numpy()[pos2[pos2 >= 0]]
     out["sales_rep"] = rep
     out["team"] = team
     return out

@@ -1,20 +1,30 @@
-"""Reports: the content (computed here), the notebooks that show it, and the runner."""
+"""Reports: the content (computed here), the notebooks that show it, and the runner.
 
-from .collections import CollectionsReport, collections_report
-from .daily import DailyReport, daily_mis_report
-from .excel import neutralize, write_worklist_csv, write_worklist_xlsx
-from .runner import REPORTS, ReportRun, notebook_path, run_report
+Submodules load on first use, so a daily-mis run never imports scikit-learn.
+"""
 
-__all__ = [
-    "REPORTS",
-    "CollectionsReport",
-    "DailyReport",
-    "ReportRun",
-    "collections_report",
-    "daily_mis_report",
-    "neutralize",
-    "notebook_path",
-    "run_report",
-    "write_worklist_csv",
-    "write_worklist_xlsx",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "CollectionsReport": "collections",
+    "collections_report": "collections",
+    "DailyReport": "daily",
+    "daily_mis_report": "daily",
+    "neutralize": "excel",
+    "write_worklist_csv": "excel",
+    "write_worklist_xlsx": "excel",
+    "REPORTS": "runner",
+    "ReportRun": "runner",
+    "notebook_path": "runner",
+    "run_report": "runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from ..config import Config, load_config
 from ..metrics import Tables, load_tables
 from ..risk import (
     TrainedModel,
-    latest_model,
+    find_model,
     load_model,
     population_stability,
     save_model,
@@ -24,7 +24,11 @@ from ..warehouse import open_warehouse
 from .daily import write_json
 from .excel import write_worklist_csv, write_worklist_xlsx
 
-__all__ = ["CollectionsReport", "collections_report", "model_for"]
+__all__ = ["XLSX_ROWS", "CollectionsReport", "collections_report", "model_for"]
+
+#: worklist.xlsx holds the top rows by expected late amount (more than a team calls in a day;
+#: openpyxl writes about 75,000 cells a second); worklist.csv holds every open invoice.
+XLSX_ROWS = 5_000
 
 
 @dataclass
@@ -70,6 +74,10 @@ class CollectionsReport:
                 f"an expected late amount of {m['expected_late_amount']:,.0f} {m['currency']}; "
                 f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it. "
                 f"{self.model_note}")
+        if m["worklist_xlsx_rows"] < m["worklist_rows"]:
+            text += (f" worklist.xlsx lists the top {m['worklist_xlsx_rows']:,} invoices "
+                     f"({m['worklist_xlsx_expected_late_share']:.0%} of the expected late amount); "
+                     "worklist.csv has all of them.")
         if shifted:
             text += (f" Features whose distribution differs from the latest training rows "
                      f"(PSI above 0.25): {', '.join(shifted)}; if the model's accuracy drops, "
@@ -84,9 +92,9 @@ def model_for(tables: Tables, as_of, config: Config, models_dir: str | Path = "m
     if model_path:
         path = Path(model_path)
         return load_model(path), path, f"Scored with {path.name} (given)."
-    path = latest_model(models_dir, as_of)
-    if path is not None:
-        model = load_model(path)
+    found = find_model(models_dir, as_of)
+    if found is not None:
+        path, model = found
         return model, path, f"Scored with {path.name}, trained on data up to {model.as_of}."
     model = train_from_tables(tables, as_of, config)
     paths = save_model(model, models_dir)
@@ -106,9 +114,9 @@ def collections_report(
         tables = load_tables(wh)
     day = pd.Timestamp(report_date).normalize()
     model, path, note = model_for(tables, day, config, models_dir, model_path)
-    wl = worklist(model, tables, day, config)
     scored = score_open_invoices(model, tables, day, config)
     X = scored.attrs["features"]
+    wl = worklist(model, tables, day, config, scored=scored)
     b = model.bundle
     current = X["days_past_due"].to_numpy() <= b["grace_days"]
     drift = population_stability(b["late"]["drift_reference"], X.loc[current])
@@ -122,6 +130,10 @@ def collections_report(
         "ar_open": round(float(wl["open_amount_reporting"].sum()), 2),
         "expected_late_amount": round(float(wl["expected_late_amount"].sum()), 2),
         "worklist_rows": int(len(wl)),
+        "worklist_xlsx_rows": int(min(len(wl), XLSX_ROWS)),
+        "worklist_xlsx_expected_late_share": round(float(
+            wl["expected_late_amount"].head(XLSX_ROWS).sum()
+            / max(wl["expected_late_amount"].sum(), 1e-9)), 4),
         "model": path.name,
         "model_trained_as_of": model.as_of,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
@@ -134,7 +146,8 @@ def collections_report(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_json(metrics, out / "metrics.json")
-        write_worklist_xlsx(wl, out / "worklist.xlsx", title=f"Worklist {day.date()}")
+        write_worklist_xlsx(wl.head(XLSX_ROWS), out / "worklist.xlsx",
+                            title=f"Worklist {day.date()}")
         write_worklist_csv(wl, out / "worklist.csv")
         drift.to_csv(out / "drift.csv", index=False)
     return report

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..config import Config, load_config
 from ..metrics import DailyMIS, Tables, daily_mis, kpi_trend, load_tables
-from ..metrics.receivables import Ledger, rate_factors
+from ..metrics.receivables import rate_factors
 from ..warehouse import open_warehouse
 
 __all__ = ["DailyReport", "daily_mis_report", "write_json"]
@@ -100,8 +100,8 @@ def daily_mis_report(
         tables = load_tables(wh)
     day = pd.Timestamp(report_date).normalize()
     mis = daily_mis(tables, day, config)
-    rates, currency = tables.rates(day, config)
-    led = Ledger(tables.invoices, tables.payments).in_currency(rates, currency)
+    rates, _ = tables.rates(day, config)
+    led = mis.ledger
     # led holds amounts in the reporting currency; KPI snapshots read them from the ledger
     trend = kpi_trend(led.invoices, led.payments, day, months=12,
                       cei_period_days=config.cei_period_days, ledger=led)

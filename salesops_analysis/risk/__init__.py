@@ -4,6 +4,7 @@ from .drift import population_stability, reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
 from .model import (
     TrainedModel,
+    find_model,
     latest_model,
     load_model,
     save_model,
@@ -17,6 +18,7 @@ __all__ = [
     "Knowledge",
     "TrainedModel",
     "features_at",
+    "find_model",
     "latest_model",
     "load_model",
     "population_stability",

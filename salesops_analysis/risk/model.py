@@ -56,6 +56,7 @@ __all__ = [
     "OVERDUE_FEATURES",
     "TRUSTED_TYPES",
     "TrainedModel",
+    "find_model",
     "latest_model",
     "load_model",
     "save_model",
@@ -66,7 +67,7 @@ __all__ = [
 FEATURE_VERSION = 1
 LATE_FEATURES = [f for f in NUMERIC_FEATURES if f != "days_past_due"]
 OVERDUE_FEATURES = list(NUMERIC_FEATURES)
-OVERDUE_OFFSETS = (1, 8, 15, 30, 45, 60, 90)
+OVERDUE_OFFSETS = (1, 15, 30, 60, 90)
 HORIZON_DAYS = 30
 #: Types beyond skops' defaults that a saved model may contain (and nothing else is loaded).
 TRUSTED_TYPES = [
@@ -96,25 +97,28 @@ class TrainedModel:
 
 
 # -- candidates -------------------------------------------------------------------------------
-def _logistic(numeric: list[str], categorical: list[str]) -> Pipeline:
+def _logistic(numeric: list[str], categorical: list[str], categories="auto") -> Pipeline:
     pre = ColumnTransformer(
         [
             ("num", StandardScaler(), numeric),
-            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), categorical),
+            ("cat", OneHotEncoder(handle_unknown="ignore", categories=categories), categorical),
         ],
         sparse_threshold=0,
     )
     return Pipeline([("prep", pre), ("model", LogisticRegression(C=1.0, max_iter=2000))])
 
 
-def _boosting(numeric: list[str], categorical: list[str]) -> Pipeline:
+def _boosting(numeric: list[str], categorical: list[str], categories="auto") -> Pipeline:
     pre = ColumnTransformer(
         [
             ("num", "passthrough", numeric),
             (
                 "cat",
                 OrdinalEncoder(
-                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+                    categories=categories,
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    encoded_missing_value=-1,
                 ),
                 categorical,
             ),
@@ -269,20 +273,26 @@ COMPACT_FEATURES = [
 MIN_GAIN = 0.005
 #: Fitting uses at most this many of the most recent rows (older ones add little, cost time);
 #: calibration at most MAX_CALIBRATION_ROWS. Test sets are never capped.
-MAX_FIT_ROWS = 250_000
+MAX_FIT_ROWS = 200_000
 MAX_CALIBRATION_ROWS = 100_000
 
 
 def _candidates(
-    numeric: list[str], categorical: list[str]
+    numeric: list[str], categorical: list[str], categories="auto"
 ) -> list[tuple[str, list[str], Pipeline]]:
     """Return the candidate pipelines, simplest first."""
     compact = [f for f in COMPACT_FEATURES if f in numeric]
     return [
-        ("logistic_regression_compact", compact, _logistic(compact, categorical)),
-        ("logistic_regression", numeric, _logistic(numeric, categorical)),
-        ("hist_gradient_boosting", numeric, _boosting(numeric, categorical)),
+        ("logistic_regression_compact", compact, _logistic(compact, categorical, categories)),
+        ("logistic_regression", numeric, _logistic(numeric, categorical, categories)),
+        ("hist_gradient_boosting", numeric, _boosting(numeric, categorical, categories)),
     ]
+
+
+def _category_values(X: pd.DataFrame, categorical: list[str]) -> list[list[str]]:
+    """Return each categorical column's values, sorted (pandas hashes them far faster than the
+    encoders' own search, which dominated training time on a million rows)."""
+    return [sorted(X[c].astype("str").unique().tolist()) for c in categorical]
 
 
 def _recent(r: _Rows, limit: int) -> _Rows:
@@ -309,7 +319,9 @@ def _fit_select(
             f"{len(val.y)} to validate, both classes needed)"
         )
     fitted, val_auc = {}, {}
-    for name, feats, pipe in _candidates(numeric, categorical):
+    for name, feats, pipe in _candidates(
+        numeric, categorical, _category_values(fit.X, categorical)
+    ):
         if only is not None and name not in (only, "logistic_regression"):
             continue
         cols = feats + categorical
@@ -359,8 +371,12 @@ def contributions(explainer: dict, pipe_prep, X: pd.DataFrame) -> pd.DataFrame:
     """Return per-feature logit contributions (positive = raises the risk) for rows of X."""
     Xt = pipe_prep.transform(X[explainer["features"]])
     contrib = (Xt - explainer["mean"]) * explainer["coef"]
-    frame = pd.DataFrame(contrib, columns=explainer["source"])
-    return frame.T.groupby(level=0).sum().T
+    # sum the one-hot columns of each categorical back into its source feature
+    names = list(dict.fromkeys(explainer["source"]))
+    index = {n: i for i, n in enumerate(names)}
+    to_source = np.zeros((len(explainer["source"]), len(names)))
+    to_source[np.arange(len(explainer["source"])), [index[s] for s in explainer["source"]]] = 1
+    return pd.DataFrame(contrib @ to_source, columns=names)
 
 
 def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, categorical):
@@ -572,9 +588,9 @@ def _jsonable(x):
     return x
 
 
-def latest_model(models_dir: str | Path, as_of) -> Path | None:
+def find_model(models_dir: str | Path, as_of) -> tuple[Path, TrainedModel] | None:
     """Return the newest ``late_payment_<date>.skops`` in ``models_dir`` trained on or before
-    ``as_of`` that this version can load, or ``None``."""
+    ``as_of`` that this version can load (with the loaded model), or ``None``."""
     folder = Path(models_dir)
     if not folder.is_dir():
         return None
@@ -589,11 +605,16 @@ def latest_model(models_dir: str | Path, as_of) -> Path | None:
             found.append((trained, path))
     for _, path in sorted(found, reverse=True):
         try:
-            load_model(path)
+            return path, load_model(path)
         except ModelError:
             continue  # trained by an older feature set: skip, a newer one may fit
-        return path
     return None
+
+
+def latest_model(models_dir: str | Path, as_of) -> Path | None:
+    """Return the path :func:`find_model` would use, or ``None``."""
+    found = find_model(models_dir, as_of)
+    return found[0] if found else None
 
 
 def train_from_tables(tables, as_of, config) -> TrainedModel:

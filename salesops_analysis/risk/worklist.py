@@ -155,7 +155,13 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
     values = contrib.to_numpy().copy()
     for j, name in enumerate(names):
         values[~_statable(name, X), j] = -np.inf
-    order = np.argsort(-values, axis=1)[:, :3]
+    top3 = (
+        np.argpartition(-values, 2, axis=1)[:, :3]
+        if values.shape[1] > 3
+        else np.argsort(-values, axis=1)[:, :3]
+    )
+    part = np.take_along_axis(values, top3, axis=1)
+    order = np.take_along_axis(top3, np.argsort(-part, axis=1), axis=1)  # the 3, largest first
     top_values = np.take_along_axis(values, order, axis=1)
     out = np.full(order.shape, "", dtype=object)
     for j in range(3):
@@ -258,12 +264,21 @@ def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFram
 
 
 def worklist(
-    model: TrainedModel, tables: Tables, as_of, config: Config | None = None
+    model: TrainedModel,
+    tables: Tables,
+    as_of,
+    config: Config | None = None,
+    *,
+    scored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the collections worklist at ``as_of``: open invoices ranked by expected late
-    amount, with dunning stage, promise status, last activity, owner and next action."""
+    amount, with dunning stage, promise status, last activity, owner and next action.
+
+    ``scored`` reuses a :func:`score_open_invoices` result for the same day.
+    """
     config = config or Config()
-    scored = score_open_invoices(model, tables, as_of, config)
+    if scored is None:
+        scored = score_open_invoices(model, tables, as_of, config)
     rows = scored.attrs["rows"]
     X = scored.attrs["features"]
     day = pd.Timestamp(as_of).normalize()
