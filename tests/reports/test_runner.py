@@ -157,3 +157,16 @@ def test_daily_command_ingests_new_exports_then_reports(runs, small_site):
     assert lines[0].startswith("ingest: 0 new file(s)")  # all already ingested
     assert any(line.startswith("daily-mis 2025-06-30:") for line in lines)
     assert (small_site / "reports" / DAY / "collections" / "worklist.xlsx").exists()
+
+
+def test_explore_notebook_runs_on_a_warehouse(small_site, tmp_path):
+    import papermill as pm
+
+    from salesops_analysis.reports import notebook_path
+
+    pm.execute_notebook(str(notebook_path("explore")), str(tmp_path / "explore.ipynb"),
+                        parameters={"as_of": DAY,
+                                    "db_path": str(small_site / "data" / "salesops.duckdb"),
+                                    "config_path": str(small_site / "salesops.yml")},
+                        progress_bar=False)
+    assert (tmp_path / "explore.ipynb").stat().st_size > 10_000
