@@ -432,21 +432,27 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
         click.echo(f"ingest: no exports in {raw_dir}")
     if not Path(db_path).exists():
         raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
-    for name in REPORTS:
-        try:
-            run = run_report(
-                name,
-                day,
-                db_path=db_path,
-                config_path=_config_file(config_path),
-                out=out,
-                models_dir=models_dir,
-                progress=False,
-            )
-            click.echo(run.line())
-        except SalesOpsError as exc:
-            click.echo(f"{name} {day}: FAILED: {exc}")
-            failures.append(str(exc))
+    # the reports are independent: run them side by side, each notebook in its own kernel
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    kwargs = dict(
+        db_path=db_path,
+        config_path=_config_file(config_path),
+        out=out,
+        models_dir=models_dir,
+        progress=False,
+    )
+    with ProcessPoolExecutor(
+        max_workers=min(2, len(REPORTS)), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        futures = {name: pool.submit(run_report, name, day, **kwargs) for name in REPORTS}
+        for name, future in futures.items():
+            try:
+                click.echo(future.result().line())
+            except SalesOpsError as exc:
+                click.echo(f"{name} {day}: FAILED: {exc}")
+                failures.append(str(exc))
     if failures:
         _fail(f"{len(failures)} step(s) failed; first: {failures[0]}")
 
