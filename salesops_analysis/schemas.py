@@ -19,6 +19,7 @@ __all__ = [
     "Field",
     "Table",
     "pandera_schema",
+    "sql_type",
 ]
 
 FieldType = Literal["id", "text", "date", "amount", "number", "bool", "enum", "currency", "label"]
@@ -168,6 +169,24 @@ KINDS: dict[str, Table] = {
         doc="Rate from the currency to the reporting currency on a date (amount × rate).",
     ),
 }
+
+_SQL_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "enum": "VARCHAR",
+    "label": "VARCHAR",
+    "currency": "VARCHAR",
+    "date": "DATE",
+    "amount": "DECIMAL(18, 2)",
+    "number": "DOUBLE",
+    "bool": "BOOLEAN",
+}
+
+
+def sql_type(f: Field) -> str:
+    """Return the DuckDB type of a canonical field."""
+    return _SQL_TYPES[f.type]
+
 
 _DTYPES = {
     "id": "str",

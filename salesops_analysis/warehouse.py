@@ -28,29 +28,12 @@ import pandas as pd
 
 from ._errors import WarehouseError
 from ._frames import arrow_to_frame
-from .schemas import KINDS, Field
+from .schemas import KINDS, sql_type
 
 __all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = Path("data/salesops.duckdb")
-
-_SQL_TYPES = {
-    "id": "VARCHAR",
-    "text": "VARCHAR",
-    "enum": "VARCHAR",
-    "label": "VARCHAR",
-    "currency": "VARCHAR",
-    "date": "DATE",
-    "amount": "DECIMAL(18, 2)",
-    "number": "DOUBLE",
-    "bool": "BOOLEAN",
-}
-
-
-def sql_type(f: Field) -> str:
-    """Return the DuckDB type of a canonical field."""
-    return _SQL_TYPES[f.type]
 
 
 def _q(name: str) -> str:

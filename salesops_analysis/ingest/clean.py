@@ -25,7 +25,7 @@ import pyarrow as pa
 from .._errors import FileRefusedError
 from .._frames import arrow_to_frame
 from ..config import KindOptions
-from ..schemas import KINDS, Field, pandera_schema
+from ..schemas import KINDS, Field, pandera_schema, sql_type
 from .read import RawTable
 
 __all__ = ["CleanExport", "clean_export", "map_columns"]
@@ -360,7 +360,7 @@ def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
     for name in ("paid_amount", "disputed", "status", "currency"):
         if name in table.columns and name not in present:
             expr = _derived(kind, name, present, options)
-            derived.append((name, f"CAST({expr} AS {_sql_type(table.field(name))})"))
+            derived.append((name, f"CAST({expr} AS {sql_type(table.field(name))})"))
             present.add(name)
     raw_names = [_q("_raw_" + f.name) for f in table.fields if f.name in mapping]
     raw_cols = ", ".join(
@@ -445,7 +445,7 @@ def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
     result.extra_columns = extras
     if result.missing_columns:
         nulls = ", ".join(
-            f"CAST(NULL AS {_sql_type(table.field(c))}) AS {_q(c)}" for c in result.missing_columns
+            f"CAST(NULL AS {sql_type(table.field(c))}) AS {_q(c)}" for c in result.missing_columns
         )
         cols = ", ".join(_q(c) for c in [*table.columns, *extras])
         con.execute(f"""
@@ -603,20 +603,6 @@ def _format_problem(f: Field, mapping, options: KindOptions, bad: int, n: int, k
     if f.type == "bool":
         return f"{share} are not yes/no words: set kinds.{kind}.true_values / false_values"
     return f"{share} are not numbers: check kinds.{kind}.decimal in salesops.yml"
-
-
-def _sql_type(f: Field) -> str:
-    return {
-        "id": "VARCHAR",
-        "text": "VARCHAR",
-        "enum": "VARCHAR",
-        "label": "VARCHAR",
-        "currency": "VARCHAR",
-        "date": "DATE",
-        "amount": "DECIMAL(18, 2)",
-        "number": "DOUBLE",
-        "bool": "BOOLEAN",
-    }[f.type]
 
 
 def _arrow_type(f: Field) -> pa.DataType:

@@ -20,7 +20,7 @@ from pathlib import Path
 from .._errors import FileRefusedError
 from ..config import Config
 from ..schemas import KINDS
-from ..warehouse import Warehouse, sql_type
+from ..warehouse import Warehouse
 from .clean import CleanExport, clean_export
 from .read import read_export
 
@@ -291,8 +291,3 @@ def _unmatched(wh: Warehouse, kind: str) -> tuple[int, str]:
         WHERE i.{col} IS NOT NULL AND lower(i.{col}) NOT IN
               (SELECT _key FROM {target} WHERE _valid_to IS NULL)""").fetchall()[0][0]
     return int(n), (f"{n:,} {what}" if n else "")
-
-
-def sql_columns(kind: str) -> str:
-    """Return ``name TYPE, ...`` for a kind's canonical columns (for ad-hoc tables)."""
-    return ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in KINDS[kind].fields)

@@ -302,8 +302,18 @@ class DailyMIS:
     activity: pd.DataFrame
     changes: dict[str, pd.DataFrame]
     open_items: pd.DataFrame = field(repr=False)  # open invoices, reporting currency
-    aging_by_team: pd.DataFrame = field(default_factory=pd.DataFrame)
     ledger: Ledger | None = field(default=None, repr=False)  # reporting currency
+    book: OrderBook | None = field(default=None, repr=False)
+
+    def aging_by_team(self, config: Config | None = None) -> pd.DataFrame:
+        """Return the aging by sales team and rep (from each invoice's order)."""
+        config = config or Config()
+        return aging_buckets(
+            with_sales_owner(self.open_items, self.book.orders),
+            edges=config.aging_edges,
+            basis=config.aging_basis,
+            by=["team", "sales_rep"],
+        )
 
 
 def _r(x: float, nd: int = 2) -> float | None:
@@ -341,12 +351,6 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     )
     items = led.open_items(day, open_only=True)
     aging = aging_buckets(items, edges=config.aging_edges, basis=config.aging_basis)
-    aging_by_team = aging_buckets(
-        with_sales_owner(items, book.orders),
-        edges=config.aging_edges,
-        basis=config.aging_basis,
-        by=["team", "sales_rep"],
-    )
     labels = bucket_labels(config.aging_edges, config.aging_basis)
     ar_open = float(aging["total"].iloc[0])
     ar_current = float(items.loc[items["days_past_due"] <= 0, "open_amount"].sum())
@@ -397,10 +401,12 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     changes = changes_since_previous_day(
         tables, day, sla_days=config.sla_days, ledger=led, book=book
     )
-    reps = book.orders.loc[book.orders["sales_rep"].notna(), ["sales_rep", "team"]]
+    today = tables.activities.loc[tables.activities["activity_date"] == day]
+    owners = today["owner"].dropna().unique()
+    reps = book.orders.loc[book.orders["sales_rep"].isin(owners), ["sales_rep", "team"]]
     reps = reps.drop_duplicates("sales_rep", keep="last").set_index("sales_rep")["team"]
-    acts = tables.activities.assign(team=tables.activities["owner"].map(reps).fillna("collections"))
-    activity = activity_summary(acts, day, by=("team", "owner", "type", "outcome"))
+    today = today.assign(team=today["owner"].map(reps).fillna("collections"))
+    activity = activity_summary(today, day, by=("team", "owner", "type", "outcome"))
 
     def med(x: np.ndarray) -> float:
         return float(np.median(x)) if len(x) else np.nan
@@ -442,6 +448,6 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         activity,
         changes,
         items,
-        aging_by_team,
         led,
+        book,
     )

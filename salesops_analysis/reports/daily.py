@@ -32,6 +32,7 @@ class DailyReport:
     trend: pd.DataFrame
     daily_orders: pd.DataFrame
     config: Config
+    aging_by_team: pd.DataFrame
 
     @property
     def metrics(self) -> dict:
@@ -105,14 +106,15 @@ def daily_mis_report(
     # led holds amounts in the reporting currency; KPI snapshots read them from the ledger
     trend = kpi_trend(led.invoices, led.payments, day, months=12,
                       cei_period_days=config.cei_period_days, ledger=led)
-    report = DailyReport(mis, trend, _daily_orders(tables, day, rates), config)
+    report = DailyReport(mis, trend, _daily_orders(tables, day, rates), config,
+                         mis.aging_by_team(config))
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_json(mis.metrics, out / "metrics.json")
         mis.aging.to_csv(out / "aging.csv")
         mis.aging_by_currency.to_csv(out / "aging_by_currency.csv")
-        mis.aging_by_team.to_csv(out / "aging_by_team.csv")
+        report.aging_by_team.to_csv(out / "aging_by_team.csv")
         mis.escalations.to_csv(out / "escalations.csv", index=False)
         mis.backlog.drop(columns=["age_bucket"]).to_csv(out / "open_orders.csv", index=False)
         mis.activity.to_csv(out / "activity.csv", index=False)
