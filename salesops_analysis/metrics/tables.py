@@ -11,6 +11,7 @@ from ..config import Config
 from ..schemas import KINDS
 from ..warehouse import Warehouse
 from .fx import check_rates, rates_on
+from .receivables import rate_factors
 
 __all__ = ["Tables", "load_tables"]
 
@@ -81,26 +82,21 @@ class Tables:
         CurrencyError
             Several currencies and some without a rate (the message names them).
         """
+        rates, currency = self.rates(as_of, config)
+        if not rates:
+            return replace(self, currency=currency)
         pieces = [("invoices", ["amount", "paid_amount"]), ("orders", ["amount"])]
         if self.payments is not None:
             pieces.append(("payments", ["amount"]))
-        currencies = set()
-        for name, _ in pieces:
-            currencies |= set(getattr(self, name)["currency"].dropna().unique())
-        reporting = config.reporting_currency
-        rates = {**rates_on(as_of, self.fx_rates, config.fx_rates), reporting: 1.0}
-        if len(currencies) == 1 and next(iter(currencies)) not in rates:
-            return replace(self, currency=next(iter(currencies)))
-        check_rates(currencies, rates, as_of, reporting)
         out = {}
         for name, cols in pieces:
             frame = getattr(self, name).copy()
-            factor = frame["currency"].map(rates).astype("float64").fillna(1.0)
+            factor = rate_factors(frame["currency"], rates, len(frame))
             for col in cols:
                 frame[col] = frame[col].astype("float64") * factor
-            frame["currency"] = reporting
+            frame["currency"] = currency
             out[name] = frame
-        return replace(self, **out, currency=reporting)
+        return replace(self, **out, currency=currency)
 
 
 def load_tables(wh: Warehouse) -> Tables:

@@ -51,3 +51,19 @@ def test_single_foreign_currency_is_reported_as_is():
     f = pd.DataFrame({"currency": ["EUR", "EUR"], "amount": [1.0, 2.0]})
     out, ccy = to_reporting_currency(f, ["amount"], as_of="2025-01-01")
     assert ccy == "EUR" and out["amount"].tolist() == [1.0, 2.0]
+
+
+def test_tables_converted_to_the_reporting_currency():
+    fx = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-06-01", "2025-06-01"]),
+            "currency": ["USD", "EUR"],
+            "rate": [1.0, 1.1],
+        }
+    )
+    t = _tables(fx).in_reporting_currency("2025-06-30", so.Config())
+    assert t.currency == "USD"
+    assert t.invoices["amount"].round(2).tolist() == [100.0, 110.0]
+    assert set(t.invoices["currency"]) == {"USD"}
+    with pytest.raises(so.CurrencyError, match="converts to USD"):
+        _tables(fx).in_reporting_currency("2025-06-30", so.Config(reporting_currency="JPY"))
