@@ -127,7 +127,9 @@ def run_report(
             pm.execute_notebook(str(nb), str(executed), parameters={**params,
                                                                    "out_dir": str(tmp)},
                                 kernel_name="python3", progress_bar=progress,
-                                cwd=str(Path.cwd()))
+                                cwd=str(Path.cwd()),
+                                # the kernel's own start-up warnings are noise in cron mail
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except pm.PapermillExecutionError as exc:
             shutil.move(executed, failed)
             shutil.rmtree(tmp, ignore_errors=True)
