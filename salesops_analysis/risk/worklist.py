@@ -164,11 +164,16 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
     order = np.take_along_axis(top3, np.argsort(-part, axis=1), axis=1)  # the 3, largest first
     top_values = np.take_along_axis(values, order, axis=1)
     out = np.full(order.shape, "", dtype=object)
-    for j in range(3):
-        for f_idx in np.unique(order[:, j]):  # one vectorized template per feature
-            rows = np.flatnonzero((order[:, j] == f_idx) & (top_values[:, j] > 0.05))
-            if len(rows):
-                out[rows, j] = _reason_text(names[f_idx], X, rows, currency)
+    # every (row, rank) slot that holds a reason, grouped by feature: one template call each
+    slots = np.flatnonzero(top_values.ravel() > 0.05)
+    feature = order.ravel()[slots]
+    by_feature = np.argsort(feature, kind="stable")
+    slots, feature = slots[by_feature], feature[by_feature]
+    starts = np.r_[0, np.flatnonzero(np.diff(feature)) + 1, len(feature)]
+    flat = out.ravel()
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        flat[slots[a:b]] = _reason_text(names[feature[a]], X, slots[a:b] // 3, currency)
+    out = flat.reshape(order.shape)
     none = out[:, 0] == ""
     out[none, 0] = "no strong risk signal"
     return out
