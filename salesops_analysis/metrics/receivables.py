@@ -75,12 +75,25 @@ def _arrow_keys(s: pd.Series) -> pa.Array:
 
 
 def row_positions(keys: pd.Series, targets: pd.Series) -> np.ndarray:
-    """Return, for each id in ``keys``, the row position of the same id (compared ignoring case
-    and surrounding spaces) in ``targets``, or -1."""
+    """Return, for each id in ``keys``, the row position of the first target with the same id
+    (compared ignoring case and surrounding spaces) in ``targets``, or -1 (also for a null)."""
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64)
-    pos = pc.index_in(_arrow_keys(keys), value_set=_arrow_keys(targets))
-    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(targets) <= 4 * len(keys):
+        pos = pc.index_in(_arrow_keys(keys), value_set=_arrow_keys(targets), skip_nulls=True)
+        return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    # few keys, many targets (open items against every order): hashing the keys and probing
+    # with the targets is about three times faster than hashing the targets
+    k = _arrow_keys(keys)
+    first_key = pc.index_in(k, value_set=k, skip_nulls=True).fill_null(-1)
+    first_key = first_key.to_numpy(zero_copy_only=False).astype(np.int64)
+    hit = pc.index_in(_arrow_keys(targets), value_set=k, skip_nulls=True)
+    hit = hit.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    target_rows = np.flatnonzero(hit >= 0)
+    found, first = np.unique(hit[target_rows], return_index=True)  # first target per key
+    row_of_key = np.full(len(k) + 1, -1, dtype=np.int64)  # the last slot answers null keys
+    row_of_key[found] = target_rows[first]
+    return row_of_key[first_key]
 
 
 def rate_factors(currency: pd.Series | None, rates: dict[str, float], n: int) -> np.ndarray:

@@ -27,7 +27,8 @@ from .excel import write_worklist_csv, write_worklist_xlsx
 __all__ = ["XLSX_ROWS", "CollectionsReport", "collections_report", "model_for"]
 
 #: worklist.xlsx holds the top rows by expected late amount (more than a team calls in a day;
-#: openpyxl writes about 75,000 cells a second); worklist.csv holds every open invoice.
+#: a formatted workbook writes about 65,000 cells a second); worklist.csv holds every open
+#: invoice.
 XLSX_ROWS = 5_000
 
 

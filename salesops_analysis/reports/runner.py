@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -71,10 +72,30 @@ def _lock(path: Path, wait: float):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _export_html(notebook: Path, html: Path) -> None:
-    from nbconvert import HTMLExporter
+def _notebook_tools():
+    """Import papermill and nbconvert, without jsonschema's slow IRI format checker.
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+    jsonschema (imported by nbformat) loads ``rfc3987_syntax`` when it is installed
+    (jupyterlab pulls it in through ``jsonschema[format-nongpl]``); that module compiles about
+    35 Lark grammars at import, 2 to 5 s per report run, for an ``iri`` format check that no
+    notebook schema uses (python-jsonschema/jsonschema#1428). It is hidden during this import
+    only, so jsonschema simply leaves that one format unchecked in this process.
+    """
+    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import nbconvert
+        import papermill
+    finally:
+        if blocked:
+            del sys.modules["rfc3987_syntax"]
+    return papermill, nbconvert
+
+
+def _export_html(notebook: Path, html: Path) -> None:
+    _, nbconvert = _notebook_tools()
+    exporter = nbconvert.HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_filename(str(notebook))
     html.write_text(body, encoding="utf-8")
@@ -102,8 +123,7 @@ def run_report(
     """
     import json
 
-    import papermill as pm
-
+    pm, _ = _notebook_tools()
     started = time.perf_counter()
     nb = notebook_path(report)
     day = str(date)

@@ -18,7 +18,15 @@ import pandas as pd
 
 from .._errors import ModelError
 from ..config import Config
-from ..metrics.receivables import _NO_DAY, CENT, Ledger, _day_of, rate_factors, row_positions
+from ..metrics.receivables import (
+    _NO_DAY,
+    CENT,
+    Ledger,
+    _day_of,
+    _days,
+    rate_factors,
+    row_positions,
+)
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
 from .model import TrainedModel, contributions
@@ -268,6 +276,25 @@ def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFram
     return f.drop_duplicates("_row", keep="last").set_index("_row")
 
 
+def _latest_rep(orders: pd.DataFrame, customers: pd.Series) -> np.ndarray:
+    """Return the sales rep of each customer's latest order with a rep ('' if none)."""
+    if not len(orders) or not len(customers):
+        return np.full(len(customers), "", dtype=object)
+    # match the (many) orders to the (few) distinct customers first, then sort only those
+    wanted = customers.drop_duplicates()
+    pos = row_positions(orders["customer_id"], wanted)
+    keep = np.flatnonzero((pos >= 0) & orders["sales_rep"].notna().to_numpy())
+    day = _days(orders["order_date"])[keep]
+    order = np.lexsort((day, pos[keep]))  # by customer, then date: the last of each wins
+    groups = pos[keep][order]
+    last = np.r_[np.flatnonzero(np.diff(groups)), len(order) - 1].astype(np.int64)
+    last = last[last >= 0]
+    rep_of = np.full(len(wanted), "", dtype=object)
+    chosen = keep[order[last]]
+    rep_of[pos[chosen]] = orders["sales_rep"].astype("str").to_numpy()[chosen]
+    return rep_of[row_positions(customers, wanted)]
+
+
 def worklist(
     model: TrainedModel,
     tables: Tables,
@@ -284,10 +311,8 @@ def worklist(
     config = config or Config()
     if scored is None:
         scored = score_open_invoices(model, tables, as_of, config)
-    rows = scored.attrs["rows"]
     X = scored.attrs["features"]
     day = pd.Timestamp(as_of).normalize()
-    inv = tables.invoices.reset_index(drop=True)
     n = len(scored)
     # dunning stage from the configured ladder
     ladder = sorted(config.dunning, key=lambda s: s["from_days"])
@@ -295,12 +320,12 @@ def worklist(
     stage_idx = np.searchsorted(starts, scored["days_past_due"].to_numpy(), side="right") - 1
     stages = np.array([s["stage"] for s in ladder], dtype=object)
     stage = stages[np.maximum(stage_idx, 0)]
-    # activities on these invoices, up to as_of
+    # activities on these invoices, up to as_of (matched against the scored invoices only)
     act = tables.activities
     act = act.loc[(act["activity_date"] <= day) & act["invoice_id"].notna()]
-    a_rows = row_positions(act["invoice_id"], inv["invoice_id"])
+    a_rows = row_positions(act["invoice_id"], scored["invoice_id"])
     act, a_rows = act.loc[a_rows >= 0], a_rows[a_rows >= 0]
-    last = _latest(act, a_rows, ["activity_date", "activity_id"]).reindex(rows)
+    last = _latest(act, a_rows, ["activity_date", "activity_id"]).reindex(np.arange(n))
     last_text = np.where(
         last["activity_date"].notna().to_numpy(),
         last["activity_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy()
@@ -317,7 +342,7 @@ def worklist(
     p_rows = a_rows[
         ((act["outcome"] == "promise_to_pay") & act["promised_date"].notna()).to_numpy()
     ]
-    promise = _latest(promises, p_rows, ["activity_date", "activity_id"]).reindex(rows)
+    promise = _latest(promises, p_rows, ["activity_date", "activity_id"]).reindex(np.arange(n))
     promised = promise["promised_date"]
     has_promise = promised.notna().to_numpy()
     pending = has_promise & (promised >= day).to_numpy()
@@ -334,13 +359,7 @@ def worklist(
     # owner: the last person who worked the invoice, else the customer's sales rep
     owner = last["owner"].astype("str").to_numpy()
     owner = np.where(last["owner"].notna().to_numpy(), owner, "")
-    orders = tables.orders
-    if len(orders):
-        reps = orders.loc[orders["sales_rep"].notna()].sort_values("order_date")
-        reps = reps.drop_duplicates("customer_id", keep="last")
-        pos = row_positions(scored["customer_id"], reps["customer_id"])
-        rep = np.where(pos >= 0, reps["sales_rep"].to_numpy()[np.maximum(pos, 0)], "")
-        owner = np.where(owner == "", rep, owner)
+    owner = np.where(owner == "", _latest_rep(tables.orders, scored["customer_id"]), owner)
     owner = np.where(owner == "", "unassigned", owner)
     # customer names
     names = np.full(n, "", dtype=object)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesops_analysis.metrics import (
     aging_buckets,
@@ -14,6 +16,7 @@ from salesops_analysis.metrics import (
     roll_rates,
     unapplied_cash,
 )
+from salesops_analysis.metrics.receivables import row_positions
 from tests.metrics.conftest import invoices, payments
 
 AS_OF = "2025-06-30"
@@ -190,3 +193,24 @@ def test_collection_curves_share_collected_by_day_n():
     jan = curves.loc[pd.Period("2025-01", "M")]
     assert jan.tolist() == [0.0, 0.5, 0.75]
     assert np.isnan(curves.loc[pd.Period("2025-06", "M"), "day_45"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.one_of(st.none(), st.sampled_from(["a", " A", "b ", "B", "c", "zz"]))),
+    targets=st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", " B", "c", "d"]))),
+)
+def test_row_positions_finds_the_first_matching_target(keys, targets):
+    """Both lookup directions (hash the targets, or hash few keys and probe many targets)
+    give each key the first target with the same id, ignoring case and surrounding spaces;
+    a missing id matches nothing."""
+
+    def norm(v):
+        return None if v is None else v.strip().lower()
+
+    first = {}
+    for i, t in enumerate(targets):
+        first.setdefault(norm(t), i)
+    expected = [-1 if k is None else first.get(norm(k), -1) for k in keys]
+    got = row_positions(pd.Series(keys, dtype="str"), pd.Series(targets, dtype="str"))
+    assert got.tolist() == expected
