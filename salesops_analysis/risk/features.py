@@ -66,9 +66,19 @@ def _combined(group: np.ndarray, day: np.ndarray) -> np.ndarray:
 class _Counter:
     """Cumulative sums of event weights per group, queried at (group, day) points."""
 
-    def __init__(self, group: np.ndarray, day: np.ndarray, weights: dict[str, np.ndarray]):
+    def __init__(
+        self,
+        group: np.ndarray,
+        day: np.ndarray,
+        weights: dict[str, np.ndarray],
+        *,
+        stable: bool = False,
+    ):
+        """``stable`` keeps events with equal (group, day) in input order; it is needed only
+        when a window is cut by position (the last ``RECENT`` events), and costs twice the
+        time. Otherwise windows end on key boundaries and the order of ties cannot matter."""
         keys = _combined(group, day)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys, kind="stable" if stable else "quicksort")
         self.keys = keys[order]
         self.cum = {
             k: np.concatenate([[0.0], np.cumsum(w[order], dtype="float64")])
@@ -89,7 +99,7 @@ class _Counter:
         about ten times faster on large tables, so callers compute it once and share it.
         """
         if order is None:
-            order = np.argsort(_combined(group, day), kind="stable")
+            order = np.argsort(_combined(group, day))
         g, d = group[order], day[order]
         lo = np.empty(len(group), dtype=np.int64)
         hi = np.empty(len(group), dtype=np.int64)
@@ -114,7 +124,7 @@ class Knowledge:
     customer: np.ndarray  # int code per invoice row
     closed: np.ndarray  # day the invoice was fully settled (<= T), else _NO_DAY
     modelled: np.ndarray  # rows that are invoices (positive amount), issued by T
-    categories: pd.DataFrame  # categorical features per invoice row
+    categories: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (code per row, values)
     act_row: np.ndarray
     act_day: np.ndarray
     act_contact: np.ndarray
@@ -140,22 +150,24 @@ class Knowledge:
         led = ledger or Ledger(invoices, payments)
         inv = led.invoices
         closed = settlement_days(led, t)
-        codes, _ = pd.factorize(inv["customer_id"].astype("str").str.strip().str.lower())
+        customer, _ = pd.factorize(inv["customer_id"].astype("str").str.strip().str.lower())
         modelled = (led.amount > 0) & (led.issued <= t)
         categorical = CATEGORICAL_DEFAULT if categorical is None else categorical
-        cats = pd.DataFrame(index=inv.index)
+        # categorical values are kept as codes per invoice row and turned into text only for
+        # the rows a feature table asks for
+        cats: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         cust_pos = None
         for name in categorical:
             if name in inv.columns:
-                cats[name] = inv[name].astype("str")
+                codes, values = _codes(inv[name])
             elif customers is not None and name in customers.columns and len(customers):
                 if cust_pos is None:
                     cust_pos = row_positions(inv["customer_id"], customers["customer_id"])
-                values = customers[name].astype("str").to_numpy()
-                cats[name] = np.where(cust_pos >= 0, values[np.maximum(cust_pos, 0)], "unknown")
+                cust_codes, values = _codes(customers[name])
+                codes = np.where(cust_pos >= 0, cust_codes[np.maximum(cust_pos, 0)], -1)
             else:
-                cats[name] = "unknown"
-            cats[name] = cats[name].fillna("unknown").replace({"nan": "unknown", "<NA>": "unknown"})
+                codes, values = np.full(len(inv), -1, dtype=np.int64), np.zeros(0, dtype=object)
+            cats[name] = (codes, np.append(values, "unknown"))  # code -1 reads "unknown"
         if activities is not None and len(activities):
             act = activities.loc[activities["activity_date"] <= pd.Timestamp(T).normalize()]
             act = act.loc[act["invoice_id"].notna()]
@@ -180,7 +192,7 @@ class Knowledge:
             t,
             led,
             grace_days,
-            codes.astype(np.int64),
+            customer.astype(np.int64),
             closed,
             modelled,
             cats,
@@ -240,6 +252,18 @@ def settlement_days(led: Ledger, T: int) -> np.ndarray:
     return closed
 
 
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return an int code per row and the distinct texts (missing, "nan", "<NA>" -> -1)."""
+    codes, uniques = pd.factorize(values.astype("str"))
+    uniques = np.asarray(uniques.astype(object), dtype=object)
+    bad = np.flatnonzero(np.isin(uniques, ["nan", "<NA>"]))
+    if len(bad):
+        remap = np.arange(len(uniques))
+        remap[bad] = -1
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return codes.astype(np.int64), uniques
+
+
 def _calendar(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = day.astype("datetime64[D]")
     month = d.astype("datetime64[M]")
@@ -265,8 +289,8 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     due = led.due[rows]
     grace = k.grace_days
     out: dict[str, np.ndarray] = {}
-    by_customer = np.argsort(_combined(g, snap), kind="stable")
-    by_invoice = np.argsort(_combined(rows, snap), kind="stable")
+    by_customer = np.argsort(_combined(g, snap))  # query order only: ties cannot matter
+    by_invoice = np.argsort(_combined(rows, snap))
 
     # -- history: the customer's invoices settled strictly before s ------------------------
     inv_mask = k.modelled & (k.closed != _NO_DAY)
@@ -274,8 +298,12 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     closed = k.closed[ev]
     late = (closed > led.due[ev] + grace).astype(float)
     days_late = np.maximum(0, closed - led.due[ev]).astype(float)
+    # stable: the "recent" window below is cut by position
     hist = _Counter(
-        k.customer[ev], closed, {"n": np.ones(len(ev)), "late": late, "days_late": days_late}
+        k.customer[ev],
+        closed,
+        {"n": np.ones(len(ev)), "late": late, "days_late": days_late},
+        stable=True,
     )
     lo, hi = hist.window(g, snap, inclusive=False, order=by_customer)
     n = hist.total("n", lo, hi)
@@ -314,16 +342,9 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     out["month_end"], out["quarter_end"] = _calendar(led.issued[rows])
 
     # -- exposure: the customer's other invoices open / overdue at the end of s ------------
-    issued_c = _Counter(
-        k.customer[iv], led.issued[iv], {"n": np.ones(len(iv)), "amt": led.amount[iv]}
-    )
+    # issued by s (the "usual" counter) minus settled by s (the history counter)
     closed_iv = k.closed[iv]
     has_closed = closed_iv != _NO_DAY
-    closed_c = _Counter(
-        k.customer[iv][has_closed],
-        closed_iv[has_closed],
-        {"n": np.ones(int(has_closed.sum())), "amt": led.amount[iv][has_closed]},
-    )
     od_start = led.due[iv] + grace + 1  # first day overdue
     od_c = _Counter(k.customer[iv], od_start, {"n": np.ones(len(iv)), "amt": led.amount[iv]})
     od_end_day = np.maximum(closed_iv, od_start)
@@ -333,15 +354,19 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         {"n": np.ones(int(has_closed.sum())), "amt": led.amount[iv][has_closed]},
     )
 
-    def count(c: _Counter, name: str) -> np.ndarray:
+    def count(c: _Counter, *names: str) -> list[np.ndarray]:
         a, b = c.window(g, snap, inclusive=True, order=by_customer)
-        return c.total(name, a, b)
+        return [c.total(name, a, b) for name in names]
 
     self_open = ((led.issued[rows] <= snap) & (k.closed[rows] > snap)).astype(float)
     self_overdue = self_open * (due + grace < snap)
-    open_n = count(issued_c, "n") - count(closed_c, "n") - self_open
-    overdue_n = count(od_c, "n") - count(od_end_c, "n") - self_overdue
-    overdue_amt = np.round(count(od_c, "amt") - count(od_end_c, "amt") - self_overdue * amount, 2)
+    (issued_n,) = count(usual, "n")
+    (settled_n,) = count(hist, "n")
+    od_n, od_amt = count(od_c, "n", "amt")
+    od_end_n, od_end_amt = count(od_end_c, "n", "amt")
+    open_n = issued_n - settled_n - self_open
+    overdue_n = od_n - od_end_n - self_overdue
+    overdue_amt = np.round(od_amt - od_end_amt - self_overdue * amount, 2)
     usual_amount = np.exp(mean_log)
     out["cust_open_other_n"] = np.maximum(open_n, 0)
     out["cust_overdue_other_n"] = np.maximum(overdue_n, 0)
@@ -375,8 +400,8 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     out["days_past_due"] = (snap - due).astype(float)
 
     frame = pd.DataFrame(out)
-    for name in k.categories.columns:
-        frame[name] = k.categories[name].to_numpy()[rows]
+    for name, (codes, values) in k.categories.items():
+        frame[name] = pd.array(values[codes[rows]], dtype="str")
     frame["_hist_n"] = n
     frame["_hist_late"] = n_late
     frame["_recent_n"] = rn
