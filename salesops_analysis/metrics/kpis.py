@@ -160,7 +160,8 @@ def dso_simple(
     as_of = _ts(as_of)
     if ar is None:
         ar = ar_snapshot(invoices, payments, as_of, ledger=ledger)["ar"]
-    sales = credit_sales(invoices, as_of - pd.Timedelta(days=period_days), as_of)
+    start = as_of - pd.Timedelta(days=period_days)
+    sales = ledger.credit_sales(start, as_of) if ledger else credit_sales(invoices, start, as_of)
     return ar / sales * period_days if sales > 0 else float("nan")
 
 
@@ -177,7 +178,8 @@ def best_possible_dso(
     as_of = _ts(as_of)
     if current is None:
         current = ar_snapshot(invoices, payments, as_of, ledger=ledger)["current"]
-    sales = credit_sales(invoices, as_of - pd.Timedelta(days=period_days), as_of)
+    start = as_of - pd.Timedelta(days=period_days)
+    sales = ledger.credit_sales(start, as_of) if ledger else credit_sales(invoices, start, as_of)
     return current / sales * period_days if sales > 0 else float("nan")
 
 
@@ -259,8 +261,8 @@ def kpi_trend(
     rows = []
     for day in ends:  # one row per month: a dozen vectorized snapshots
         snap = led.snapshot(day)
-        simple = dso_simple(invoices, payments, day, ar=snap["ar"])
-        best = best_possible_dso(invoices, payments, day, current=snap["current"])
+        simple = dso_simple(invoices, payments, day, ar=snap["ar"], ledger=led)
+        best = best_possible_dso(invoices, payments, day, current=snap["current"], ledger=led)
         rows.append(
             {
                 "date": day,

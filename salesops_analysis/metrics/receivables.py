@@ -136,7 +136,8 @@ class Ledger:
     def __init__(self, invoices: pd.DataFrame, payments: pd.DataFrame | None = None) -> None:
         self.invoices = invoices.reset_index(drop=True)
         self.payments = None if payments is None else payments.reset_index(drop=True)
-        self._balances: dict[int, tuple] = {}  # as-of day -> balances(): cheap repeat questions
+        self._balances: dict[int, tuple] = {}  # as-of day -> open balances: cheap repeat questions
+        self._last_payment: dict[int, np.ndarray] = {}
         inv = self.invoices
         self.amount = inv["amount"].to_numpy(dtype="float64", na_value=0.0)
         self.issued = _days(inv["invoice_date"])
@@ -182,6 +183,7 @@ class Ledger:
 
         out = copy.copy(self)
         out._balances = {}
+        out._last_payment = {}
 
         f = rate_factors(self.currency, rates, len(self.amount))
         out.amount = self.amount * f
@@ -204,11 +206,20 @@ class Ledger:
         The arrays are shared between calls for the same day: do not modify them.
         """
         d = _day_of(as_of)
+        issued, open_amount = self.open_balances(as_of)
+        if d not in self._last_payment:
+            self._last_payment[d] = self._compute_last_payment(d)
+        return issued, open_amount, self._last_payment[d]
+
+    def open_balances(self, as_of) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(issued, open_amount)`` arrays over all invoice rows (cheaper than
+        :meth:`balances`: no last payment dates). Shared between calls: do not modify them."""
+        d = _day_of(as_of)
         if d not in self._balances:
             self._balances[d] = self._compute_balances(d)
         return self._balances[d]
 
-    def _compute_balances(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _compute_balances(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.amount)
         issued = self.issued <= d
         if self.payments is not None:
@@ -216,21 +227,26 @@ class Ledger:
             settled = np.bincount(self.pay_row[m], weights=self.pay_amount[m], minlength=n)
             cn = self.applied_cn & (self.applies_to >= 0) & issued
             settled += np.bincount(self.applies_to[cn], weights=-self.amount[cn], minlength=n)
-            last = np.full(n, _NO_DAY, dtype=np.int64)
-            np.minimum.at(last, self.pay_row[m], -self.pay_day[m])  # max day, as min of negatives
-            last = np.where(last == _NO_DAY, _NO_DAY, -last)
         else:
             known = (self.paid_day == _NO_DAY) | (self.paid_day <= d)
             settled = np.where(known, self.paid_amount, 0.0)
-            last = np.where(self.paid_day <= d, self.paid_day, _NO_DAY)
         settled = np.where(self.applied_cn, self.amount, settled)
         open_amount = np.round(self.amount - settled, 2)
         open_amount[self.written_off | ~issued] = 0.0
-        return issued, open_amount, last
+        return issued, open_amount
+
+    def _compute_last_payment(self, d: int) -> np.ndarray:
+        n = len(self.amount)
+        if self.payments is None:
+            return np.where(self.paid_day <= d, self.paid_day, _NO_DAY)
+        m = (self.pay_day <= d) & (self.pay_row >= 0)
+        last = np.full(n, _NO_DAY, dtype=np.int64)
+        np.minimum.at(last, self.pay_row[m], -self.pay_day[m])  # max day, as min of negatives
+        return np.where(last == _NO_DAY, _NO_DAY, -last)
 
     def snapshot(self, as_of) -> dict:
         """Return ``{"ar": open balance, "current": not-yet-due part}`` at the end of ``as_of``."""
-        _, open_amount, _ = self.balances(as_of)
+        _, open_amount = self.open_balances(as_of)
         current = self.due >= _day_of(as_of)
         return {"ar": float(open_amount.sum()), "current": float(open_amount[current].sum())}
 

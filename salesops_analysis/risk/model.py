@@ -127,8 +127,10 @@ def _boosting(numeric: list[str], categorical: list[str], categories="auto") -> 
         verbose_feature_names_out=False,
     )
     cat_mask = [False] * len(numeric) + [True] * len(categorical)
+    # 50 shallow trees at rate 0.2 matched 100 at 0.1 on validation (demo and 1M demo data)
+    # and predict in half the time
     model = HistGradientBoostingClassifier(
-        max_depth=3, learning_rate=0.1, max_iter=100, categorical_features=cat_mask, random_state=0
+        max_depth=3, learning_rate=0.2, max_iter=50, categorical_features=cat_mask, random_state=0
     )
     return Pipeline([("prep", pre), ("model", model)])
 
