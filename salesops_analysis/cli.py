@@ -433,8 +433,8 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
     if not Path(db_path).exists():
         raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
     # the reports are independent: run them side by side, each notebook in its own kernel
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    # process; threads suffice to drive the kernels (and start faster than worker processes)
+    from concurrent.futures import ThreadPoolExecutor
 
     kwargs = dict(
         db_path=db_path,
@@ -443,9 +443,7 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
         models_dir=models_dir,
         progress=False,
     )
-    with ProcessPoolExecutor(
-        max_workers=min(2, len(REPORTS)), mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
+    with ThreadPoolExecutor(max_workers=len(REPORTS)) as pool:
         futures = {name: pool.submit(run_report, name, day, **kwargs) for name in REPORTS}
         for name, future in futures.items():
             try:

@@ -26,10 +26,10 @@ from .excel import write_worklist_csv, write_worklist_xlsx
 
 __all__ = ["XLSX_ROWS", "CollectionsReport", "collections_report", "model_for"]
 
-#: worklist.xlsx holds the top rows by expected late amount (more than a team calls in a day;
-#: a formatted workbook writes about 65,000 cells a second); worklist.csv holds every open
+#: worklist.xlsx holds the top rows by expected late amount: a week of calls for a team of ten
+#: (a formatted workbook writes about 65,000 cells a second); worklist.csv holds every open
 #: invoice.
-XLSX_ROWS = 5_000
+XLSX_ROWS = 2_000
 
 
 @dataclass

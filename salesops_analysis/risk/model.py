@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.calibration import CalibratedClassifierCV, calibration_curve
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -371,6 +373,9 @@ def _linear_explainer(pipe: Pipeline, X: pd.DataFrame, numeric, categorical) -> 
 
 def contributions(explainer: dict, pipe_prep, X: pd.DataFrame) -> pd.DataFrame:
     """Return per-feature logit contributions (positive = raises the risk) for rows of X."""
+    direct = _direct_contributions(explainer, pipe_prep, X)
+    if direct is not None:
+        return direct
     Xt = pipe_prep.transform(X[explainer["features"]])
     contrib = (Xt - explainer["mean"]) * explainer["coef"]
     # sum the one-hot columns of each categorical back into its source feature
@@ -379,6 +384,47 @@ def contributions(explainer: dict, pipe_prep, X: pd.DataFrame) -> pd.DataFrame:
     to_source = np.zeros((len(explainer["source"]), len(names)))
     to_source[np.arange(len(explainer["source"])), [index[s] for s in explainer["source"]]] = 1
     return pd.DataFrame(contrib @ to_source, columns=names)
+
+
+def _direct_contributions(explainer: dict, prep, X: pd.DataFrame) -> pd.DataFrame | None:
+    """The same contributions without building the one-hot matrix: a scaled numeric column
+    contributes ``(z - mean) * coef``; a categorical one its category's coefficient minus the
+    mean one-hot contribution (a category unseen in training: minus that mean only).
+    ``None`` when ``prep`` is not the scaler + one-hot layout this shortcut knows."""
+    try:
+        (_, scaler, numeric), (_, encoder, categorical) = prep.transformers_[:2]
+    except (AttributeError, ValueError):
+        return None
+    if (
+        len(prep.transformers_) > 2
+        and prep.transformers_[2][1] != "drop"
+        or not isinstance(scaler, StandardScaler)
+        or not isinstance(encoder, OneHotEncoder)
+        or encoder.drop_idx_ is not None
+        or getattr(encoder, "_infrequent_enabled", False)
+        or scaler.mean_ is None
+        or scaler.scale_ is None
+    ):
+        return None
+    coef, mean = explainer["coef"], explainer["mean"]
+    k = len(numeric)
+    z = (X[list(numeric)].to_numpy(dtype="float64") - scaler.mean_) / scaler.scale_
+    out = dict(zip(numeric, ((z - mean[:k]) * coef[:k]).T, strict=True))
+    offset = k
+    for name, cats in zip(categorical, encoder.categories_, strict=True):
+        c, m = coef[offset : offset + len(cats)], mean[offset : offset + len(cats)]
+        codes = pc.index_in(
+            pa.array(X[name].astype("str"), from_pandas=True),
+            value_set=pa.array([str(v) for v in cats], type=pa.string()),
+            skip_nulls=True,
+        )
+        codes = codes.fill_null(-1).to_numpy(zero_copy_only=False)
+        out[name] = np.where(codes >= 0, c[np.maximum(codes, 0)], 0.0) - float(c @ m)
+        offset += len(cats)
+    names = list(dict.fromkeys(explainer["source"]))
+    if set(names) != set(out):
+        return None
+    return pd.DataFrame({n: out[n] for n in names})
 
 
 def _split_and_train(k: Knowledge, make_rows, test_share: float, numeric, categorical):

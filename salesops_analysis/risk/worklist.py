@@ -59,68 +59,115 @@ WORKLIST_COLUMNS = [
 ]
 
 
-def _fmt_day(days: np.ndarray) -> np.ndarray:
-    d = pd.to_datetime(np.where(days == _NO_DAY, 0, days).astype("datetime64[D]"))
-    return (d.day.astype(str) + " " + d.strftime("%b") + " " + d.year.astype(str)).to_numpy()
+def _day_text(day: int) -> str:
+    d = np.datetime64(0 if day == _NO_DAY else int(day), "D").item()
+    return f"{d.day} {d:%b} {d.year}"
 
 
-def _reason_text(feature: str, X: pd.DataFrame, idx: np.ndarray, currency: str) -> np.ndarray:
-    """Return the plain-words reason for ``feature`` on rows ``idx`` of ``X``."""
-    x = X.iloc[idx]
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
-    def ints(col: str) -> np.ndarray:
-        return x[col].to_numpy().round().astype(np.int64).astype(str)
 
-    if feature in ("hist_late_share",):
-        return "paid " + ints("_hist_late") + " of " + ints("_hist_n") + " earlier invoices late"
+class _Phrases:
+    """Reason texts as codes into one table: each distinct phrase is formatted once."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = [""]  # code 0: no reason
+        self._code: dict[str, int] = {"": 0}
+
+    def code(self, text: str) -> int:
+        if text not in self._code:
+            self._code[text] = len(self.texts)
+            self.texts.append(text)
+        return self._code[text]
+
+    def phrase(self, fmt, *keys: np.ndarray) -> np.ndarray:
+        """Return the code of ``fmt(*values)`` for every row of the key arrays."""
+        columns = [np.unique(k, return_inverse=True) for k in keys]
+        combined = np.zeros(len(keys[0]), dtype=np.int64)
+        for uniq, inverse in columns:
+            combined = combined * len(uniq) + inverse.ravel()
+        distinct, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        codes = np.array(
+            [self.code(fmt(*(_plain(k[i]) for k in keys))) for i in first], dtype=np.int64
+        )
+        return codes[inverse.ravel()] if len(distinct) else np.zeros(0, dtype=np.int64)
+
+    def column(self, codes: np.ndarray) -> pd.Series:
+        """Return the texts of ``codes`` as a string column."""
+        import pyarrow as pa
+
+        table = pa.array(self.texts, type=pa.large_string())
+        return pd.Series(pd.array(table.take(pa.array(codes)), dtype="str"))
+
+
+def _reason_codes(
+    feature: str, X: pd.DataFrame, idx: np.ndarray, currency: str, phrases: _Phrases
+) -> np.ndarray:
+    """Return the phrase codes of the plain-words reason for ``feature`` on rows ``idx``."""
+
+    def col(name: str) -> np.ndarray:
+        return X[name].to_numpy()[idx]
+
+    def ints(name: str) -> np.ndarray:
+        return col(name).round().astype(np.int64)
+
+    p = phrases.phrase
+    if feature == "hist_late_share":
+        return p(
+            lambda a, b: f"paid {a} of {b} earlier invoices late",
+            ints("_hist_late"),
+            ints("_hist_n"),
+        )
     if feature in ("hist_recent_late_share", "hist_trend"):
-        return (
-            "paid " + ints("_recent_late") + " of the last " + ints("_recent_n") + " invoices late"
+        return p(
+            lambda a, b: f"paid {a} of the last {b} invoices late",
+            ints("_recent_late"),
+            ints("_recent_n"),
         )
     if feature in ("hist_mean_days_late", "hist_recent_days_late"):
-        return (
-            "pays "
-            + x[feature].round().astype(np.int64).astype(str).to_numpy()
-            + " days late on average"
-        )
+        return p(lambda a: f"pays {a} days late on average", ints(feature))
     if feature in ("new_customer", "hist_n_log"):
-        n = x["_hist_n"].to_numpy()
-        return np.where(
-            n == 0,
-            "new customer: no payment history yet",
-            "short payment history (" + ints("_hist_n") + " invoices)",
+        return p(
+            lambda n: (
+                "new customer: no payment history yet"
+                if n == 0
+                else f"short payment history ({n} invoices)"
+            ),
+            ints("_hist_n"),
         )
     if feature == "amount_ratio_log":
-        ratio = np.exp(x["amount_ratio_log"].to_numpy())
-        return np.char.add(
-            np.char.add("amount ", np.char.mod("%.1f", ratio)), "× this customer's usual"
-        )
-    if feature == "amount_log":
-        return np.full(len(idx), "large amount", dtype=object)
+        ratio = np.round(np.exp(col("amount_ratio_log")), 1)
+        return p(lambda r: f"amount {r:.1f}× this customer's usual", ratio)
     if feature == "terms_days":
-        return "long payment terms (" + ints("terms_days") + " days)"
-    if feature == "month_end":
-        return np.full(len(idx), "issued at a month end", dtype=object)
-    if feature == "quarter_end":
-        return np.full(len(idx), "issued at a quarter end", dtype=object)
+        return p(lambda a: f"long payment terms ({a} days)", ints("terms_days"))
     if feature == "cust_open_other_n":
-        return ints("cust_open_other_n") + " other open invoices"
+        return p(lambda a: f"{a} other open invoices", ints("cust_open_other_n"))
     if feature in ("cust_overdue_other_n", "cust_overdue_amount_ratio"):
-        amt = np.char.mod("%.0f", x["_overdue_amount"].to_numpy())
-        return (
-            ints("cust_overdue_other_n") + " other invoices overdue (" + amt + " " + currency + ")"
+        return p(
+            lambda a, amt: f"{a} other invoices overdue ({amt:.0f} {currency})",
+            ints("cust_overdue_other_n"),
+            col("_overdue_amount"),
         )
     if feature == "dispute_known":
-        return "in dispute since " + _fmt_day(x["_dispute_day"].to_numpy())
+        return p(lambda d: f"in dispute since {_day_text(d)}", col("_dispute_day"))
     if feature == "contacts":
-        return ints("contacts") + " collector contacts without payment"
+        return p(lambda a: f"{a} collector contacts without payment", ints("contacts"))
     if feature == "promises":
-        return ints("promises") + " promises to pay so far"
+        return p(lambda a: f"{a} promises to pay so far", ints("promises"))
     if feature == "broken_promises":
-        return "promise to pay on " + _fmt_day(x["_last_broken_day"].to_numpy()) + " was broken"
+        return p(lambda d: f"promise to pay on {_day_text(d)} was broken", col("_last_broken_day"))
     if feature == "days_past_due":
-        return ints("days_past_due") + " days past due"
-    return (feature + " " + x[feature].astype(str).to_numpy()).astype(object)
+        return p(lambda a: f"{a} days past due", ints("days_past_due"))
+    fixed = {
+        "amount_log": "large amount",
+        "month_end": "issued at a month end",
+        "quarter_end": "issued at a quarter end",
+    }
+    if feature in fixed:
+        return np.full(len(idx), phrases.code(fixed[feature]), dtype=np.int64)
+    values = X[feature].astype("str").to_numpy()[idx]
+    return p(lambda v: f"{feature} {v}", values)
 
 
 def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
@@ -156,8 +203,9 @@ def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
     return np.ones(len(X), dtype=bool)
 
 
-def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
-    """Return an (n, 3) array of reason texts ('' where fewer than three push risk up)."""
+def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases) -> np.ndarray:
+    """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
+    "no strong risk signal" in the first slot when none does)."""
     contrib = contributions(explainer, explainer["prep"], X)
     names = np.array(contrib.columns)
     values = contrib.to_numpy().copy()
@@ -171,7 +219,7 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
     part = np.take_along_axis(values, top3, axis=1)
     order = np.take_along_axis(top3, np.argsort(-part, axis=1), axis=1)  # the 3, largest first
     top_values = np.take_along_axis(values, order, axis=1)
-    out = np.full(order.shape, "", dtype=object)
+    out = np.zeros(order.shape, dtype=np.int64)
     # every (row, rank) slot that holds a reason, grouped by feature: one template call each
     slots = np.flatnonzero(top_values.ravel() > 0.05)
     feature = order.ravel()[slots]
@@ -180,10 +228,9 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(np.diff(feature)) + 1, len(feature)]
     flat = out.ravel()
     for a, b in zip(starts[:-1], starts[1:], strict=True):
-        flat[slots[a:b]] = _reason_text(names[feature[a]], X, slots[a:b] // 3, currency)
+        flat[slots[a:b]] = _reason_codes(names[feature[a]], X, slots[a:b] // 3, currency, phrases)
     out = flat.reshape(order.shape)
-    none = out[:, 0] == ""
-    out[none, 0] = "no strong risk signal"
+    out[out[:, 0] == 0, 0] = phrases.code("no strong risk signal")
     return out
 
 
@@ -235,7 +282,8 @@ def score_open_invoices(
         overdue[:] = False
     rates, currency = tables.rates(as_of, config)
     prob = np.zeros(len(rows))
-    reasons = np.full((len(rows), 3), "", dtype=object)
+    phrases = _Phrases()
+    reasons = np.zeros((len(rows), 3), dtype=np.int64)
     for part, kind in ((~overdue, "late"), (overdue, "overdue")):
         idx = np.flatnonzero(part)
         if not len(idx):
@@ -243,7 +291,7 @@ def score_open_invoices(
         sub = X.iloc[idx].reset_index(drop=True)
         cols = list(b[kind]["columns"])
         prob[idx] = b[kind]["model"].predict_proba(sub[cols])[:, 1]
-        reasons[idx] = _reasons(b[kind]["explainer"], sub, currency)
+        reasons[idx] = _reasons(b[kind]["explainer"], sub, currency, phrases)
     inv = led.invoices.iloc[rows]
     factor = rate_factors(inv["currency"], rates, len(rows))
     open_amount = open_now[rows]
@@ -261,11 +309,10 @@ def score_open_invoices(
             "score_kind": np.where(overdue, "p_unpaid_30d", "p_late"),
             "probability": prob.round(4),
             "expected_late_amount": np.round(prob * open_amount * factor, 2),
-            "reason_1": reasons[:, 0],
-            "reason_2": reasons[:, 1],
-            "reason_3": reasons[:, 2],
         }
     )
+    for j in range(3):
+        out[f"reason_{j + 1}"] = phrases.column(reasons[:, j])
     out.attrs["features"] = X
     out.attrs["rows"] = rows
     return out

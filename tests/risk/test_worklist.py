@@ -71,3 +71,45 @@ def test_drift_is_small_against_itself_and_large_when_shifted(demo_model):
     shifted = pd.DataFrame({"hist_late_share": np.full(1000, 0.99)})
     psi_b = population_stability({"hist_late_share": ref["hist_late_share"]}, shifted)
     assert psi_b["psi"].iloc[0] > 1.0 > psi_a["psi"].iloc[0] or psi_b["psi"].iloc[0] > 0.25
+
+
+def test_contributions_match_the_one_hot_matrix(demo_model, demo_tables):
+    """The direct per-feature contributions equal (transformed row - mean) × coefficient,
+    summed over each categorical's one-hot columns, including a category never seen."""
+    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.risk.features import Knowledge, features_at
+    from salesops_analysis.risk.model import contributions
+
+    b = demo_model.bundle
+    k = Knowledge.at(
+        AS_OF,
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(b["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)[-2000:]
+    X = features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))
+    X.loc[0, b["categorical"][0]] = "a segment never seen"
+    for kind in ("late", "overdue"):
+        ex = b[kind]["explainer"]
+        got = contributions(ex, ex["prep"], X)
+        Xt = ex["prep"].transform(X[ex["features"]])
+        per_column = (Xt - ex["mean"]) * ex["coef"]
+        for name in got.columns:
+            cols = [j for j, s in enumerate(ex["source"]) if s == name]
+            np.testing.assert_allclose(got[name], per_column[:, cols].sum(axis=1), atol=1e-9)
+
+
+def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables, demo_config):
+    """Scores carry their reasons as text columns of the default string dtype."""
+    from salesops_analysis.risk import score_open_invoices
+
+    scored = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
+    for j in (1, 2, 3):
+        col = scored[f"reason_{j}"]
+        assert col.dtype == "str" and col.notna().all()
+    assert scored["reason_1"].str.len().gt(0).all()
+    amount = scored["reason_1"].str.extract(r"amount (\d+\.\d)× this customer's usual")[0]
+    assert amount.dropna().str.match(r"^\d+\.\d$").all()
