@@ -21,8 +21,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..metrics.receivables import _NO_DAY, CENT, Ledger, _day_of, _days, row_positions
+from ..metrics.receivables import (
+    _NO_DAY,
+    CENT,
+    Ledger,
+    _arrow_keys,
+    _day_of,
+    _days,
+    row_positions,
+)
 
 __all__ = [
     "CATEGORICAL_DEFAULT",
@@ -150,7 +160,13 @@ class Knowledge:
         led = ledger or Ledger(invoices, payments)
         inv = led.invoices
         closed = settlement_days(led, t)
-        customer, _ = pd.factorize(inv["customer_id"].astype("str").str.strip().str.lower())
+        # one code per customer (ids compared ignoring case and surrounding spaces); the
+        # customers export is matched once per distinct customer, not once per invoice
+        keys = _arrow_keys(inv["customer_id"])
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        encoded = pc.dictionary_encode(keys)
+        customer = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         modelled = (led.amount > 0) & (led.issued <= t)
         categorical = CATEGORICAL_DEFAULT if categorical is None else categorical
         # categorical values are kept as codes per invoice row and turned into text only for
@@ -162,7 +178,9 @@ class Knowledge:
                 codes, values = _codes(inv[name])
             elif customers is not None and name in customers.columns and len(customers):
                 if cust_pos is None:
-                    cust_pos = row_positions(inv["customer_id"], customers["customer_id"])
+                    distinct = pd.Series(encoded.dictionary.cast(pa.string()), dtype="str")
+                    per_customer = row_positions(distinct, customers["customer_id"])
+                    cust_pos = np.append(per_customer, -1)[customer]  # a missing id: -1
                 cust_codes, values = _codes(customers[name])
                 codes = np.where(cust_pos >= 0, cust_codes[np.maximum(cust_pos, 0)], -1)
             else:
