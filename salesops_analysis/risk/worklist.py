@@ -167,7 +167,9 @@ def _reason_codes(
     if feature in fixed:
         return np.full(len(idx), phrases.code(fixed[feature]), dtype=np.int64)
     values = X[feature].astype("str").to_numpy()[idx]
-    return p(lambda v: f"{feature} {v}", values)
+    label = feature.replace("_", " ")
+    # a categorical value whose customers pay late more often than the average one
+    return p(lambda v: f"{label} {v}: pays late more often than average", values)
 
 
 def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
