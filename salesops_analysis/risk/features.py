@@ -344,16 +344,35 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
 
     # -- amount against the customer's usual (invoices issued strictly before s) -----------
     iv = np.flatnonzero(k.modelled)
-    usual = _Counter(
+    # scoring asks for one day only: per-customer sums then need no sorting at all
+    one_day = int(snap[0]) if len(snap) and snap.min() == snap.max() else None
+
+    def sums(group, day, weights, *, inclusive: bool, counter: _Counter | None = None):
+        """Per query row: the weights of the customer's events dated up to (or before) s."""
+        if one_day is not None:
+            m = day <= one_day if inclusive else day < one_day
+            n_groups = int(k.customer.max(initial=-1)) + 2  # codes shifted by one: -1 -> 0
+            return [
+                np.bincount(group[m] + 1, weights=w[m], minlength=n_groups)[g + 1] for w in weights
+            ]
+        c = counter or _Counter(group, day, dict(enumerate(weights)))
+        a, b = c.window(g, snap, inclusive=inclusive, order=by_customer)
+        return [c.total(i, a, b) for i in range(len(weights))]
+
+    log_amount = np.log(led.amount[iv])
+    usual = (
+        None
+        if one_day is not None
+        else _Counter(k.customer[iv], led.issued[iv], {0: np.ones(len(iv)), 1: log_amount})
+    )
+    n_prior, sum_log = sums(
         k.customer[iv],
         led.issued[iv],
-        {"n": np.ones(len(iv)), "log_amount": np.log(led.amount[iv])},
+        [np.ones(len(iv)), log_amount],
+        inclusive=False,
+        counter=usual,
     )
-    lo2, hi2 = usual.window(g, snap, inclusive=False, order=by_customer)
-    n_prior = usual.total("n", lo2, hi2)
-    mean_log = np.where(
-        n_prior > 0, usual.total("log_amount", lo2, hi2) / np.maximum(n_prior, 1), np.log(amount)
-    )
+    mean_log = np.where(n_prior > 0, sum_log / np.maximum(n_prior, 1), np.log(amount))
     out["amount_log"] = np.log(amount)
     out["amount_ratio_log"] = np.log(amount) - mean_log
     out["terms_days"] = (due - led.issued[rows]).astype(float)
@@ -364,24 +383,26 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     closed_iv = k.closed[iv]
     has_closed = closed_iv != _NO_DAY
     od_start = led.due[iv] + grace + 1  # first day overdue
-    od_c = _Counter(k.customer[iv], od_start, {"n": np.ones(len(iv)), "amt": led.amount[iv]})
     od_end_day = np.maximum(closed_iv, od_start)
-    od_end_c = _Counter(
-        k.customer[iv][has_closed],
-        od_end_day[has_closed],
-        {"n": np.ones(int(has_closed.sum())), "amt": led.amount[iv][has_closed]},
-    )
-
-    def count(c: _Counter, *names: str) -> list[np.ndarray]:
-        a, b = c.window(g, snap, inclusive=True, order=by_customer)
-        return [c.total(name, a, b) for name in names]
-
     self_open = ((led.issued[rows] <= snap) & (k.closed[rows] > snap)).astype(float)
     self_overdue = self_open * (due + grace < snap)
-    (issued_n,) = count(usual, "n")
-    (settled_n,) = count(hist, "n")
-    od_n, od_amt = count(od_c, "n", "amt")
-    od_end_n, od_end_amt = count(od_end_c, "n", "amt")
+    (issued_n,) = sums(
+        k.customer[iv], led.issued[iv], [np.ones(len(iv))], inclusive=True, counter=usual
+    )
+    if one_day is not None:
+        (settled_n,) = sums(k.customer[ev], closed, [np.ones(len(ev))], inclusive=True)
+    else:
+        a, b = hist.window(g, snap, inclusive=True, order=by_customer)
+        settled_n = hist.total("n", a, b)
+    od_n, od_amt = sums(
+        k.customer[iv], od_start, [np.ones(len(iv)), led.amount[iv]], inclusive=True
+    )
+    od_end_n, od_end_amt = sums(
+        k.customer[iv][has_closed],
+        od_end_day[has_closed],
+        [np.ones(int(has_closed.sum())), led.amount[iv][has_closed]],
+        inclusive=True,
+    )
     open_n = issued_n - settled_n - self_open
     overdue_n = od_n - od_end_n - self_overdue
     overdue_amt = np.round(od_amt - od_end_amt - self_overdue * amount, 2)
