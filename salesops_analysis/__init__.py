@@ -11,6 +11,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING
+
 from ._errors import (
     ConfigError,
     CurrencyError,
@@ -22,11 +24,37 @@ from ._errors import (
     WarehouseError,
 )
 from .config import Config, KindOptions, load_config
-from .demo import generate_demo
-from .ingest import CleanExport, read_export
-from .ingest.load import IngestResult, detect_kind, ingest_file
 from .schemas import KINDS
-from .warehouse import Warehouse, open_warehouse
+
+if TYPE_CHECKING:
+    from .ingest import CleanExport
+
+# The rest of the public API is imported on first use (PEP 562): the command line and the report
+# runner start without loading pandas, pyarrow and DuckDB they may not need in that process.
+_LAZY = {
+    "generate_demo": ".demo",
+    "CleanExport": ".ingest",
+    "read_export": ".ingest",
+    "IngestResult": ".ingest.load",
+    "detect_kind": ".ingest.load",
+    "ingest_file": ".ingest.load",
+    "Warehouse": ".warehouse",
+    "open_warehouse": ".warehouse",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def clean_file(path, kind: str | None = None, config: Config | str | None = None) -> CleanExport:
@@ -54,7 +82,8 @@ def clean_file(path, kind: str | None = None, config: Config | str | None = None
     >>> clean_file(p, config=Config()).summary()["loaded"]
     1
     """
-    from .ingest import clean_export
+    from .ingest import clean_export, read_export
+    from .ingest.load import detect_kind
 
     cfg = config if isinstance(config, Config) else load_config(config)
     kind = kind or detect_kind(path, cfg)

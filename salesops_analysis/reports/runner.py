@@ -15,6 +15,7 @@ import fcntl
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -72,6 +73,9 @@ def _lock(path: Path, wait: float):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def _notebook_tools():
     """Import papermill and nbconvert, without jsonschema's slow IRI format checker.
 
@@ -81,15 +85,16 @@ def _notebook_tools():
     notebook schema uses (python-jsonschema/jsonschema#1428). It is hidden during this import
     only, so jsonschema simply leaves that one format unchecked in this process.
     """
-    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
-    if blocked:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
-    try:
-        import nbconvert
-        import papermill
-    finally:
+    with _IMPORT_LOCK:  # `salesops daily` runs reports from two threads
+        blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
         if blocked:
-            del sys.modules["rfc3987_syntax"]
+            sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # -> ImportError
+        try:
+            import nbconvert
+            import papermill
+        finally:
+            if blocked:
+                sys.modules.pop("rfc3987_syntax", None)
     return papermill, nbconvert
 
 

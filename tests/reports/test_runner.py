@@ -25,8 +25,10 @@ def runs(small_site):
     os.chdir(small_site)
     try:
         runner = CliRunner()
-        results = {name: runner.invoke(main, ["report", name, "--date", DAY])
-                   for name in ("daily-mis", "collections")}
+        results = {
+            name: runner.invoke(main, ["report", name, "--date", DAY])
+            for name in ("daily-mis", "collections")
+        }
     finally:
         os.chdir(cwd)
     return results
@@ -36,8 +38,7 @@ def test_cli_runs_publish_every_output(runs, small_site):
     for name, result in runs.items():
         assert result.exit_code == 0, result.output
         folder = small_site / "reports" / DAY / name
-        assert {"report.ipynb", "report.html", "metrics.json"} <= {p.name for p in
-                                                                  folder.iterdir()}
+        assert {"report.ipynb", "report.html", "metrics.json"} <= {p.name for p in folder.iterdir()}
     assert (small_site / "reports" / DAY / "collections" / "worklist.xlsx").exists()
     assert (small_site / "reports" / DAY / "collections" / "worklist.csv").exists()
     assert list((small_site / "models").glob("late_payment_*.skops"))  # trained on demand
@@ -52,12 +53,22 @@ def test_daily_metrics_json_equals_the_package_api(runs, small_site):
 
 def test_collections_metrics_json_equals_the_package_api(runs, small_site):
     got = json.loads((small_site / "reports" / DAY / "collections" / "metrics.json").read_text())
-    expected = collections_report(small_site / "data" / "salesops.duckdb", DAY,
-                                  small_site / "salesops.yml",
-                                  models_dir=small_site / "models").metrics
+    expected = collections_report(
+        small_site / "data" / "salesops.duckdb",
+        DAY,
+        small_site / "salesops.yml",
+        models_dir=small_site / "models",
+    ).metrics
     assert got == json.loads(json.dumps(expected))
-    for key in ("report_date", "currency", "open_invoices", "ar_open", "expected_late_amount",
-                "worklist_rows", "model"):
+    for key in (
+        "report_date",
+        "currency",
+        "open_invoices",
+        "ar_open",
+        "expected_late_amount",
+        "worklist_rows",
+        "model",
+    ):
         assert key in got
 
 
@@ -92,39 +103,66 @@ def test_papermill_run_of_the_notebook_gives_the_same_figures(runs, small_site, 
 
     from salesops_analysis.reports import notebook_path
 
-    pm.execute_notebook(str(notebook_path("daily-mis")), str(tmp_path / "out.ipynb"),
-                        parameters={"report_date": DAY,
-                                    "db_path": str(small_site / "data" / "salesops.duckdb"),
-                                    "config_path": str(small_site / "salesops.yml"),
-                                    "out_dir": str(tmp_path)}, progress_bar=False)
+    pm.execute_notebook(
+        str(notebook_path("daily-mis")),
+        str(tmp_path / "out.ipynb"),
+        parameters={
+            "report_date": DAY,
+            "db_path": str(small_site / "data" / "salesops.duckdb"),
+            "config_path": str(small_site / "salesops.yml"),
+            "out_dir": str(tmp_path),
+        },
+        progress_bar=False,
+    )
     direct = json.loads((tmp_path / "metrics.json").read_text())
-    via_cli = json.loads((small_site / "reports" / DAY / "daily-mis" / "metrics.json")
-                         .read_text())
+    via_cli = json.loads((small_site / "reports" / DAY / "daily-mis" / "metrics.json").read_text())
     assert direct == via_cli
 
 
 def test_rerun_replaces_with_identical_figures(runs, small_site):
     folder = small_site / "reports" / DAY / "daily-mis"
     before = (folder / "metrics.json").read_text()
-    run = run_report("daily-mis", DAY, db_path=small_site / "data" / "salesops.duckdb",
-                     config_path=small_site / "salesops.yml", out=small_site / "reports",
-                     progress=False)
+    run = run_report(
+        "daily-mis",
+        DAY,
+        db_path=small_site / "data" / "salesops.duckdb",
+        config_path=small_site / "salesops.yml",
+        out=small_site / "reports",
+        progress=False,
+    )
     assert run.folder == folder
     assert (folder / "metrics.json").read_text() == before
-    assert not [p for p in (small_site / "reports" / DAY).iterdir() if p.name.startswith(
-        ".daily-mis.tmp") or p.name.startswith(".daily-mis.old")]
+    assert not [
+        p
+        for p in (small_site / "reports" / DAY).iterdir()
+        if p.name.startswith(".daily-mis.tmp") or p.name.startswith(".daily-mis.old")
+    ]
 
 
 def test_failure_keeps_the_last_good_report_and_exits_non_zero(runs, small_site, tmp_path):
     folder = small_site / "reports" / DAY / "daily-mis"
     good = (folder / "metrics.json").read_text()
     bad_config = tmp_path / "bad.yml"  # a reporting currency nothing converts to
-    bad_config.write_text((small_site / "salesops.yml").read_text().replace(
-        "reporting_currency: USD", "reporting_currency: JPY"))
-    result = CliRunner().invoke(main, ["report", "daily-mis", "--date", DAY, "--db",
-                                       str(small_site / "data" / "salesops.duckdb"),
-                                       "--config", str(bad_config), "--out",
-                                       str(small_site / "reports")])
+    bad_config.write_text(
+        (small_site / "salesops.yml")
+        .read_text()
+        .replace("reporting_currency: USD", "reporting_currency: JPY")
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "daily-mis",
+            "--date",
+            DAY,
+            "--db",
+            str(small_site / "data" / "salesops.duckdb"),
+            "--config",
+            str(bad_config),
+            "--out",
+            str(small_site / "reports"),
+        ],
+    )
     assert result.exit_code != 0
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1  # one line names the failing cell and the error
@@ -140,8 +178,14 @@ def test_a_second_run_of_the_same_report_waits_then_refuses(small_site):
     lock = small_site / "reports" / DAY / ".daily-mis.lock"
     with _lock(lock, wait=0):
         with pytest.raises(so.ReportError, match="another run"):
-            run_report("daily-mis", DAY, db_path=small_site / "data" / "salesops.duckdb",
-                       out=small_site / "reports", wait=0.5, progress=False)
+            run_report(
+                "daily-mis",
+                DAY,
+                db_path=small_site / "data" / "salesops.duckdb",
+                out=small_site / "reports",
+                wait=0.5,
+                progress=False,
+            )
 
 
 def test_daily_command_ingests_new_exports_then_reports(runs, small_site):
@@ -164,9 +208,34 @@ def test_explore_notebook_runs_on_a_warehouse(small_site, tmp_path):
 
     from salesops_analysis.reports import notebook_path
 
-    pm.execute_notebook(str(notebook_path("explore")), str(tmp_path / "explore.ipynb"),
-                        parameters={"as_of": DAY,
-                                    "db_path": str(small_site / "data" / "salesops.duckdb"),
-                                    "config_path": str(small_site / "salesops.yml")},
-                        progress_bar=False)
+    pm.execute_notebook(
+        str(notebook_path("explore")),
+        str(tmp_path / "explore.ipynb"),
+        parameters={
+            "as_of": DAY,
+            "db_path": str(small_site / "data" / "salesops.duckdb"),
+            "config_path": str(small_site / "salesops.yml"),
+        },
+        progress_bar=False,
+    )
     assert (tmp_path / "explore.ipynb").stat().st_size > 10_000
+
+
+def test_notebook_tools_import_without_the_slow_iri_checker():
+    """papermill and nbconvert load without compiling rfc3987_syntax's grammars, also when two
+    report threads ask at once, and nbformat still validates notebooks."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading\n"
+        "from salesops_analysis.reports.runner import _notebook_tools\n"
+        "threads = [threading.Thread(target=_notebook_tools) for _ in range(2)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "pm, nbc = _notebook_tools()\n"
+        "import nbformat\n"
+        "nbformat.validate(nbformat.v4.new_notebook())\n"
+        "print('rfc3987_syntax' in sys.modules, sys.modules.get('rfc3987_syntax', 'gone'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "gone"]
