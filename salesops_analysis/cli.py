@@ -414,8 +414,13 @@ def _config_file(config_path: str | None) -> str | None:
 @friendly_errors
 def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
-    from .reports import REPORTS, run_report
+    import threading
 
+    from .reports import REPORTS, run_report
+    from .reports.runner import _notebook_tools
+
+    # papermill and nbconvert load while the exports are hashed (both mostly outside the GIL)
+    threading.Thread(target=_notebook_tools, daemon=True).start()
     config = load_config(config_path)
     failures: list[str] = []
     files = _expand((raw_dir,)) if Path(raw_dir).is_dir() else []
