@@ -208,7 +208,8 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
                                _valid_to)
         SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
-        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)""",
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
+        ORDER BY _line""",
         {"f": file_id, "t": loaded_at},
     )
     inserted = clean.loaded - unchanged - updated

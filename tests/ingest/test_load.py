@@ -129,6 +129,19 @@ def test_demo_warehouse_has_every_table(demo_db):
         assert len(wh.table("customers")) > 1_900
 
 
+def test_tables_keep_the_export_order(demo_db, demo_raw, demo_config, tmp_path):
+    """Rows come back in file and line order, so the same exports give the same tables (and
+    the same model) in any warehouse: the insert runs on several threads."""
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        line = wh.con.sql("SELECT _line FROM invoices_history").fetchnumpy()["_line"]
+        first = wh.table("invoices")
+    assert (line[1:] > line[:-1]).all()
+    with so.open_warehouse(tmp_path / "again.duckdb") as wh:
+        so.ingest_file(wh, demo_raw / "invoices.csv", demo_config)
+        again = wh.table("invoices")
+    assert first.equals(again)
+
+
 @requires_realdata
 def test_ibm_sample_loads_all_invoices_with_zero_rejects(tmp_path):
     cfg = so.load_config(IBM_CONFIG)
