@@ -118,6 +118,7 @@ SNIPPETS: dict[str, str] = {
         from salesops_analysis.metrics.receivables import Ledger, _day_of
         from salesops_analysis.risk import load_model
         from salesops_analysis.risk.features import Knowledge, features_at
+        from salesops_analysis.risk.model import predict_risk
         from salesops_analysis.risk.worklist import _Phrases, _reasons
         with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
             tables = load_tables(wh)
@@ -141,7 +142,7 @@ SNIPPETS: dict[str, str] = {
         for part, kind in ((~overdue, "late"), (overdue, "overdue")):
             sub = X.loc[part].reset_index(drop=True)
             t = time.perf_counter()
-            b[kind]["model"].predict_proba(sub[list(b[kind]["columns"])])
+            predict_risk(b[kind], sub)
             out["predict"] += time.perf_counter() - t
             t = time.perf_counter()
             _reasons(b[kind]["explainer"], sub, "USD", _Phrases())

@@ -70,6 +70,63 @@ def test_model_with_other_features_is_refused(demo_model, tmp_path):
         load_model(paths["model"])
 
 
+def test_design_matrix_codes_categories_by_the_values_seen_when_fitting():
+    import numpy as np
+    import pandas as pd
+
+    from salesops_analysis.risk.model import design_matrix
+
+    X = pd.DataFrame(
+        {
+            "a": [1.5, 2.0, 3.0, 4.0],
+            "b": [0, 1, 0, 1],
+            "segment": pd.array(["SMB", "Enterprise", "never seen", None], dtype="str"),
+        }
+    )
+    M = design_matrix(X, ["b", "a"], {"segment": ["Enterprise", "SMB"]})
+    assert M.dtype == np.float64 and M.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(M[:, 0], [0, 1, 0, 1])
+    np.testing.assert_array_equal(M[:, 1], [1.5, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(M[:, 2], [1, 0, -1, -1])  # unseen and missing: -1
+
+
+def test_scores_in_blocks_equal_one_call(demo_model, demo_tables, monkeypatch):
+    """Blocked prediction (for the CPU cache) gives the calibrated model's own answer."""
+    import numpy as np
+
+    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.risk import model as m
+    from salesops_analysis.risk.features import Knowledge, features_at
+
+    b = demo_model.bundle
+    k = Knowledge.at(
+        "2025-06-30",
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(b["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)[-1000:]
+    X = features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
+    monkeypatch.setattr(m, "PREDICT_BLOCK", 97)
+    for kind in ("late", "overdue"):
+        entry = b[kind]
+        whole = entry["model"].predict_proba(
+            m.design_matrix(X, entry["numeric"], entry["categories"])
+        )[:, 1]
+        np.testing.assert_allclose(m.predict_risk(entry, X), whole, rtol=0, atol=1e-12)
+        assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
+
+
+def test_boosting_is_not_a_candidate_for_too_many_categories():
+    from salesops_analysis.risk.model import MAX_BOOSTING_CATEGORIES, _candidates
+
+    few = [name for name, _, _ in _candidates(["amount_log"], [3, MAX_BOOSTING_CATEGORIES])]
+    many = [name for name, _, _ in _candidates(["amount_log"], [MAX_BOOSTING_CATEGORIES + 1])]
+    assert "hist_gradient_boosting" in few and "hist_gradient_boosting" not in many
+
+
 def test_untrusted_types_are_refused(tmp_path):
     import datetime as dt
 

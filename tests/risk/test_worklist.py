@@ -78,7 +78,7 @@ def test_contributions_match_the_one_hot_matrix(demo_model, demo_tables):
     summed over each categorical's one-hot columns, including a category never seen."""
     from salesops_analysis.metrics.receivables import _day_of
     from salesops_analysis.risk.features import Knowledge, features_at
-    from salesops_analysis.risk.model import contributions
+    from salesops_analysis.risk.model import contributions, design_matrix
 
     b = demo_model.bundle
     k = Knowledge.at(
@@ -94,8 +94,8 @@ def test_contributions_match_the_one_hot_matrix(demo_model, demo_tables):
     X.loc[0, b["categorical"][0]] = "a segment never seen"
     for kind in ("late", "overdue"):
         ex = b[kind]["explainer"]
-        got = contributions(ex, ex["prep"], X)
-        Xt = ex["prep"].transform(X[ex["features"]])
+        got = contributions(ex, X)
+        Xt = ex["prep"].transform(design_matrix(X, ex["numeric"], ex["categories"]))
         per_column = (Xt - ex["mean"]) * ex["coef"]
         for name in got.columns:
             cols = [j for j, s in enumerate(ex["source"]) if s == name]
