@@ -426,21 +426,25 @@ def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np
     A scaled numeric feature contributes ``(z - mean) * coef``; a categorical one its value's
     coefficient minus the mean one-hot contribution (a value unseen in training: minus that
     mean only). This is the logistic regression's score minus its score at the mean row, split
-    by feature, without building the one-hot matrix.
+    by feature, without building the one-hot matrix. The array is column-major: it is built,
+    and then masked, one feature at a time.
     """
     coef, mean = explainer["coef"], explainer["mean"]
     numeric, categories = explainer["numeric"], explainer["categories"]
     scaler = explainer["prep"].named_transformers_["num"]
     k = len(numeric)
-    out = np.empty((len(X), k + len(categories)), dtype=np.float64)
-    if k:
-        z = (X[numeric].to_numpy(dtype=np.float64) - scaler.mean_) / scaler.scale_
-        np.multiply(z - mean[:k], coef[:k], out=out[:, :k])
+    out = np.empty((len(X), k + len(categories)), dtype=np.float64, order="F")
+    for j, name in enumerate(numeric):
+        # ((x - mu) / scale - mean) * coef, as one multiply and one add per value
+        slope = coef[j] / scaler.scale_[j]
+        np.multiply(X[name].to_numpy(dtype=np.float64), slope, out=out[:, j])
+        out[:, j] += -scaler.mean_[j] * slope - mean[j] * coef[j]
     offset = k
     for j, (name, values) in enumerate(categories.items()):
         c, m = coef[offset : offset + len(values)], mean[offset : offset + len(values)]
-        codes = category_codes(X[name], values)
-        out[:, k + j] = np.where(codes >= 0, c[np.maximum(codes, 0)], 0.0) - float(c @ m)
+        # one entry per code, the last one for a value not seen in training (code -1)
+        table = np.append(c, 0.0) - float(c @ m)
+        out[:, k + j] = table[category_codes(X[name], values)]
         offset += len(values)
     return list(numeric) + list(categories), out
 

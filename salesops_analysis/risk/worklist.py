@@ -83,15 +83,20 @@ class _Phrases:
 
     def phrase(self, fmt, *keys: np.ndarray) -> np.ndarray:
         """Return the code of ``fmt(*values)`` for every row of the key arrays."""
-        columns = [np.unique(k, return_inverse=True) for k in keys]
+        if not len(keys[0]):
+            return np.zeros(0, dtype=np.int64)
         combined = np.zeros(len(keys[0]), dtype=np.int64)
-        for uniq, inverse in columns:
-            combined = combined * len(uniq) + inverse.ravel()
-        distinct, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        for k in keys:  # hash-factorized (no sorting): codes in order of first appearance
+            codes, uniques = pd.factorize(k, use_na_sentinel=False)
+            combined = combined * len(uniques) + codes
+        inverse, distinct = pd.factorize(combined)
+        # codes come in order of first appearance: the running maximum rises at each first row
+        running = np.maximum.accumulate(inverse)
+        first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
         codes = np.array(
             [self.code(fmt(*(_plain(k[i]) for k in keys))) for i in first], dtype=np.int64
         )
-        return codes[inverse.ravel()] if len(distinct) else np.zeros(0, dtype=np.int64)
+        return codes[inverse]
 
     def column(self, codes: np.ndarray) -> pd.Series:
         """Return the texts of ``codes`` as a string column."""
@@ -166,7 +171,7 @@ def _reason_codes(
     }
     if feature in fixed:
         return np.full(len(idx), phrases.code(fixed[feature]), dtype=np.int64)
-    values = X[feature].astype("str").to_numpy()[idx]
+    values = X[feature].astype("str").iloc[idx].to_numpy()
     label = feature.replace("_", " ")
     # a categorical value whose customers pay late more often than the average one
     return p(lambda v: f"{label} {v}: pays late more often than average", values)
@@ -178,27 +183,30 @@ def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
     A feature can raise the log-odds without being a sensible reason ("0 promises to pay");
     only values that point towards risk on their own are phrased.
     """
-    x = X[feature].to_numpy() if feature in X else None
+
+    def x() -> np.ndarray:
+        return X[feature].to_numpy()
+
     rules = {
         "hist_late_share": lambda: X["_hist_late"].to_numpy() > 0,
         "hist_recent_late_share": lambda: X["_recent_late"].to_numpy() > 0,
-        "hist_trend": lambda: (X["_recent_late"].to_numpy() > 0) & (x > 0),
-        "hist_mean_days_late": lambda: x >= 1,
-        "hist_recent_days_late": lambda: x >= 1,
-        "new_customer": lambda: x > 0,
+        "hist_trend": lambda: (X["_recent_late"].to_numpy() > 0) & (x() > 0),
+        "hist_mean_days_late": lambda: x() >= 1,
+        "hist_recent_days_late": lambda: x() >= 1,
+        "new_customer": lambda: x() > 0,
         "hist_n_log": lambda: X["_hist_n"].to_numpy() < 3,
-        "amount_ratio_log": lambda: x > np.log(1.5),
-        "terms_days": lambda: x >= 45,
-        "month_end": lambda: x > 0,
-        "quarter_end": lambda: x > 0,
-        "cust_open_other_n": lambda: x > 0,
-        "cust_overdue_other_n": lambda: x > 0,
+        "amount_ratio_log": lambda: x() > np.log(1.5),
+        "terms_days": lambda: x() >= 45,
+        "month_end": lambda: x() > 0,
+        "quarter_end": lambda: x() > 0,
+        "cust_open_other_n": lambda: x() > 0,
+        "cust_overdue_other_n": lambda: x() > 0,
         "cust_overdue_amount_ratio": lambda: X["cust_overdue_other_n"].to_numpy() > 0,
-        "dispute_known": lambda: x > 0,
-        "contacts": lambda: x > 0,
-        "promises": lambda: x > 0,
-        "broken_promises": lambda: x > 0,
-        "days_past_due": lambda: x > 0,
+        "dispute_known": lambda: x() > 0,
+        "contacts": lambda: x() > 0,
+        "promises": lambda: x() > 0,
+        "broken_promises": lambda: x() > 0,
+        "days_past_due": lambda: x() > 0,
     }
     if feature in rules:
         return rules[feature]()
@@ -208,9 +216,10 @@ def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
 def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases) -> np.ndarray:
     """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
     "no strong risk signal" in the first slot when none does)."""
-    names, values = contribution_matrix(explainer, X)
+    names, values = contribution_matrix(explainer, X)  # column-major: mask column by column
     for j, name in enumerate(names):
         values[~_statable(name, X), j] = -np.inf
+    values = np.ascontiguousarray(values)  # row-major for the per-row passes
     # the three largest per row, largest first (ties: the earlier feature), by three passes
     # of argmax: far cheaper than sorting every row
     n = len(values)
