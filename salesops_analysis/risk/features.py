@@ -438,9 +438,14 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     out["dispute_known"] = (k.dispute_day[rows] <= snap).astype(float)
     out["days_past_due"] = (snap - due).astype(float)
 
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)  # one block per column: no consolidating copy
     for name, (codes, values) in k.categories.items():
-        frame[name] = pd.array(values[codes[rows]], dtype="str")
+        # code -1 reads the last value ("unknown"); the text is decoded by Arrow
+        text = pa.DictionaryArray.from_arrays(
+            pa.array(np.where(codes[rows] >= 0, codes[rows], len(values) - 1).astype(np.int32)),
+            pa.array(values.astype(str), type=pa.large_string()),
+        ).dictionary_decode()
+        frame[name] = pd.array(text, dtype="str")
     frame["_hist_n"] = n
     frame["_hist_late"] = n_late
     frame["_recent_n"] = rn
