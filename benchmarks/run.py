@@ -127,7 +127,7 @@ SNIPPETS: dict[str, str] = {
         T = "2025-06-30"
         out, t0 = {}, time.perf_counter()
         t = time.perf_counter()
-        led = Ledger(tables.invoices, tables.payments)
+        led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
         out["ledger"] = time.perf_counter() - t
         t = time.perf_counter()
         k = Knowledge.at(T, tables.invoices, tables.payments, tables.activities,

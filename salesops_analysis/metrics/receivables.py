@@ -131,11 +131,21 @@ class Ledger:
         Canonical invoices.
     payments : DataFrame, optional
         Canonical payments; ``None`` means "no payments export" (see the module notes).
+    activities : DataFrame, optional
+        Canonical activities, matched to their invoice rows in the same pass
+        (:attr:`activity_rows`, -1 where none): one hash of the invoice ids serves all three.
     """
 
-    def __init__(self, invoices: pd.DataFrame, payments: pd.DataFrame | None = None) -> None:
+    def __init__(
+        self,
+        invoices: pd.DataFrame,
+        payments: pd.DataFrame | None = None,
+        *,
+        activities: pd.DataFrame | None = None,
+    ) -> None:
         self.invoices = invoices.reset_index(drop=True)
         self.payments = None if payments is None else payments.reset_index(drop=True)
+        self.activities = activities
         self._balances: dict[int, tuple] = {}  # as-of day -> open balances: cheap repeat questions
         self._last_payment: dict[int, np.ndarray] = {}
         inv = self.invoices
@@ -158,17 +168,21 @@ class Ledger:
             queries.append(inv.loc[self.applied_cn, "applies_to_invoice_id"])
         if self.payments is not None:
             queries.append(self.payments["invoice_id"])
-        # one hash of the invoice ids serves credit notes and payments alike
+        if activities is not None:
+            queries.append(activities["invoice_id"])
+        # one hash of the invoice ids serves credit notes, payments and activities alike
         pos = (
             row_positions(pd.concat(queries, ignore_index=True), inv["invoice_id"])
             if queries
             else np.zeros(0, dtype=np.int64)
         )
         n_cn = int(self.applied_cn.sum())
+        n_pay = 0 if self.payments is None else len(self.payments)
         self.applies_to[self.applied_cn] = pos[:n_cn]
+        self.activity_rows = None if activities is None else pos[n_cn + n_pay :]
         if self.payments is not None:
             pay = self.payments
-            self.pay_row = pos[n_cn:]
+            self.pay_row = pos[n_cn : n_cn + n_pay]
             self.pay_day = _days(pay["payment_date"])
             self.pay_amount = pay["amount"].to_numpy(dtype="float64", na_value=0.0)
             self.pay_currency = pay["currency"] if "currency" in pay else None

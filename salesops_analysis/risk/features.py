@@ -157,7 +157,7 @@ class Knowledge:
     ) -> Knowledge:
         """Return what was known at the end of ``T`` (later rows are ignored)."""
         t = _day_of(T)
-        led = ledger or Ledger(invoices, payments)
+        led = ledger or Ledger(invoices, payments, activities=activities)
         inv = led.invoices
         closed = settlement_days(led, t)
         # one code per customer (ids compared ignoring case and surrounding spaces); the
@@ -187,11 +187,15 @@ class Knowledge:
                 codes, values = np.full(len(inv), -1, dtype=np.int64), np.zeros(0, dtype=object)
             cats[name] = (codes, np.append(values, "unknown"))  # code -1 reads "unknown"
         if activities is not None and len(activities):
-            act = activities.loc[activities["activity_date"] <= pd.Timestamp(T).normalize()]
-            act = act.loc[act["invoice_id"].notna()]
-            rows = row_positions(act["invoice_id"], inv["invoice_id"])
-            keep = rows >= 0
-            act = act.loc[keep]
+            if led.activities is activities:  # matched with the payments, in one pass
+                rows = led.activity_rows
+            else:
+                rows = row_positions(activities["invoice_id"], inv["invoice_id"])
+            known = (activities["activity_date"] <= pd.Timestamp(T).normalize()).to_numpy(
+                dtype=bool, na_value=False
+            )
+            keep = known & (rows >= 0)
+            act = activities.loc[keep]
             rows = rows[keep]
             a_day = _days(act["activity_date"])
             a_type = act["type"].astype("str").to_numpy()

@@ -273,7 +273,7 @@ def score_open_invoices(
             f"model trained as of {b['trained_as_of']} cannot score {as_of}: it "
             "has seen outcomes after that date"
         )
-    led = Ledger(tables.invoices, tables.payments)
+    led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
     k = Knowledge.at(
         as_of,
         tables.invoices,

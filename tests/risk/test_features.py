@@ -135,3 +135,35 @@ def test_unknown_outcomes_are_censored_not_on_time():
     known, late = k.late_label(k.T)
     assert known.tolist() == [True, True, False, True]
     assert late[known].tolist() == [False, True, True]
+
+
+def test_activities_matched_with_the_payments_give_the_same_knowledge(demo_tables):
+    """The ledger can match activities in its payment pass; Knowledge then reuses that match
+    and must know exactly what it knows when it matches them itself."""
+    from salesops_analysis.metrics.receivables import Ledger, row_positions
+
+    t = demo_tables
+    led = Ledger(t.invoices, t.payments, activities=t.activities)
+    np.testing.assert_array_equal(
+        led.activity_rows, row_positions(t.activities["invoice_id"], t.invoices["invoice_id"])
+    )
+    day = "2025-03-31"
+    batched = Knowledge.at(day, t.invoices, t.payments, t.activities, t.customers, ledger=led)
+    alone = Knowledge.at(
+        day,
+        t.invoices,
+        t.payments,
+        t.activities,
+        t.customers,
+        ledger=Ledger(t.invoices, t.payments),
+    )
+    for name in (
+        "act_row",
+        "act_day",
+        "act_contact",
+        "act_promise",
+        "act_promised_day",
+        "dispute_day",
+    ):
+        np.testing.assert_array_equal(getattr(batched, name), getattr(alone, name))
+    assert len(batched.act_row) > 0
