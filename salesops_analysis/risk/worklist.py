@@ -335,21 +335,25 @@ def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFram
 
 
 def _latest_rep(orders: pd.DataFrame, customers: pd.Series) -> np.ndarray:
-    """Return the sales rep of each customer's latest order with a rep ('' if none)."""
+    """Return the sales rep of each customer's latest order with a rep ('' if none; of two
+    orders on that day, the later row)."""
     if not len(orders) or not len(customers):
         return np.full(len(customers), "", dtype=object)
-    # match the (many) orders to the (few) distinct customers first, then sort only those
+    # match the (many) orders to the (few) distinct customers first; then two grouped maxima
+    # (latest day, then latest row on that day) instead of sorting a million orders
     wanted = customers.drop_duplicates()
     pos = row_positions(orders["customer_id"], wanted)
     keep = np.flatnonzero((pos >= 0) & orders["sales_rep"].notna().to_numpy())
+    group = pos[keep]
     day = _days(orders["order_date"])[keep]
-    order = np.lexsort((day, pos[keep]))  # by customer, then date: the last of each wins
-    groups = pos[keep][order]
-    last = np.r_[np.flatnonzero(np.diff(groups)), len(order) - 1].astype(np.int64)
-    last = last[last >= 0]
+    latest = np.full(len(wanted), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, group, day)
+    on_latest = day == latest[group]
+    chosen = np.full(len(wanted), -1, dtype=np.int64)
+    np.maximum.at(chosen, group[on_latest], keep[on_latest])
+    has = chosen >= 0
     rep_of = np.full(len(wanted), "", dtype=object)
-    chosen = keep[order[last]]
-    rep_of[pos[chosen]] = orders["sales_rep"].astype("str").to_numpy()[chosen]
+    rep_of[has] = orders["sales_rep"].iloc[chosen[has]].astype("str").to_numpy()
     return rep_of[row_positions(customers, wanted)]
 
 

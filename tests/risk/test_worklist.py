@@ -113,3 +113,23 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
     assert scored["reason_1"].str.len().gt(0).all()
     amount = scored["reason_1"].str.extract(r"amount (\d+\.\d)× this customer's usual")[0]
     assert amount.dropna().str.match(r"^\d+\.\d$").all()
+
+
+def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
+    import pandas as pd
+
+    from salesops_analysis.risk.worklist import _latest_rep
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": pd.array(["A", "a ", "A", "B", "B", "D"], dtype="str"),
+            "order_date": pd.to_datetime(
+                ["2025-01-01", "2025-02-01", "2025-03-01", "2025-02-01", "2025-02-01", None]
+            ),
+            "sales_rep": pd.array(["Al", "Bo", None, "Cy", "Di", "Ed"], dtype="str"),
+        }
+    )
+    customers = pd.Series(pd.array(["B", "A", "C", "A", "D"], dtype="str"))
+    # A: the March order has no rep, so February's; B: two on one day, the later row;
+    # C: no orders; D: an order without a date still names a rep
+    assert list(_latest_rep(orders, customers)) == ["Di", "Bo", "", "Bo", "Ed"]
