@@ -99,18 +99,26 @@ class Tables:
         return replace(self, **out, currency=currency)
 
 
-def load_tables(wh: Warehouse) -> Tables:
-    """Return every canonical table of the warehouse (payments ``None`` if none loaded)."""
-    payments = wh.table("payments")
+def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -> Tables:
+    """Return every canonical table of the warehouse (payments ``None`` if none loaded).
+
+    ``columns`` reads only the named columns of some tables (``{"orders": [...]}``), for a
+    report that needs few columns of a big table; the others are read whole.
+    """
+    columns = columns or {}
+    unknown = sorted(set(columns) - set(KINDS))
+    if unknown:
+        raise ValueError(f"no such table: {', '.join(unknown)}")
     has_payments = (
         wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'").fetchall()[0][0]
         > 0
     )
+    frames = {kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS}
     return Tables(
-        invoices=wh.table("invoices"),
-        payments=payments if has_payments else None,
-        orders=wh.table("orders"),
-        activities=wh.table("activities"),
-        customers=wh.table("customers"),
-        fx_rates=wh.table("fx_rates"),
+        invoices=frames["invoices"],
+        payments=frames["payments"] if has_payments else None,
+        orders=frames["orders"],
+        activities=frames["activities"],
+        customers=frames["customers"],
+        fx_rates=frames["fx_rates"],
     )

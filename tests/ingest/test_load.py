@@ -129,6 +129,21 @@ def test_demo_warehouse_has_every_table(demo_db):
         assert len(wh.table("customers")) > 1_900
 
 
+def test_reading_some_columns_of_a_table(demo_db):
+    from salesops_analysis.metrics import load_tables
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        full = wh.table("orders")
+        some = wh.table("orders", columns=["sales_rep", "customer_id"])
+        with pytest.raises(so.WarehouseError, match="no column rep"):
+            wh.table("orders", columns=["customer_id", "rep"])
+        tables = load_tables(wh, columns={"orders": ["customer_id"]})
+    assert list(some.columns) == ["sales_rep", "customer_id"]
+    assert some.equals(full[["sales_rep", "customer_id"]])
+    assert list(tables.orders.columns) == ["customer_id"]
+    assert len(tables.invoices.columns) > 5
+
+
 def test_tables_keep_the_export_order(demo_db, demo_raw, demo_config, tmp_path):
     """Rows come back in file and line order, so the same exports give the same tables (and
     the same model) in any warehouse: the insert runs on several threads."""
