@@ -359,14 +359,17 @@ def with_sales_owner(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     rep = np.full(len(out), "unassigned", dtype=object)
     team = np.full(len(out), "unassigned", dtype=object)
     if len(orders) and len(out):
-        o = orders.loc[orders["sales_rep"].notna()]
-        pos = row_positions(out["order_id"].fillna(""), o["order_id"])
+        # positions into the orders as they are (no filtered copy of a million orders);
+        # only the matched rows' text is read
+        has_rep = orders["sales_rep"].notna().to_numpy()
+        pos = row_positions(out["order_id"].fillna(""), orders["order_id"])
         hit = pos >= 0
-        rep[hit] = o["sales_rep"].to_numpy()[pos[hit]]
-        team[hit] = o["team"].fillna("unassigned").to_numpy()[pos[hit]]
+        hit[hit] = has_rep[pos[hit]]
+        rep[hit] = orders["sales_rep"].iloc[pos[hit]].to_numpy()
+        team[hit] = orders["team"].iloc[pos[hit]].fillna("unassigned").to_numpy()
         if (~hit).any():  # no order of its own: the customer's latest order decides
             missing = out.loc[~hit, "customer_id"]
-            theirs = o.loc[isin_ids(o["customer_id"], missing)]
+            theirs = orders.loc[has_rep & isin_ids(orders["customer_id"], missing)]
             latest = theirs.sort_values("order_date").drop_duplicates("customer_id", keep="last")
             pos2 = row_positions(missing, latest["customer_id"])
             idx = np.flatnonzero(~hit)[pos2 >= 0]
