@@ -303,21 +303,23 @@ def score_open_invoices(
         sub = X.iloc[idx].reset_index(drop=True)
         prob[idx] = predict_risk(b[kind], sub)
         reasons[idx] = _reasons(b[kind]["explainer"], sub, currency, phrases)
-    inv = led.invoices.iloc[rows]
+    # text columns stay Arrow strings from end to end (no round trip through Python objects)
+    inv = led.invoices[["customer_id", "invoice_id", "invoice_date", "due_date", "currency"]]
+    inv = inv.iloc[rows].reset_index(drop=True)
     factor = rate_factors(inv["currency"], rates, len(rows))
     open_amount = open_now[rows]
     out = pd.DataFrame(
         {
-            "customer_id": inv["customer_id"].to_numpy(),
-            "invoice_id": inv["invoice_id"].to_numpy(),
-            "invoice_date": inv["invoice_date"].to_numpy(),
-            "due_date": inv["due_date"].to_numpy(),
+            "customer_id": inv["customer_id"],
+            "invoice_id": inv["invoice_id"],
+            "invoice_date": inv["invoice_date"],
+            "due_date": inv["due_date"],
             "open_amount": open_amount,
-            "currency": inv["currency"].to_numpy(),
+            "currency": inv["currency"],
             "open_amount_reporting": np.round(open_amount * factor, 2),
-            "reporting_currency": currency,
+            "reporting_currency": _text(np.zeros(len(rows), dtype=np.int8), [currency]),
             "days_past_due": X["days_past_due"].to_numpy().astype(np.int64),
-            "score_kind": np.where(overdue, "p_unpaid_30d", "p_late"),
+            "score_kind": _text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"]),
             "probability": prob.round(4),
             "expected_late_amount": np.round(prob * open_amount * factor, 2),
         }
@@ -327,6 +329,14 @@ def score_open_invoices(
     out.attrs["features"] = X
     out.attrs["rows"] = rows
     return out
+
+
+def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
+    """Return ``values[code]`` for every code, as a string column."""
+    import pyarrow as pa
+
+    decoded = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(values)).dictionary_decode()
+    return pd.Series(pd.array(decoded, dtype="str"))
 
 
 def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFrame:
