@@ -107,16 +107,26 @@ class _Counter:
 
         ``order`` sorts the queries by (group, day); sorted needles make the binary searches
         about ten times faster on large tables, so callers compute it once and share it.
+        Queries all on one day with dense group codes need no order: the bounds are searched
+        once per code, in code order, and read off per query.
         """
+        side = "right" if inclusive else "left"
+        if len(group) and day.min() == day.max():
+            first, last = int(group.min()), int(group.max())
+            if last - first <= 4 * len(group) + 1024:
+                codes = np.arange(first, last + 1, dtype=np.int64)
+                lo_c = np.searchsorted(self.keys, _combined(codes, np.zeros_like(codes)), "left")
+                hi_c = np.searchsorted(
+                    self.keys, _combined(codes, np.full_like(codes, day[0])), side=side
+                )
+                return lo_c[group - first], hi_c[group - first]
         if order is None:
             order = np.argsort(_combined(group, day))
         g, d = group[order], day[order]
         lo = np.empty(len(group), dtype=np.int64)
         hi = np.empty(len(group), dtype=np.int64)
         lo[order] = np.searchsorted(self.keys, _combined(g, np.zeros_like(d)), side="left")
-        hi[order] = np.searchsorted(
-            self.keys, _combined(g, d), side="right" if inclusive else "left"
-        )
+        hi[order] = np.searchsorted(self.keys, _combined(g, d), side=side)
         return lo, hi
 
     def total(self, name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -311,8 +321,10 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     due = led.due[rows]
     grace = k.grace_days
     out: dict[str, np.ndarray] = {}
-    by_customer = np.argsort(_combined(g, snap))  # query order only: ties cannot matter
-    by_invoice = np.argsort(_combined(rows, snap))
+    # query orders (ties cannot matter); one scoring day needs none (see _Counter.window)
+    one_day_query = len(snap) > 0 and snap.min() == snap.max()
+    by_customer = None if one_day_query else np.argsort(_combined(g, snap))
+    by_invoice = None if one_day_query else np.argsort(_combined(rows, snap))
 
     # -- history: the customer's invoices settled strictly before s ------------------------
     inv_mask = k.modelled & (k.closed != _NO_DAY)
