@@ -167,3 +167,24 @@ def test_activities_matched_with_the_payments_give_the_same_knowledge(demo_table
     ):
         np.testing.assert_array_equal(getattr(batched, name), getattr(alone, name))
     assert len(batched.act_row) > 0
+
+
+def test_one_day_windows_equal_a_search_per_query():
+    """The one-day shortcut (bounds searched once per group code) gives every query the
+    bounds a binary search of its own would."""
+    from salesops_analysis.risk.features import _combined, _Counter
+
+    rng = np.random.default_rng(7)
+    group = rng.integers(-1, 50, 2_000)
+    day = rng.integers(20_000, 20_100, 2_000)
+    counter = _Counter(group, day, {"n": np.ones(2_000)})
+    queries = rng.integers(-1, 60, 500)  # some groups without events, and code -1
+    for inclusive, side in ((True, "right"), (False, "left")):
+        for d in (19_999, 20_050, 20_100):
+            lo, hi = counter.window(queries, np.full(500, d), inclusive=inclusive)
+            np.testing.assert_array_equal(
+                lo, np.searchsorted(counter.keys, _combined(queries, np.zeros(500)), "left")
+            )
+            np.testing.assert_array_equal(
+                hi, np.searchsorted(counter.keys, _combined(queries, np.full(500, d)), side)
+            )
