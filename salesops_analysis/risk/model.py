@@ -158,8 +158,24 @@ def _predict(model, M: np.ndarray) -> np.ndarray:
 
 def predict_risk(entry: dict, X: pd.DataFrame) -> np.ndarray:
     """Return the calibrated probability from one model of a bundle (``bundle["late"]`` or
-    ``bundle["overdue"]``) for the rows of feature table ``X``."""
-    return _predict(entry["model"], design_matrix(X, entry["numeric"], entry["categories"]))
+    ``bundle["overdue"]``) for the rows of feature table ``X``.
+
+    The :func:`design_matrix` is assembled one block of rows at a time into a buffer that
+    stays in the CPU cache, never whole.
+    """
+    columns = [X[c].to_numpy(dtype=np.float64) for c in entry["numeric"]] + [
+        category_codes(X[name], values) for name, values in entry["categories"].items()
+    ]
+    n = len(X)
+    out = np.zeros(n)
+    block = np.empty((min(n, PREDICT_BLOCK), len(columns)), dtype=np.float64)
+    for start in range(0, n, PREDICT_BLOCK):
+        stop = min(start + PREDICT_BLOCK, n)
+        M = block[: stop - start]
+        for j, column in enumerate(columns):
+            M[:, j] = column[start:stop]
+        out[start:stop] = entry["model"].predict_proba(M)[:, 1]
+    return out
 
 
 # -- candidates -------------------------------------------------------------------------------
@@ -419,6 +435,40 @@ def _linear_explainer(pipe: Pipeline, X: pd.DataFrame, numeric: list[str], categ
     }
 
 
+class _Contributions:
+    """Per-feature logit contributions of a logistic explainer for the rows of ``X``, filled
+    one block of rows at a time (see :func:`contribution_matrix`)."""
+
+    def __init__(self, explainer: dict, X: pd.DataFrame) -> None:
+        coef, mean = explainer["coef"], explainer["mean"]
+        numeric, categories = explainer["numeric"], explainer["categories"]
+        scaler = explainer["prep"].named_transformers_["num"]
+        self.names = list(numeric) + list(categories)
+        # numeric: ((x - mu) / scale - mean) * coef = x * slope + intercept
+        self.linear = []
+        for j, name in enumerate(numeric):
+            slope = coef[j] / scaler.scale_[j]
+            intercept = -scaler.mean_[j] * slope - mean[j] * coef[j]
+            self.linear.append((X[name].to_numpy(dtype=np.float64), slope, intercept))
+        # categorical: one entry per code, the last one for a value not seen in training
+        self.lookup = []
+        offset = len(numeric)
+        for name, values in categories.items():
+            c, m = coef[offset : offset + len(values)], mean[offset : offset + len(values)]
+            table = np.append(c, 0.0) - float(c @ m)
+            self.lookup.append((category_codes(X[name], values), table))
+            offset += len(values)
+
+    def fill(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Write the contributions of rows ``start:stop`` into ``out`` (stop - start, p)."""
+        for j, (x, slope, intercept) in enumerate(self.linear):
+            np.multiply(x[start:stop], slope, out=out[:, j])
+            out[:, j] += intercept
+        k = len(self.linear)
+        for j, (codes, table) in enumerate(self.lookup):
+            out[:, k + j] = table[codes[start:stop]]
+
+
 def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Return the feature names and an (n, features) array of logit contributions (positive =
     raises the risk) for the rows of feature table ``X``.
@@ -426,27 +476,12 @@ def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np
     A scaled numeric feature contributes ``(z - mean) * coef``; a categorical one its value's
     coefficient minus the mean one-hot contribution (a value unseen in training: minus that
     mean only). This is the logistic regression's score minus its score at the mean row, split
-    by feature, without building the one-hot matrix. The array is column-major: it is built,
-    and then masked, one feature at a time.
+    by feature, without building the one-hot matrix.
     """
-    coef, mean = explainer["coef"], explainer["mean"]
-    numeric, categories = explainer["numeric"], explainer["categories"]
-    scaler = explainer["prep"].named_transformers_["num"]
-    k = len(numeric)
-    out = np.empty((len(X), k + len(categories)), dtype=np.float64, order="F")
-    for j, name in enumerate(numeric):
-        # ((x - mu) / scale - mean) * coef, as one multiply and one add per value
-        slope = coef[j] / scaler.scale_[j]
-        np.multiply(X[name].to_numpy(dtype=np.float64), slope, out=out[:, j])
-        out[:, j] += -scaler.mean_[j] * slope - mean[j] * coef[j]
-    offset = k
-    for j, (name, values) in enumerate(categories.items()):
-        c, m = coef[offset : offset + len(values)], mean[offset : offset + len(values)]
-        # one entry per code, the last one for a value not seen in training (code -1)
-        table = np.append(c, 0.0) - float(c @ m)
-        out[:, k + j] = table[category_codes(X[name], values)]
-        offset += len(values)
-    return list(numeric) + list(categories), out
+    plan = _Contributions(explainer, X)
+    out = np.empty((len(X), len(plan.names)), dtype=np.float64)
+    plan.fill(0, len(X), out)
+    return plan.names, out
 
 
 def contributions(explainer: dict, X: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from ..metrics.receivables import (
 )
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
-from .model import TrainedModel, contribution_matrix, predict_risk
+from .model import TrainedModel, _Contributions, predict_risk
 
 __all__ = ["score_open_invoices", "worklist"]
 
@@ -213,24 +213,34 @@ def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
     return np.ones(len(X), dtype=bool)
 
 
+#: Rows per block when picking the top reasons.
+REASON_BLOCK = 16_384
+
+
 def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases) -> np.ndarray:
     """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
     "no strong risk signal" in the first slot when none does)."""
-    names, values = contribution_matrix(explainer, X)  # column-major: mask column by column
-    for j, name in enumerate(names):
-        values[~_statable(name, X), j] = -np.inf
-    values = np.ascontiguousarray(values)  # row-major for the per-row passes
+    plan = _Contributions(explainer, X)
+    names = plan.names
+    statable = [_statable(name, X) for name in names]
     # the three largest per row, largest first (ties: the earlier feature), by three passes
-    # of argmax: far cheaper than sorting every row
-    n = len(values)
-    everywhere = np.arange(n)
+    # of argmax over one block of rows at a time (the block stays in the CPU cache)
+    n = len(X)
     order = np.zeros((n, 3), dtype=np.int64)
     top_values = np.full((n, 3), -np.inf)
-    for r in range(min(3, values.shape[1])):
-        best = values.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
-        order[:, r] = best
-        top_values[:, r] = values[everywhere, best]
-        values[everywhere, best] = -np.inf
+    buffer = np.empty((min(n, REASON_BLOCK), len(names)), dtype=np.float64)
+    for start in range(0, n, REASON_BLOCK):
+        stop = min(start + REASON_BLOCK, n)
+        values = buffer[: stop - start]
+        plan.fill(start, stop, values)
+        for j, ok in enumerate(statable):
+            values[~ok[start:stop], j] = -np.inf
+        rows = np.arange(stop - start)
+        for r in range(min(3, len(names))):
+            best = values.argmax(axis=1)
+            order[start:stop, r] = best
+            top_values[start:stop, r] = values[rows, best]
+            values[rows, best] = -np.inf
     out = np.zeros(order.shape, dtype=np.int64)
     # every (row, rank) slot that holds a reason, grouped by feature: one template call each
     slots = np.flatnonzero(top_values.ravel() > 0.05)
