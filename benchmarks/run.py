@@ -185,7 +185,8 @@ SNIPPETS: dict[str, str] = {
         t = time.perf_counter()
         pm.execute_notebook(str(WORK / "trivial.ipynb"), str(WORK / "trivial_out.ipynb"),
                             kernel_name="python3", progress_bar=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            shutdown_kernel="immediate")
         _export_html(WORK / "trivial_out.ipynb", WORK / "trivial.html")
         fixed = time.perf_counter() - t
         out = {"seconds": total - compute, "report_seconds": total, "compute_seconds": compute,
