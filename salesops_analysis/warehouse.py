@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import duckdb
-import pandas as pd
 
 from ._errors import WarehouseError
-from ._frames import arrow_to_frame
 from .schemas import KINDS, sql_type
+
+if TYPE_CHECKING:  # pandas loads on first read: checking what is already ingested needs none
+    import pandas as pd
 
 __all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
 
@@ -195,6 +196,8 @@ class Warehouse:
                     f"table '{kind}' has no column {', '.join(unknown)} (it has: {', '.join(cols)})"
                 )
             cols = list(columns)
+        from ._frames import arrow_to_frame
+
         if as_of_load is None:
             select = "*" if columns is None else ", ".join(_q(c) for c in cols)
             return arrow_to_frame(self.con.sql(f"SELECT {select} FROM {kind}").to_arrow_table())

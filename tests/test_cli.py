@@ -96,3 +96,23 @@ def test_train_and_score_from_the_command_line(demo_db, tmp_path):
 
     wl = pd.read_parquet(out)
     assert len(wl) > 1000 and wl["rank"].iloc[0] == 1
+
+
+def test_exports_already_ingested_are_checked_without_loading_pandas(demo_db, demo_raw, tmp_path):
+    """`salesops daily` hashes every export each morning; for files already in the warehouse
+    that check must not pay for importing pandas (the reports' kernels import their own)."""
+    import shutil
+
+    db = tmp_path / "w.duckdb"
+    shutil.copy(demo_db, db)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from salesops_analysis.cli import run_ingest\n"
+        "from salesops_analysis.config import Config\n"
+        f"files = sorted(Path({str(demo_raw)!r}).glob('*.csv'))\n"
+        f"results, errors = run_ingest(files, {str(db)!r}, Config(), None, echo=print)\n"
+        "print(sorted({r.status for r in results}), errors, 'pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['already ingested'] [] False"

@@ -1,6 +1,24 @@
-"""Ingest: read ERP exports, clean and validate them, load them into the warehouse."""
+"""Ingest: read ERP exports, clean and validate them, load them into the warehouse.
 
-from .clean import CleanExport, clean_export
-from .read import RawTable, read_export
+The reading and cleaning modules load on first use, so checking which exports are already
+ingested (what `salesops daily` does on most files) does not import pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "CleanExport": "clean",
+    "clean_export": "clean",
+    "RawTable": "read",
+    "read_export": "read",
+}
 
 __all__ = ["CleanExport", "RawTable", "clean_export", "read_export"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,13 +16,15 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._errors import FileRefusedError
 from ..config import Config
 from ..schemas import KINDS
 from ..warehouse import Warehouse
-from .clean import CleanExport, clean_export
-from .read import read_export
+
+if TYPE_CHECKING:
+    from .clean import CleanExport
 
 __all__ = ["INGEST_ORDER", "IngestResult", "detect_kind", "ingest_file"]
 
@@ -159,6 +161,10 @@ def ingest_file(
     if seen:
         return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
+    # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
+    from .clean import clean_export
+    from .read import read_export
+
     raw = read_export(path, options)
     try:
         clean = clean_export(raw, kind, options, con=con)
