@@ -416,11 +416,23 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
     import threading
 
-    from .reports import REPORTS, run_report
-    from .reports.runner import _notebook_tools
+    from .reports import REPORTS
+    from .reports.runner import ReportKernel, _notebook_tools
 
-    # papermill and nbconvert load while the exports are hashed (both mostly outside the GIL)
+    # the report kernels start and import their libraries, and papermill and nbconvert load,
+    # while the exports are checked; the notebooks read the warehouse only after that
+    kernels = {name: ReportKernel(name) for name in REPORTS}
     threading.Thread(target=_notebook_tools, daemon=True).start()
+    try:
+        _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels)
+    finally:
+        for kernel in kernels.values():  # those no run took over (e.g. no warehouse)
+            kernel.shutdown()
+
+
+def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None:
+    from .reports import REPORTS, run_report
+
     config = load_config(config_path)
     failures: list[str] = []
     files = _expand((raw_dir,)) if Path(raw_dir).is_dir() else []
@@ -449,7 +461,10 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
         progress=False,
     )
     with ThreadPoolExecutor(max_workers=len(REPORTS)) as pool:
-        futures = {name: pool.submit(run_report, name, day, **kwargs) for name in REPORTS}
+        futures = {
+            name: pool.submit(run_report, name, day, kernel=kernels.pop(name), **kwargs)
+            for name in REPORTS
+        }
         for name, future in futures.items():
             try:
                 click.echo(future.result().line())

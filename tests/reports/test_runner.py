@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ import salesops_analysis as so
 from salesops_analysis.cli import main
 from salesops_analysis.metrics import daily_mis, load_tables
 from salesops_analysis.reports import collections_report, run_report
-from salesops_analysis.reports.runner import _lock
+from salesops_analysis.reports.runner import ReportKernel, _lock
 from tests.reports.conftest import DAY, EVIL
 
 
@@ -201,6 +202,53 @@ def test_daily_command_ingests_new_exports_then_reports(runs, small_site):
     assert lines[0].startswith("ingest: 0 new file(s)")  # all already ingested
     assert any(line.startswith("daily-mis 2025-06-30:") for line in lines)
     assert (small_site / "reports" / DAY / "collections" / "worklist.xlsx").exists()
+
+
+def _children() -> set[int]:
+    """Return the pids of this process's live child processes (Linux /proc)."""
+    kids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            kids.add(int(stat.parent.name))
+    return kids
+
+
+def test_a_warm_kernel_runs_the_report_like_a_fresh_one_and_is_stopped(runs, small_site,
+                                                                        tmp_path):
+    """A kernel started ahead (imports done) gives the same figures; its warm-up leaves no
+    trace in the notebook; the kernel process ends with the run."""
+    before = _children()
+    kernel = ReportKernel("daily-mis", cwd=small_site)
+    km = kernel.manager()
+    assert km is not None and km.has_kernel
+    pid = km.provisioner.pid
+    assert pid in _children()
+    run = run_report("daily-mis", DAY, db_path=small_site / "data" / "salesops.duckdb",
+                     config_path=small_site / "salesops.yml", out=tmp_path, progress=False,
+                     kernel=kernel)
+    fresh = json.loads((small_site / "reports" / DAY / "daily-mis" / "metrics.json").read_text())
+    assert run.metrics == fresh
+    nb = json.loads((run.folder / "report.ipynb").read_text())
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # the silent warm-up counted nothing
+    assert pid not in _children() and _children() <= before
+
+
+def test_daily_without_a_warehouse_fails_clearly_and_stops_its_kernels(tmp_path):
+    before = _children()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["daily", "--date", DAY])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code != 0
+    assert "no warehouse" in result.output and "Traceback" not in result.output
+    assert _children() <= before
 
 
 def test_explore_notebook_runs_on_a_warehouse(small_site, tmp_path):
