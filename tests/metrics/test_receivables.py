@@ -13,10 +13,10 @@ from salesops_analysis.metrics import (
     bucket_labels,
     collection_curves,
     open_items,
+    receivables,
     roll_rates,
     unapplied_cash,
 )
-from salesops_analysis.metrics import receivables
 from salesops_analysis.metrics.receivables import row_positions
 from tests.metrics.conftest import invoices, payments
 
