@@ -1,6 +1,6 @@
 """The embedded DuckDB warehouse: canonical tables with history, the ingest log and rejects.
 
-Layout (``schema_version`` 1)
+Layout (``schema_version`` 2)
 -----------------------------
 ``<kind>_history``
     Every version of every row ever loaded: the canonical columns (then extras), ``_key`` (the
@@ -13,6 +13,11 @@ Layout (``schema_version`` 1)
     inserted / updated / unchanged, unmatched references, time.
 ``rejects``
     Every rejected row problem: file, line, column, raw value, reason.
+``file_stats``
+    Where each ingested file was seen on disk: path, kind, size, modification and change times
+    (ns), inode and device, and its ``ingest_log`` row. A file seen again with all of these
+    unchanged is known without reading it (as ``make`` and ``git`` decide); any write to a file
+    moves its change time, so its content is then hashed again. Added in version 2.
 ``_meta``
     ``schema_version`` and other facts about the warehouse itself.
 """
@@ -33,7 +38,7 @@ if TYPE_CHECKING:  # pandas loads on first read: checking what is already ingest
 
 __all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path("data/salesops.duckdb")
 
 
@@ -41,8 +46,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _create_file_stats(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE file_stats (file_id INTEGER, file_path VARCHAR, kind VARCHAR, size BIGINT,
+            mtime_ns BIGINT, ctime_ns BIGINT, inode BIGINT, device BIGINT)""")
+
+
 # Each migration takes a warehouse at version i and brings it to i + 1.
-_MIGRATIONS: list = []
+_MIGRATIONS: list = [_create_file_stats]  # 1 -> 2: files already ingested known by their stat
 
 
 class Warehouse:
@@ -128,6 +139,7 @@ class Warehouse:
             self.con.execute("""
                 CREATE TABLE rejects (file_id INTEGER, file_name VARCHAR, line BIGINT,
                     "column" VARCHAR, value VARCHAR, reason VARCHAR)""")
+            _create_file_stats(self.con)
             for kind, table in KINDS.items():
                 cols = ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in table.fields)
                 self.con.execute(f"""

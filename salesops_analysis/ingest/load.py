@@ -115,6 +115,28 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _stat_of(path: Path, kind: str) -> list:
+    st = path.stat()
+    return [
+        str(path.resolve()),
+        kind,
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_ino,
+        st.st_dev,
+    ]
+
+
+def _remember(wh: Warehouse, file_id: int, stat: list) -> None:
+    """Record where ingested file ``file_id`` was seen on disk (``stat`` from :func:`_stat_of`)."""
+    wh.con.execute(
+        "INSERT INTO file_stats (file_id, file_path, kind, size, mtime_ns, ctime_ns, inode, device) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, *stat],
+    )
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -153,12 +175,23 @@ def ingest_file(
         raise FileRefusedError(path, f"unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
     if not path.is_file():
         raise FileRefusedError(path, "file not found" if not path.exists() else "not a file")
-    digest = _sha256(path)
     con = wh.con
+    # a file seen before, unchanged on disk, is not read again (see Warehouse: file_stats);
+    # the stat is taken before reading, so a write during the hashing shows next time
+    stat = _stat_of(path, kind)
+    known = con.execute(
+        "SELECT file_id FROM file_stats WHERE file_path = ? AND kind = ? AND size = ? "
+        "AND mtime_ns = ? AND ctime_ns = ? AND inode = ? AND device = ?",
+        stat,
+    ).fetchall()
+    if known:
+        return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
+    digest = _sha256(path)
     seen = con.execute(
         "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
     ).fetchall()
     if seen:
+        _remember(wh, seen[0][0], stat)
         return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
     # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
@@ -170,6 +203,7 @@ def ingest_file(
         clean = clean_export(raw, kind, options, con=con)
         with wh.transaction():
             result = _load(wh, clean, path, digest)
+            _remember(wh, result.file_id, stat)
     finally:
         _drop_temp(wh)
     result.seconds = time.perf_counter() - started

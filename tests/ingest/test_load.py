@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -28,6 +29,65 @@ def test_reingesting_the_same_content_is_a_no_op(wh, tmp_path):
     assert again.status == "already ingested"
     assert len(wh.table("payments")) == 2
     assert len(wh.ingest_log()) == 1
+
+
+def test_a_file_unchanged_on_disk_is_not_read_again(wh, tmp_path, monkeypatch):
+    from salesops_analysis.ingest import load
+
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\n")
+    assert so.ingest_file(wh, p, CFG).status == "loaded"
+
+    def unread(path):
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(load, "_sha256", unread)
+    assert so.ingest_file(wh, p, CFG).status == "already ingested"
+
+
+def test_a_file_rewritten_with_its_old_size_and_times_is_read_again(wh, tmp_path):
+    """Same size and modification time put back (as `touch -r` or a careless copy would): the
+    change time still moved, so the new content is hashed and loaded."""
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\n")
+    before = p.stat()
+    assert so.ingest_file(wh, p, CFG).status == "loaded"
+    time.sleep(0.01)
+    p.write_text(PAY + "P1,I1,2025-01-02,90\n")  # same length, other amount
+    os.utime(p, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert p.stat().st_size == before.st_size and p.stat().st_mtime_ns == before.st_mtime_ns
+    again = so.ingest_file(wh, p, CFG)
+    assert again.status == "loaded" and again.updated == 1
+    assert wh.table("payments")["amount"].tolist() == [90.0]
+
+
+def test_a_known_file_at_a_new_place_is_hashed_once_then_known_there(wh, tmp_path, monkeypatch):
+    from salesops_analysis.ingest import load
+
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\n")
+    so.ingest_file(wh, p, CFG)
+    copy = tmp_path / "copy" / "payments.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(p.read_bytes())
+    assert so.ingest_file(wh, copy, CFG).status == "already ingested"  # by its content
+    monkeypatch.setattr(load, "_sha256", lambda path: pytest.fail(f"{path} read again"))
+    assert so.ingest_file(wh, copy, CFG).status == "already ingested"  # by its stat
+    assert len(wh.ingest_log()) == 1
+
+
+def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "w.duckdb"
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\n")
+    with so.open_warehouse(path) as wh:
+        so.ingest_file(wh, p, CFG)
+        wh.con.execute("DROP TABLE file_stats")
+        wh.con.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(so.WarehouseError, match="needs an upgrade"):
+        so.open_warehouse(path, read_only=True)
+    with so.open_warehouse(path) as wh:
+        v = wh.con.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchall()[0][0]
+        assert int(v) == SCHEMA_VERSION == 2
+        assert so.ingest_file(wh, p, CFG).status == "already ingested"  # hashed, then known
+        assert wh.con.execute("SELECT count(*) FROM file_stats").fetchall()[0][0] == 1
+        assert len(wh.table("payments")) == 1
 
 
 def test_newer_export_updates_and_keeps_history(wh, tmp_path):
