@@ -131,8 +131,8 @@ def _stat_of(path: Path, kind: str) -> list:
 def _remember(wh: Warehouse, file_id: int, stat: list) -> None:
     """Record where ingested file ``file_id`` was seen on disk (``stat`` from :func:`_stat_of`)."""
     wh.con.execute(
-        "INSERT INTO file_stats (file_id, file_path, kind, size, mtime_ns, ctime_ns, inode, device) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO file_stats (file_id, file_path, kind, size, mtime_ns, ctime_ns, inode, "
+        "device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [file_id, *stat],
     )
 
