@@ -88,12 +88,25 @@ LATE_FEATURES = [f for f in NUMERIC_FEATURES if f != "days_past_due"]
 OVERDUE_FEATURES = list(NUMERIC_FEATURES)
 OVERDUE_OFFSETS = (1, 15, 30, 60, 90)
 HORIZON_DAYS = 30
-#: Types beyond skops' defaults that a saved model may contain (and nothing else is loaded).
+#: Every type beyond builtins, numpy and scipy that a saved model may contain; nothing else is
+#: loaded. (skops would also trust any scikit-learn estimator by default; this package imports
+#: skops without that catalogue, see ``salesops_analysis._skops``.)
 TRUSTED_TYPES = [
     "functools.partial",
+    "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.utils.validation.check_array",
 ]
 #: Rows per prediction call. The boosted trees walk every row once per tree; a block this size
@@ -624,7 +637,9 @@ def train_models(
 # -- persistence ------------------------------------------------------------------------------
 def save_model(model: TrainedModel, out: str | Path) -> dict[str, Path]:
     """Write ``late_payment_<as-of>.skops``, ``….card.md`` and ``….metrics.json`` into ``out``."""
-    import skops.io as sio
+    from .._skops import skops_io
+
+    sio = skops_io()
 
     from .card import model_card
 
@@ -653,7 +668,9 @@ def load_model(path: str | Path) -> TrainedModel:
         Missing or unreadable file, a type outside the trusted list, or a model whose features
         do not match this version of the code (retrain with ``salesops train``).
     """
-    import skops.io as sio
+    from .._skops import skops_io
+
+    sio = skops_io()
 
     path = Path(path)
     if not path.is_file():

@@ -130,13 +130,48 @@ def test_boosting_is_not_a_candidate_for_too_many_categories():
 def test_untrusted_types_are_refused(tmp_path):
     import datetime as dt
 
-    import skops.io as sio
+    from salesops_analysis._skops import skops_io
+
+    sio = skops_io()
 
     path = tmp_path / "late_payment_2025-01-01.skops"
     sio.dump({"format": "salesops-late-payment", "late": dt.date(2025, 1, 1)}, path)
     assert sio.get_untrusted_types(file=path) == ["datetime.date"]  # outside our list
     with pytest.raises(so.ModelError, match="trusted"):
         load_model(path)
+
+
+def test_models_load_by_our_list_alone_without_skops_estimator_catalogue(demo_model, tmp_path):
+    """In a fresh process skops loads without its catalogue of every scikit-learn estimator:
+    a saved model still loads (TRUSTED_TYPES names all it holds), and an estimator outside
+    the list is refused, where skops' catalogue would have trusted it."""
+    import subprocess
+    import sys
+
+    path = save_model(demo_model, tmp_path)["model"]
+    code = (
+        "import sys\n"
+        "from salesops_analysis._skops import skops_io\n"
+        "sio = skops_io()\n"
+        "from skops.io import _trusted_types\n"
+        "assert _trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES == []\n"
+        "from sklearn.utils import all_estimators\n"
+        "assert len(all_estimators(type_filter='classifier')) > 10  # put back for others\n"
+        "import salesops_analysis as so\n"
+        "from salesops_analysis.risk import load_model\n"
+        f"m = load_model({str(path)!r})\n"
+        "assert m.bundle['late']['model'].predict_proba is not None\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        f"odd = {str(tmp_path / 'late_payment_2025-01-02.skops')!r}\n"
+        "sio.dump({'format': 'salesops-late-payment', 'late': DecisionTreeClassifier()}, odd)\n"
+        "try:\n"
+        "    load_model(odd)\n"
+        "except so.ModelError as exc:\n"
+        "    print('refused', 'DecisionTreeClassifier' in str(exc))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "refused True"
 
 
 def test_not_a_model_file(tmp_path):
