@@ -168,6 +168,7 @@ SNIPPETS: dict[str, str] = {
             with so.open_warehouse(site / "salesops.duckdb") as wh:
                 for kind in INGEST_ORDER:
                     so.ingest_file(wh, site / "raw" / f"{kind}.csv", cfg)
+        so.upgrade_warehouse(site / "salesops.duckdb")  # made by an older version, maybe
         t = time.perf_counter()
         daily_mis_report(site / "salesops.duckdb", "2025-06-30", ROOT / "salesops.yml")
         compute = time.perf_counter() - t
@@ -204,6 +205,8 @@ SNIPPETS: dict[str, str] = {
         shutil.copytree(WORK / "models", site / "models")
         shutil.copy(ROOT / "salesops.yml", site / "salesops.yml")
         exe = str(Path(sys.executable).with_name("salesops"))
+        import datetime as dt
+        launched = dt.datetime.now(dt.timezone.utc)
         t = time.perf_counter()
         proc = subprocess.run([exe, "daily", "--date", "2025-06-30", "--raw", str(WORK / "raw_1m")],
                               cwd=site, capture_output=True, text=True)
@@ -213,6 +216,9 @@ SNIPPETS: dict[str, str] = {
         for name in ("daily-mis", "collections"):
             nb = json.loads((site / "reports" / "2025-06-30" / name / "report.ipynb").read_text())
             out[name] = nb["metadata"]["papermill"]["duration"]
+            # papermill starts once the warm kernel has imported the report's libraries
+            started = dt.datetime.fromisoformat(nb["metadata"]["papermill"]["start_time"])
+            out[name + "_start"] = (started - launched).total_seconds()
     """,
 }
 # the data-writing benchmarks run once; the others keep the best of --repeat runs (this kind of
@@ -270,12 +276,20 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     names = args.only or list(SNIPPETS)
     results: dict[str, dict] = {}
+    failed: list[str] = []
     for name in ["demo_1m", *[n for n in names if n != "demo_1m"]]:
         if name == "demo_1m" and "demo_1m" not in names and (WORK / "raw_1m").exists():
             continue
-        results[name] = _best(name, args.scale, 1 if name in SINGLE_RUN else args.repeat)
+        try:
+            results[name] = _best(name, args.scale, 1 if name in SINGLE_RUN else args.repeat)
+        except SystemExit as exc:  # keep the others' results; fail at the end
+            failed.append(name)
+            print(exc, file=sys.stderr, flush=True)
+            continue
         print(name, json.dumps(results[name]), flush=True)
     _write_results(results, args)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 def _write_results(results: dict, args) -> None:
@@ -375,17 +389,19 @@ def _write_results(results: dict, args) -> None:
     if "daily_1m" in r:
         x = r["daily_1m"]
         both = (
-            f"; papermill runs (side by side) daily-mis {x['daily-mis']:.1f} s, collections "
-            f"{x['collections']:.1f} s"
-            if "collections" in x
+            f"; the notebooks start (kernels warm) {x['daily-mis_start']:.1f} s and "
+            f"{x['collections_start']:.1f} s after launch and run {x['daily-mis']:.1f} s "
+            f"(daily-mis) and {x['collections']:.1f} s (collections) side by side"
+            if "collections_start" in x
             else ""
         )
         row(
             "daily_1m",
             "≤ 15 s",
             "`salesops daily` on the 1M warehouse with a saved model, as on a morning "
-            "without new exports: the 6 exports in --raw (300 MB) are hashed and skipped as "
-            f"already ingested, then both reports{both}",
+            "without new exports: the 6 exports in --raw (300 MB) are known unchanged by their "
+            "stat (recorded when ingest_all_1m loaded them) and skipped, while both report "
+            f"kernels start and import their libraries; then both reports{both}",
         )
     row(
         "cpu_reference",

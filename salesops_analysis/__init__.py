@@ -40,6 +40,7 @@ _LAZY = {
     "ingest_file": ".ingest.load",
     "Warehouse": ".warehouse",
     "open_warehouse": ".warehouse",
+    "upgrade_warehouse": ".warehouse",
 }
 
 
@@ -114,4 +115,5 @@ __all__ = [
     "load_config",
     "open_warehouse",
     "read_export",
+    "upgrade_warehouse",
 ]

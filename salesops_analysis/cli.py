@@ -449,6 +449,10 @@ def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None
         click.echo(f"ingest: no exports in {raw_dir}")
     if not Path(db_path).exists():
         raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
+    from .warehouse import SCHEMA_VERSION, upgrade_warehouse
+
+    if upgrade_warehouse(db_path):  # the reports open it read-only
+        click.echo(f"warehouse: {db_path} upgraded to schema version {SCHEMA_VERSION}")
     # the reports are independent: run them side by side, each notebook in its own kernel
     # process; threads suffice to drive the kernels (and start faster than worker processes)
     from concurrent.futures import ThreadPoolExecutor

@@ -36,7 +36,7 @@ from .schemas import KINDS, sql_type
 if TYPE_CHECKING:  # pandas loads on first read: checking what is already ingested needs none
     import pandas as pd
 
-__all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse"]
+__all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse", "upgrade_warehouse"]
 
 SCHEMA_VERSION = 2
 DEFAULT_DB = Path("data/salesops.duckdb")
@@ -266,3 +266,30 @@ def open_warehouse(path: str | Path = DEFAULT_DB, *, read_only: bool = False) ->
         version of salesops.
     """
     return Warehouse(path, read_only=read_only)
+
+
+def upgrade_warehouse(path: str | Path = DEFAULT_DB) -> bool:
+    """Bring the warehouse at ``path`` to this version's schema if it is older; return whether it
+    was upgraded.
+
+    Readers open the warehouse read-only and refuse an older schema; ``salesops daily`` calls
+    this first, so that a morning without new exports after a package upgrade still reports. It
+    opens for writing only when an upgrade is due; anything else (no file, not a warehouse, a
+    lock) is left for the next open to report.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows = con.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()
+        finally:
+            con.close()
+        version = int(rows[0][0])
+    except (duckdb.Error, IndexError, ValueError):
+        return False
+    if version >= SCHEMA_VERSION:
+        return False
+    open_warehouse(path).close()
+    return True

@@ -90,6 +90,22 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path):
         assert len(wh.table("payments")) == 1
 
 
+def test_upgrade_warehouse_opens_for_writing_only_when_due(tmp_path):
+    from salesops_analysis.warehouse import upgrade_warehouse
+
+    path = tmp_path / "w.duckdb"
+    assert upgrade_warehouse(path) is False  # no file: nothing to do (the next open says so)
+    with so.open_warehouse(path) as wh:
+        wh.con.execute("DROP TABLE file_stats")
+        wh.con.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    assert upgrade_warehouse(path) is True
+    with so.open_warehouse(path, read_only=True) as wh:
+        assert "file_stats" in {t for (t,) in wh.con.execute("SHOW TABLES").fetchall()}
+    with so.open_warehouse(path, read_only=True):  # a reader holds it: no write is needed
+        assert upgrade_warehouse(path) is False
+    assert upgrade_warehouse(write(tmp_path / "x.duckdb", "hello")) is False
+
+
 def test_newer_export_updates_and_keeps_history(wh, tmp_path):
     old = write(tmp_path / "payments_mon.csv", PAY + "P1,I1,2025-01-02,10\nP2,I2,2025-01-03,20\n")
     r1 = so.ingest_file(wh, old, CFG, kind="payments")

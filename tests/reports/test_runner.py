@@ -204,6 +204,32 @@ def test_daily_command_ingests_new_exports_then_reports(runs, small_site):
     assert (small_site / "reports" / DAY / "collections" / "worklist.xlsx").exists()
 
 
+def test_daily_upgrades_an_older_warehouse_before_its_read_only_reports(runs, small_site,
+                                                                         tmp_path):
+    """After a package upgrade, a morning without new exports still reports: the reports open
+    the warehouse read-only, so `daily` brings its schema up to date first."""
+    db = tmp_path / "old.duckdb"
+    shutil.copy(small_site / "data" / "salesops.duckdb", db)
+    with so.open_warehouse(db) as wh:
+        wh.con.execute("DROP TABLE file_stats")
+        wh.con.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(so.WarehouseError, match="needs an upgrade"):
+        so.open_warehouse(db, read_only=True)
+    (tmp_path / "raw").mkdir()
+    cwd = os.getcwd()
+    os.chdir(small_site)
+    try:
+        result = CliRunner().invoke(main, ["daily", "--date", DAY, "--raw", str(tmp_path / "raw"),
+                                           "--db", str(db), "--out", str(tmp_path / "out")])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    assert "upgraded to schema version 2" in result.output
+    assert (tmp_path / "out" / DAY / "collections" / "metrics.json").exists()
+    with so.open_warehouse(db, read_only=True) as wh:
+        assert wh.con.execute("SELECT count(*) FROM file_stats").fetchall()[0][0] == 0
+
+
 def _children() -> set[int]:
     """Return the pids of this process's live child processes (Linux /proc)."""
     kids = set()
