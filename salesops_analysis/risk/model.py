@@ -169,9 +169,15 @@ def _predict(model, M: np.ndarray) -> np.ndarray:
     )
 
 
-def predict_risk(entry: dict, X: pd.DataFrame) -> np.ndarray:
+def _block_rows(rows: np.ndarray | None, start: int, stop: int):
+    """Return what selects block ``start:stop`` of the scored rows from a full-length column."""
+    return slice(start, stop) if rows is None else rows[start:stop]
+
+
+def predict_risk(entry: dict, X: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """Return the calibrated probability from one model of a bundle (``bundle["late"]`` or
-    ``bundle["overdue"]``) for the rows of feature table ``X``.
+    ``bundle["overdue"]``) for the rows of feature table ``X`` (or for its row positions
+    ``rows``, in that order: the table itself is then never copied).
 
     The :func:`design_matrix` is assembled one block of rows at a time into a buffer that
     stays in the CPU cache, never whole.
@@ -179,14 +185,15 @@ def predict_risk(entry: dict, X: pd.DataFrame) -> np.ndarray:
     columns = [X[c].to_numpy(dtype=np.float64) for c in entry["numeric"]] + [
         category_codes(X[name], values) for name, values in entry["categories"].items()
     ]
-    n = len(X)
+    n = len(X) if rows is None else len(rows)
     out = np.zeros(n)
     block = np.empty((min(n, PREDICT_BLOCK), len(columns)), dtype=np.float64)
     for start in range(0, n, PREDICT_BLOCK):
         stop = min(start + PREDICT_BLOCK, n)
         M = block[: stop - start]
+        these = _block_rows(rows, start, stop)
         for j, column in enumerate(columns):
-            M[:, j] = column[start:stop]
+            M[:, j] = column[these]
         out[start:stop] = entry["model"].predict_proba(M)[:, 1]
     return out
 
@@ -449,10 +456,12 @@ def _linear_explainer(pipe: Pipeline, X: pd.DataFrame, numeric: list[str], categ
 
 
 class _Contributions:
-    """Per-feature logit contributions of a logistic explainer for the rows of ``X``, filled
-    one block of rows at a time (see :func:`contribution_matrix`)."""
+    """Per-feature logit contributions of a logistic explainer for the rows of ``X`` (or its
+    row positions ``rows``), filled one block of rows at a time (see
+    :func:`contribution_matrix`)."""
 
-    def __init__(self, explainer: dict, X: pd.DataFrame) -> None:
+    def __init__(self, explainer: dict, X: pd.DataFrame, rows: np.ndarray | None = None) -> None:
+        self.rows = rows
         coef, mean = explainer["coef"], explainer["mean"]
         numeric, categories = explainer["numeric"], explainer["categories"]
         scaler = explainer["prep"].named_transformers_["num"]
@@ -474,12 +483,13 @@ class _Contributions:
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> None:
         """Write the contributions of rows ``start:stop`` into ``out`` (stop - start, p)."""
+        these = _block_rows(self.rows, start, stop)
         for j, (x, slope, intercept) in enumerate(self.linear):
-            np.multiply(x[start:stop], slope, out=out[:, j])
+            np.multiply(x[these], slope, out=out[:, j])
             out[:, j] += intercept
         k = len(self.linear)
         for j, (codes, table) in enumerate(self.lookup):
-            out[:, k + j] = table[codes[start:stop]]
+            out[:, k + j] = table[codes[these]]
 
 
 def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np.ndarray]:

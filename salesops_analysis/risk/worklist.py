@@ -217,15 +217,22 @@ def _statable(feature: str, X: pd.DataFrame) -> np.ndarray:
 REASON_BLOCK = 16_384
 
 
-def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases) -> np.ndarray:
+def _reasons(
+    explainer: dict,
+    X: pd.DataFrame,
+    currency: str,
+    phrases: _Phrases,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
     """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
-    "no strong risk signal" in the first slot when none does)."""
-    plan = _Contributions(explainer, X)
+    "no strong risk signal" in the first slot when none does) for the rows of ``X``, or for
+    its row positions ``rows``."""
+    plan = _Contributions(explainer, X, rows)
     names = plan.names
     statable = [_statable(name, X) for name in names]
     # the three largest per row, largest first (ties: the earlier feature), by three passes
     # of argmax over one block of rows at a time (the block stays in the CPU cache)
-    n = len(X)
+    n = len(X) if rows is None else len(rows)
     order = np.zeros((n, 3), dtype=np.int64)
     top_values = np.full((n, 3), -np.inf)
     buffer = np.empty((min(n, REASON_BLOCK), len(names)), dtype=np.float64)
@@ -233,14 +240,15 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases)
         stop = min(start + REASON_BLOCK, n)
         values = buffer[: stop - start]
         plan.fill(start, stop, values)
+        these = slice(start, stop) if rows is None else rows[start:stop]
         for j, ok in enumerate(statable):
-            values[~ok[start:stop], j] = -np.inf
-        rows = np.arange(stop - start)
+            values[~ok[these], j] = -np.inf
+        in_block = np.arange(stop - start)
         for r in range(min(3, len(names))):
             best = values.argmax(axis=1)
             order[start:stop, r] = best
-            top_values[start:stop, r] = values[rows, best]
-            values[rows, best] = -np.inf
+            top_values[start:stop, r] = values[in_block, best]
+            values[in_block, best] = -np.inf
     out = np.zeros(order.shape, dtype=np.int64)
     # every (row, rank) slot that holds a reason, grouped by feature: one template call each
     slots = np.flatnonzero(top_values.ravel() > 0.05)
@@ -250,7 +258,9 @@ def _reasons(explainer: dict, X: pd.DataFrame, currency: str, phrases: _Phrases)
     starts = np.r_[0, np.flatnonzero(np.diff(feature)) + 1, len(feature)]
     flat = out.ravel()
     for a, b in zip(starts[:-1], starts[1:], strict=True):
-        flat[slots[a:b]] = _reason_codes(names[feature[a]], X, slots[a:b] // 3, currency, phrases)
+        at = slots[a:b] // 3
+        at = at if rows is None else rows[at]
+        flat[slots[a:b]] = _reason_codes(names[feature[a]], X, at, currency, phrases)
     out = flat.reshape(order.shape)
     out[out[:, 0] == 0, 0] = phrases.code("no strong risk signal")
     return out
@@ -310,9 +320,9 @@ def score_open_invoices(
         idx = np.flatnonzero(part)
         if not len(idx):
             continue
-        sub = X.iloc[idx].reset_index(drop=True)
-        prob[idx] = predict_risk(b[kind], sub)
-        reasons[idx] = _reasons(b[kind]["explainer"], sub, currency, phrases)
+        # by row positions: the feature table is not copied per model
+        prob[idx] = predict_risk(b[kind], X, rows=idx)
+        reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx)
     # text columns stay Arrow strings from end to end (no round trip through Python objects)
     inv = led.invoices[["customer_id", "invoice_id", "invoice_date", "due_date", "currency"]]
     inv = inv.iloc[rows].reset_index(drop=True)

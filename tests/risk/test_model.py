@@ -117,6 +117,10 @@ def test_scores_in_blocks_equal_one_call(demo_model, demo_tables, monkeypatch):
         )[:, 1]
         np.testing.assert_allclose(m.predict_risk(entry, X), whole, rtol=0, atol=1e-12)
         assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
+        # by row positions (any order, repeats allowed) as on the rows themselves
+        pick = np.random.default_rng(5).integers(0, len(X), 400)
+        np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), whole[pick])
+        assert m.predict_risk(entry, X, rows=pick[:0]).shape == (0,)
 
 
 def test_boosting_is_not_a_candidate_for_too_many_categories():

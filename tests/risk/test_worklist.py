@@ -115,6 +115,32 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
     assert amount.dropna().str.match(r"^\d+\.\d$").all()
 
 
+def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_model, demo_tables):
+    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.risk.features import Knowledge, features_at
+    from salesops_analysis.risk.worklist import _Phrases, _reasons
+
+    b = demo_model.bundle
+    k = Knowledge.at(
+        AS_OF,
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(b["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)[-3000:]
+    X = features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))
+    pick = np.random.default_rng(3).permutation(len(X))[:2000]
+    for kind in ("late", "overdue"):
+        by_copy, by_rows = _Phrases(), _Phrases()
+        copied = _reasons(b[kind]["explainer"], X.iloc[pick].reset_index(drop=True), "USD", by_copy)
+        positioned = _reasons(b[kind]["explainer"], X, "USD", by_rows, rows=pick)
+        texts = np.array(by_copy.texts, dtype=object)[copied]
+        assert (texts == np.array(by_rows.texts, dtype=object)[positioned]).all()
+        assert (texts[:, 0] != "").all()
+
+
 def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
     import pandas as pd
 
