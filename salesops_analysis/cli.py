@@ -416,12 +416,13 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
     import threading
 
-    from .reports import REPORTS
-    from .reports.runner import ReportKernel, _notebook_tools
+    from .reports.runner import REPORTS, ReportKernel, _notebook_tools
 
-    # the report kernels start and import their libraries, and papermill and nbconvert load,
-    # while the exports are checked; the notebooks read the warehouse only after that
-    kernels = {name: ReportKernel(name) for name in REPORTS}
+    # the report kernels start (collections, the longer report, first) and import their
+    # libraries, and papermill and nbconvert load, while the exports are checked; the
+    # notebooks read the warehouse only after that
+    first = sorted(REPORTS, key=lambda name: name != "collections")
+    kernels = {name: ReportKernel(name) for name in first}
     threading.Thread(target=_notebook_tools, daemon=True).start()
     try:
         _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels)
