@@ -144,6 +144,21 @@ def category_codes(values: pd.Series, vocabulary) -> np.ndarray:
     return codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+class _CategoryCodes:
+    """:func:`category_codes` of a feature table's columns, each computed once per vocabulary
+    (a bundle's models and explainers usually share theirs)."""
+
+    def __init__(self, X: pd.DataFrame) -> None:
+        self.X = X
+        self._done: dict[tuple, np.ndarray] = {}
+
+    def __call__(self, name: str, vocabulary) -> np.ndarray:
+        key = (name, tuple(str(v) for v in vocabulary))
+        if key not in self._done:
+            self._done[key] = category_codes(self.X[name], vocabulary)
+        return self._done[key]
+
+
 def design_matrix(X: pd.DataFrame, numeric: list[str], categories: dict[str, list]) -> np.ndarray:
     """Return the model input for the rows of feature table ``X``: the ``numeric`` columns, then
     one column of :func:`category_codes` per entry of ``categories`` (name -> the values seen
@@ -174,16 +189,20 @@ def _block_rows(rows: np.ndarray | None, start: int, stop: int):
     return slice(start, stop) if rows is None else rows[start:stop]
 
 
-def predict_risk(entry: dict, X: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+def predict_risk(
+    entry: dict, X: pd.DataFrame, rows: np.ndarray | None = None, *, codes=None
+) -> np.ndarray:
     """Return the calibrated probability from one model of a bundle (``bundle["late"]`` or
     ``bundle["overdue"]``) for the rows of feature table ``X`` (or for its row positions
     ``rows``, in that order: the table itself is then never copied).
 
     The :func:`design_matrix` is assembled one block of rows at a time into a buffer that
-    stays in the CPU cache, never whole.
+    stays in the CPU cache, never whole. ``codes`` (a ``_CategoryCodes`` of ``X``) shares
+    category codes between calls.
     """
+    codes = codes or _CategoryCodes(X)
     columns = [X[c].to_numpy(dtype=np.float64) for c in entry["numeric"]] + [
-        category_codes(X[name], values) for name, values in entry["categories"].items()
+        codes(name, values) for name, values in entry["categories"].items()
     ]
     n = len(X) if rows is None else len(rows)
     out = np.zeros(n)
@@ -460,8 +479,11 @@ class _Contributions:
     row positions ``rows``), filled one block of rows at a time (see
     :func:`contribution_matrix`)."""
 
-    def __init__(self, explainer: dict, X: pd.DataFrame, rows: np.ndarray | None = None) -> None:
+    def __init__(
+        self, explainer: dict, X: pd.DataFrame, rows: np.ndarray | None = None, codes=None
+    ) -> None:
         self.rows = rows
+        codes = codes or _CategoryCodes(X)
         coef, mean = explainer["coef"], explainer["mean"]
         numeric, categories = explainer["numeric"], explainer["categories"]
         scaler = explainer["prep"].named_transformers_["num"]
@@ -478,7 +500,7 @@ class _Contributions:
         for name, values in categories.items():
             c, m = coef[offset : offset + len(values)], mean[offset : offset + len(values)]
             table = np.append(c, 0.0) - float(c @ m)
-            self.lookup.append((category_codes(X[name], values), table))
+            self.lookup.append((codes(name, values), table))
             offset += len(values)
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> None:

@@ -29,7 +29,7 @@ from ..metrics.receivables import (
 )
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
-from .model import TrainedModel, _Contributions, predict_risk
+from .model import TrainedModel, _CategoryCodes, _Contributions, predict_risk
 
 __all__ = ["score_open_invoices", "worklist"]
 
@@ -223,11 +223,12 @@ def _reasons(
     currency: str,
     phrases: _Phrases,
     rows: np.ndarray | None = None,
+    codes=None,
 ) -> np.ndarray:
     """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
     "no strong risk signal" in the first slot when none does) for the rows of ``X``, or for
     its row positions ``rows``."""
-    plan = _Contributions(explainer, X, rows)
+    plan = _Contributions(explainer, X, rows, codes)
     names = plan.names
     statable = [_statable(name, X) for name in names]
     # the three largest per row, largest first (ties: the earlier feature), by three passes
@@ -315,14 +316,16 @@ def score_open_invoices(
     rates, currency = tables.rates(as_of, config)
     prob = np.zeros(len(rows))
     phrases = _Phrases()
+    codes = _CategoryCodes(X)
     reasons = np.zeros((len(rows), 3), dtype=np.int64)
     for part, kind in ((~overdue, "late"), (overdue, "overdue")):
         idx = np.flatnonzero(part)
         if not len(idx):
             continue
-        # by row positions: the feature table is not copied per model
-        prob[idx] = predict_risk(b[kind], X, rows=idx)
-        reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx)
+        # by row positions: the feature table is not copied per model, and category codes
+        # are looked up once for all models and explainers
+        prob[idx] = predict_risk(b[kind], X, rows=idx, codes=codes)
+        reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx, codes=codes)
     # text columns stay Arrow strings from end to end (no round trip through Python objects)
     inv = led.invoices[["customer_id", "invoice_id", "invoice_date", "due_date", "currency"]]
     inv = inv.iloc[rows].reset_index(drop=True)
