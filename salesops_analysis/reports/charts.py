@@ -34,18 +34,31 @@ def show(fig) -> None:
 
 def use_report_style() -> None:
     """Set the report style: white background, light grid, large readable labels."""
-    plt.rcParams.update({
-        "figure.figsize": (8, 3.6), "figure.dpi": 100, "savefig.dpi": 120,
-        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-        "grid.color": "#E5E8EB", "axes.titlesize": 12, "axes.titleweight": "bold",
-        "axes.labelsize": 10, "font.size": 10, "legend.frameon": False,
-        "axes.prop_cycle": plt.cycler(color=[BLUE, ORANGE, GREY, RED, GREEN]),
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (8, 3.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 120,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.color": "#E5E8EB",
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 10,
+            "font.size": 10,
+            "legend.frameon": False,
+            "axes.prop_cycle": plt.cycler(color=[BLUE, ORANGE, GREY, RED, GREEN]),
+        }
+    )
 
 
 def _fmt_thousands(ax) -> None:
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
-        lambda v, _: f"{v / 1e6:.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:.0f}k"))
+    ax.yaxis.set_major_formatter(
+        matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v / 1e6:.1f}M" if abs(v) >= 1e6 else f"{v / 1e3:.0f}k"
+        )
+    )
 
 
 def aging_bars(aging: pd.DataFrame, currency: str):
@@ -85,8 +98,11 @@ def backlog_chart(daily_orders: pd.DataFrame, backlog: pd.DataFrame):
     a.set_title("Orders received per day")
     a.set_xticks(range(0, len(daily_orders), 3), daily_orders.index[::3])
     a.tick_params(axis="x", labelrotation=45)
-    ages = backlog["age_bucket"].value_counts().reindex(backlog["age_bucket"].cat.categories,
-                                                       fill_value=0)
+    ages = (
+        backlog["age_bucket"]
+        .value_counts()
+        .reindex(backlog["age_bucket"].cat.categories, fill_value=0)
+    )
     b.bar([c.replace("_", "–") for c in ages.index.astype(str)], ages.to_numpy(), color=ORANGE)
     b.set_title("Open orders by age (days)")
     fig.tight_layout()
@@ -106,12 +122,19 @@ def rep_activity_chart(activity: pd.DataFrame, top: int = 15):
     """Activities of the day per owner, stacked by type."""
     fig, ax = plt.subplots(figsize=(8, 3.4))
     if activity.empty:
-        ax.text(0.5, 0.5, "no activities recorded on this day", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no activities recorded on this day",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
         return fig
-    table = activity.pivot_table(index="owner", columns="type", values="activities",
-                                 aggfunc="sum", fill_value=0)
+    table = activity.pivot_table(
+        index="owner", columns="type", values="activities", aggfunc="sum", fill_value=0
+    )
     table = table.loc[table.sum(axis=1).sort_values(ascending=False).index[:top]]
     table.plot.bar(stacked=True, ax=ax, width=0.8)
     ax.set_title("Activities by owner and type")
@@ -126,8 +149,9 @@ def score_distribution(worklist: pd.DataFrame):
     for kind, color in (("p_late", BLUE), ("p_unpaid_30d", ORANGE)):
         s = worklist.loc[worklist["score_kind"] == kind, "probability"]
         if len(s):
-            ax.hist(s, bins=np.linspace(0, 1, 21), alpha=0.75, color=color,
-                    label=f"{kind} ({len(s):,})")
+            ax.hist(
+                s, bins=np.linspace(0, 1, 21), alpha=0.75, color=color, label=f"{kind} ({len(s):,})"
+            )
     ax.set_title("Scores of open invoices")
     ax.set_xlabel("probability")
     ax.legend()
@@ -138,8 +162,9 @@ def calibration_chart(calibration: dict):
     """Predicted vs observed late rate on the model's test set."""
     fig, ax = plt.subplots(figsize=(4.2, 4))
     ax.plot([0, 1], [0, 1], color=GREY, linestyle="--", label="perfect")
-    ax.plot(calibration["predicted"], calibration["observed"], marker="o", color=BLUE,
-            label="model")
+    ax.plot(
+        calibration["predicted"], calibration["observed"], marker="o", color=BLUE, label="model"
+    )
     ax.set_xlabel("predicted probability")
     ax.set_ylabel("observed share late")
     ax.set_title("Calibration (test set)")
@@ -151,9 +176,11 @@ def lift_chart(lift: dict):
     """Cumulative share of late amount captured vs share of the worklist worked."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     x = [0, *lift["share_of_rows"]]
-    for key, label, color in (("model", "model", BLUE), ("customer_late_share",
-                                                          "customer's late share", ORANGE),
-                              ("days_past_due_amount", "days past due × amount", GREY)):
+    for key, label, color in (
+        ("model", "model", BLUE),
+        ("customer_late_share", "customer's late share", ORANGE),
+        ("days_past_due_amount", "days past due × amount", GREY),
+    ):
         ax.plot(x, [0, *lift[key]], marker=".", color=color, label=label)
     ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", label="random")
     ax.set_xlabel("share of invoices worked (ranked)")

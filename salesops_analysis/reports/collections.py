@@ -46,9 +46,13 @@ class CollectionsReport:
     def headline(self) -> pd.DataFrame:
         """Return the headline figures as a table for display."""
         m = self.metrics
-        rows = [("Open invoices", m["open_invoices"]), ("AR open", m["ar_open"]),
-                ("Expected late amount", m["expected_late_amount"]),
-                ("Worklist rows", m["worklist_rows"]), ("Model", m["model"])]
+        rows = [
+            ("Open invoices", m["open_invoices"]),
+            ("AR open", m["ar_open"]),
+            ("Expected late amount", m["expected_late_amount"]),
+            ("Worklist rows", m["worklist_rows"]),
+            ("Model", m["model"]),
+        ]
         return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
 
     def model_quality(self) -> pd.DataFrame:
@@ -56,13 +60,20 @@ class CollectionsReport:
         mm = self.model.metrics
         t, b = mm["test"], mm["baselines"]
         c, d = b["customer_late_share"], b["days_past_due_amount"]
-        rows = [("ROC AUC", t["roc_auc"], c["roc_auc"], d["roc_auc"]),
-                ("PR AUC", t["pr_auc"], c["pr_auc"], d["pr_auc"]),
-                ("Brier score", t["brier"], c["brier"], None),
-                ("Late amount in top 10%", t["top_decile_late_amount_share"],
-                 c["top_decile_late_amount_share"], d["top_decile_late_amount_share"])]
-        return pd.DataFrame(rows, columns=["metric", "model", "customer's late share",
-                                           "days past due × amount"]).round(3)
+        rows = [
+            ("ROC AUC", t["roc_auc"], c["roc_auc"], d["roc_auc"]),
+            ("PR AUC", t["pr_auc"], c["pr_auc"], d["pr_auc"]),
+            ("Brier score", t["brier"], c["brier"], None),
+            (
+                "Late amount in top 10%",
+                t["top_decile_late_amount_share"],
+                c["top_decile_late_amount_share"],
+                d["top_decile_late_amount_share"],
+            ),
+        ]
+        return pd.DataFrame(
+            rows, columns=["metric", "model", "customer's late share", "days past due × amount"]
+        ).round(3)
 
     def summary(self) -> str:
         """Return a few sentences that read the worklist."""
@@ -71,18 +82,24 @@ class CollectionsReport:
         top = wl.head(max(1, len(wl) // 10))
         share = top["expected_late_amount"].sum() / max(wl["expected_late_amount"].sum(), 1e-9)
         shifted = self.drift.loc[self.drift["psi"] >= 0.25, "feature"].tolist()
-        text = (f"{m['open_invoices']:,} open invoices ({m['ar_open']:,.0f} {m['currency']}) carry "
-                f"an expected late amount of {m['expected_late_amount']:,.0f} {m['currency']}; "
-                f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it. "
-                f"{self.model_note}")
+        text = (
+            f"{m['open_invoices']:,} open invoices ({m['ar_open']:,.0f} {m['currency']}) carry "
+            f"an expected late amount of {m['expected_late_amount']:,.0f} {m['currency']}; "
+            f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it. "
+            f"{self.model_note}"
+        )
         if m["worklist_xlsx_rows"] < m["worklist_rows"]:
-            text += (f" worklist.xlsx lists the top {m['worklist_xlsx_rows']:,} invoices "
-                     f"({m['worklist_xlsx_expected_late_share']:.0%} of the expected late amount); "
-                     "worklist.csv has all of them.")
+            text += (
+                f" worklist.xlsx lists the top {m['worklist_xlsx_rows']:,} invoices "
+                f"({m['worklist_xlsx_expected_late_share']:.0%} of the expected late amount); "
+                "worklist.csv has all of them."
+            )
         if shifted:
-            text += (f" Features whose distribution differs from the latest training rows "
-                     f"(PSI above 0.25): {', '.join(shifted)}; if the model's accuracy drops, "
-                     "retrain.")
+            text += (
+                f" Features whose distribution differs from the latest training rows "
+                f"(PSI above 0.25): {', '.join(shifted)}; if the model's accuracy drops, "
+                "retrain."
+            )
         return text
 
 
@@ -90,8 +107,13 @@ class CollectionsReport:
 ORDER_COLUMNS = ["customer_id", "order_date", "sales_rep", "currency"]
 
 
-def model_for(tables: Tables, as_of, config: Config, models_dir: str | Path = "models",
-              model_path: str | Path | None = None) -> tuple[TrainedModel, Path, str]:
+def model_for(
+    tables: Tables,
+    as_of,
+    config: Config,
+    models_dir: str | Path = "models",
+    model_path: str | Path | None = None,
+) -> tuple[TrainedModel, Path, str]:
     """Return the model to use on ``as_of``: the given file, else the newest in ``models_dir``
     trained on or before ``as_of``, else one trained now (and saved there)."""
     if model_path:
@@ -103,13 +125,23 @@ def model_for(tables: Tables, as_of, config: Config, models_dir: str | Path = "m
         return model, path, f"Scored with {path.name}, trained on data up to {model.as_of}."
     model = train_from_tables(tables, as_of, config)
     paths = save_model(model, models_dir)
-    return model, paths["model"], (f"No model fitted this date in {models_dir}/, so "
-                                   f"{paths['model'].name} was trained for this report.")
+    return (
+        model,
+        paths["model"],
+        (
+            f"No model fitted this date in {models_dir}/, so "
+            f"{paths['model'].name} was trained for this report."
+        ),
+    )
 
 
 def collections_report(
-    db_path: str | Path, report_date, config_path: str | Path | None = None,
-    out_dir: str | Path | None = None, *, models_dir: str | Path = "models",
+    db_path: str | Path,
+    report_date,
+    config_path: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    models_dir: str | Path = "models",
     model_path: str | Path | None = None,
 ) -> CollectionsReport:
     """Return the collections report for ``report_date``; with ``out_dir``, also write
@@ -138,9 +170,13 @@ def collections_report(
         "expected_late_amount": round(float(wl["expected_late_amount"].sum()), 2),
         "worklist_rows": int(len(wl)),
         "worklist_xlsx_rows": int(min(len(wl), XLSX_ROWS)),
-        "worklist_xlsx_expected_late_share": round(float(
-            wl["expected_late_amount"].head(XLSX_ROWS).sum()
-            / max(wl["expected_late_amount"].sum(), 1e-9)), 4),
+        "worklist_xlsx_expected_late_share": round(
+            float(
+                wl["expected_late_amount"].head(XLSX_ROWS).sum()
+                / max(wl["expected_late_amount"].sum(), 1e-9)
+            ),
+            4,
+        ),
         "model": path.name,
         "model_trained_as_of": model.as_of,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
@@ -153,8 +189,9 @@ def collections_report(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_json(metrics, out / "metrics.json")
-        write_worklist_xlsx(wl.head(XLSX_ROWS), out / "worklist.xlsx",
-                            title=f"Worklist {day.date()}")
+        write_worklist_xlsx(
+            wl.head(XLSX_ROWS), out / "worklist.xlsx", title=f"Worklist {day.date()}"
+        )
         write_worklist_csv(wl, out / "worklist.csv")
         drift.to_csv(out / "drift.csv", index=False)
     return report

@@ -19,8 +19,9 @@ __all__ = ["DailyReport", "daily_mis_report", "write_json"]
 
 def write_json(data: dict, path: Path) -> None:
     """Write flat JSON (NaN as null)."""
-    clean = {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-             for k, v in data.items()}
+    clean = {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in data.items()
+    }
     path.write_text(json.dumps(clean, indent=1) + "\n")
 
 
@@ -43,14 +44,22 @@ class DailyReport:
         """Return the headline figures as a two-column table for display."""
         m = self.metrics
         labels = {
-            "orders_received": "Orders received", "orders_received_amount": "… amount",
-            "orders_shipped": "Orders shipped", "orders_invoiced": "Orders invoiced",
-            "open_orders": "Open orders (backlog)", "open_orders_amount": "… amount",
-            "orders_past_sla": "Orders past SLA", "invoices_issued": "Invoices issued",
-            "invoices_issued_amount": "… amount", "cash_collected": "Cash collected",
-            "ar_open": "AR open", "pct_current": "% current", "dso_countback":
-            "DSO (countback, days)", "best_possible_dso": "Best possible DSO",
-            "average_days_delinquent": "Average days delinquent", "cei": "CEI (%)",
+            "orders_received": "Orders received",
+            "orders_received_amount": "… amount",
+            "orders_shipped": "Orders shipped",
+            "orders_invoiced": "Orders invoiced",
+            "open_orders": "Open orders (backlog)",
+            "open_orders_amount": "… amount",
+            "orders_past_sla": "Orders past SLA",
+            "invoices_issued": "Invoices issued",
+            "invoices_issued_amount": "… amount",
+            "cash_collected": "Cash collected",
+            "ar_open": "AR open",
+            "pct_current": "% current",
+            "dso_countback": "DSO (countback, days)",
+            "best_possible_dso": "Best possible DSO",
+            "average_days_delinquent": "Average days delinquent",
+            "cei": "CEI (%)",
         }
         rows = [(label, m.get(key)) for key, label in labels.items()]
         return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
@@ -64,7 +73,8 @@ class DailyReport:
             f"On {m['report_date']} open receivables stand at {m['ar_open']:,.0f} {ccy}, "
             f"{m['pct_current'] or 0:.1f}% not yet due; {overdue:,.0f} {ccy} is past due, "
             f"{m['ar_90_plus'] or 0:,.0f} {ccy} of it by more than 90 days."
-            if "ar_90_plus" in m else "",
+            if "ar_90_plus" in m
+            else "",
             f"DSO by the countback method is {m['dso_countback']} days against a best "
             f"possible {m['best_possible_dso']} (average days delinquent "
             f"{m['average_days_delinquent']}); the collection effectiveness index over the last "
@@ -82,7 +92,8 @@ def _daily_orders(tables: Tables, day: pd.Timestamp, rates: dict) -> pd.DataFram
     start = day - pd.Timedelta(days=29)
     recent = o.loc[(o["order_date"] >= start) & (o["order_date"] <= day)]
     amount = recent["amount"].to_numpy(dtype="float64") * rate_factors(
-        recent["currency"], rates, len(recent))
+        recent["currency"], rates, len(recent)
+    )
     g = pd.DataFrame({"day": recent["order_date"].to_numpy(), "amount": amount}).groupby("day")
     out = pd.DataFrame({"orders": g.size(), "amount": g["amount"].sum()})
     out = out.reindex(pd.date_range(start, day), fill_value=0)
@@ -91,7 +102,9 @@ def _daily_orders(tables: Tables, day: pd.Timestamp, rates: dict) -> pd.DataFram
 
 
 def daily_mis_report(
-    db_path: str | Path, report_date, config_path: str | Path | None = None,
+    db_path: str | Path,
+    report_date,
+    config_path: str | Path | None = None,
     out_dir: str | Path | None = None,
 ) -> DailyReport:
     """Return the daily MIS report for ``report_date``; with ``out_dir``, also write
@@ -104,10 +117,17 @@ def daily_mis_report(
     rates, _ = tables.rates(day, config)
     led = mis.ledger
     # led holds amounts in the reporting currency; KPI snapshots read them from the ledger
-    trend = kpi_trend(led.invoices, led.payments, day, months=12,
-                      cei_period_days=config.cei_period_days, ledger=led)
-    report = DailyReport(mis, trend, _daily_orders(tables, day, rates), config,
-                         mis.aging_by_team(config))
+    trend = kpi_trend(
+        led.invoices,
+        led.payments,
+        day,
+        months=12,
+        cei_period_days=config.cei_period_days,
+        ledger=led,
+    )
+    report = DailyReport(
+        mis, trend, _daily_orders(tables, day, rates), config, mis.aging_by_team(config)
+    )
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -28,8 +28,15 @@ _FORMATS = {
     "days_past_due": "0",
     "rank": "0",
 }
-_WIDTHS = {"reason_1": 38, "reason_2": 38, "reason_3": 38, "next_action": 34,
-           "last_activity": 30, "promise_status": 30, "customer_name": 28}
+_WIDTHS = {
+    "reason_1": 38,
+    "reason_2": 38,
+    "reason_3": 38,
+    "next_action": 34,
+    "last_activity": 30,
+    "promise_status": 30,
+    "customer_name": 28,
+}
 
 
 def neutralize(values: pd.Series) -> pd.Series:
@@ -63,8 +70,9 @@ def write_worklist_csv(worklist: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def write_worklist_xlsx(worklist: pd.DataFrame, path: str | Path, *, title: str = "Worklist"
-                        ) -> Path:
+def write_worklist_xlsx(
+    worklist: pd.DataFrame, path: str | Path, *, title: str = "Worklist"
+) -> Path:
     """Write the worklist as a formatted workbook: bold header, frozen header row and first
     columns, filters, number and date formats, column widths; text cells never formulas.
 
@@ -78,13 +86,27 @@ def write_worklist_xlsx(worklist: pd.DataFrame, path: str | Path, *, title: str 
     path = Path(path)
     columns = list(worklist.columns)
     n = len(worklist)
-    wb = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-        "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
     try:
         ws = wb.add_worksheet(title[:31])
-        header_fmt = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F3A5F",
-                                    "text_wrap": True, "valign": "vcenter"})
+        header_fmt = wb.add_format(
+            {
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": "#1F3A5F",
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
         quoted = wb.add_format({"quote_prefix": True})
         formats = {f: wb.add_format({"num_format": f}) for f in set(_FORMATS.values())}
         for j, c in enumerate(columns):
@@ -104,8 +126,9 @@ def write_worklist_xlsx(worklist: pd.DataFrame, path: str | Path, *, title: str 
             elif col.dtype == object or pd.api.types.is_string_dtype(col):
                 text = col.astype("str").where(col.notna(), "")
                 risky = text.str.startswith(_DANGEROUS).to_numpy(dtype=bool)
-                plan.append((ws.write_string, text.tolist(),
-                             np.where(risky, quoted, None).tolist()))
+                plan.append(
+                    (ws.write_string, text.tolist(), np.where(risky, quoted, None).tolist())
+                )
             else:
                 values = [None if v != v else v for v in col.tolist()]  # NaN -> blank
                 plan.append((ws.write_number, values, [fmt] * n))

@@ -33,11 +33,11 @@ REPORTS = {"daily-mis": "daily_mis", "collections": "collections"}
 #: scipy ufunc, so it loads faster before pandas and matplotlib.
 WARM_UP = {
     "daily-mis": "import pandas, matplotlib.pyplot, IPython.display, duckdb\n"
-                 "import salesops_analysis.reports.charts, salesops_analysis.reports.daily",
+    "import salesops_analysis.reports.charts, salesops_analysis.reports.daily",
     "collections": "from salesops_analysis._skops import skops_io\nskops_io()\n"
-                   "import pandas, matplotlib.pyplot, IPython.display, duckdb, xlsxwriter\n"
-                   "import sklearn.calibration, sklearn.ensemble, sklearn.linear_model\n"
-                   "import salesops_analysis.reports.charts, salesops_analysis.reports.collections",
+    "import pandas, matplotlib.pyplot, IPython.display, duckdb, xlsxwriter\n"
+    "import sklearn.calibration, sklearn.ensemble, sklearn.linear_model\n"
+    "import salesops_analysis.reports.charts, salesops_analysis.reports.collections",
 }
 #: The kernel's own start-up warnings are noise in cron mail.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
@@ -80,7 +80,8 @@ def _lock(path: Path, wait: float):
                 if time.monotonic() >= deadline:
                     raise ReportError(
                         f"another run holds {path} (the same report and date are being "
-                        f"produced); waited {wait:.0f}s") from None
+                        f"produced); waited {wait:.0f}s"
+                    ) from None
                 time.sleep(0.5)
         try:
             yield
@@ -135,8 +136,7 @@ class ReportKernel:
         self._cwd = str(Path(cwd or Path.cwd()))
         self._km = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, daemon=True,
-                                        name=f"kernel-{report}")
+        self._thread = threading.Thread(target=self._start, daemon=True, name=f"kernel-{report}")
         self._thread.start()
 
     def _start(self) -> None:
@@ -153,8 +153,13 @@ class ReportKernel:
             kc.start_channels()
             try:
                 kc.wait_for_ready(timeout=60)
-                kc.execute_interactive(WARM_UP.get(self.report, ""), silent=True, store_history=False, timeout=120,
-                                       output_hook=lambda msg: None)
+                kc.execute_interactive(
+                    WARM_UP.get(self.report, ""),
+                    silent=True,
+                    store_history=False,
+                    timeout=120,
+                    output_hook=lambda msg: None,
+                )
             finally:
                 kc.stop_channels()
         except BaseException as exc:  # reported by manager(); the run then starts its own
@@ -182,8 +187,9 @@ class ReportKernel:
 
 def _export_html(notebook: Path, html: Path) -> None:
     _, nbconvert = _notebook_tools()
-    exporter = nbconvert.HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = nbconvert.HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True
+    )
     body, _ = exporter.from_filename(str(notebook))
     html.write_text(body, encoding="utf-8")
 
@@ -239,29 +245,37 @@ def run_report(
         executed = tmp / "report.ipynb"
         km = kernel.manager() if kernel is not None else None
         try:
-            pm.execute_notebook(str(nb), str(executed), parameters={**params,
-                                                                   "out_dir": str(tmp)},
-                                kernel_name="python3", progress_bar=progress,
-                                cwd=str(Path.cwd()),
-                                extra_arguments=KERNEL_ARGUMENTS,
-                                # every output has arrived and every file is closed when the
-                                # last cell ends; a graceful shutdown then only waits about
-                                # 1.3 s for a 2 GB kernel to tear itself down
-                                shutdown_kernel="immediate",
-                                # a warm kernel (None: papermill starts one)
-                                km=km)
+            pm.execute_notebook(
+                str(nb),
+                str(executed),
+                parameters={**params, "out_dir": str(tmp)},
+                kernel_name="python3",
+                progress_bar=progress,
+                cwd=str(Path.cwd()),
+                extra_arguments=KERNEL_ARGUMENTS,
+                # every output has arrived and every file is closed when the
+                # last cell ends; a graceful shutdown then only waits about
+                # 1.3 s for a 2 GB kernel to tear itself down
+                shutdown_kernel="immediate",
+                # a warm kernel (None: papermill starts one)
+                km=km,
+            )
         except pm.PapermillExecutionError as exc:
             shutil.move(executed, failed)
             shutil.rmtree(tmp, ignore_errors=True)
             evalue = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
-            raise ReportError(f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
-                              f"{evalue} (executed notebook kept at {failed})") from None
+            raise ReportError(
+                f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
+                f"{evalue} (executed notebook kept at {failed})"
+            ) from None
         except Exception as exc:
             if executed.exists():
                 shutil.move(executed, failed)
             shutil.rmtree(tmp, ignore_errors=True)
-            raise ReportError(f"{report} {day} could not run: {type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+            raise ReportError(
+                f"{report} {day} could not run: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}"
+            ) from None
         finally:
             if kernel is not None:  # papermill stops only the kernels it started
                 kernel.shutdown()
@@ -269,8 +283,10 @@ def run_report(
         if not metrics_file.exists():
             shutil.move(executed, failed)
             shutil.rmtree(tmp, ignore_errors=True)
-            raise ReportError(f"{report} {day}: the notebook wrote no metrics.json "
-                              f"(executed notebook kept at {failed})")
+            raise ReportError(
+                f"{report} {day}: the notebook wrote no metrics.json "
+                f"(executed notebook kept at {failed})"
+            )
         _export_html(executed, tmp / "report.html")
         old = day_dir / f".{report}.old-{os.getpid()}"
         if final.exists():

@@ -28,8 +28,11 @@ def small_site(tmp_path_factory) -> Path:
         # a customer whose name is a spreadsheet formula, with open invoices
         cust = wh.con.execute(
             "SELECT customer_id FROM invoices WHERE status IN ('open', 'partially_paid') "
-            "ORDER BY amount DESC LIMIT 1").fetchall()[0][0]
-        p = write(site / "customers_fix.csv",
-                  'Customer Code,Customer Name\n' + f'{cust},"{EVIL.replace(chr(34), chr(34) * 2)}"\n')
+            "ORDER BY amount DESC LIMIT 1"
+        ).fetchall()[0][0]
+        p = write(
+            site / "customers_fix.csv",
+            "Customer Code,Customer Name\n" + f'{cust},"{EVIL.replace(chr(34), chr(34) * 2)}"\n',
+        )
         so.ingest_file(wh, p, cfg, kind="customers")
     return site

@@ -204,8 +204,7 @@ def test_daily_command_ingests_new_exports_then_reports(runs, small_site):
     assert (small_site / "reports" / DAY / "collections" / "worklist.xlsx").exists()
 
 
-def test_daily_upgrades_an_older_warehouse_before_its_read_only_reports(runs, small_site,
-                                                                         tmp_path):
+def test_daily_upgrades_an_older_warehouse_before_its_read_only_reports(runs, small_site, tmp_path):
     """After a package upgrade, a morning without new exports still reports: the reports open
     the warehouse read-only, so `daily` brings its schema up to date first."""
     db = tmp_path / "old.duckdb"
@@ -219,8 +218,20 @@ def test_daily_upgrades_an_older_warehouse_before_its_read_only_reports(runs, sm
     cwd = os.getcwd()
     os.chdir(small_site)
     try:
-        result = CliRunner().invoke(main, ["daily", "--date", DAY, "--raw", str(tmp_path / "raw"),
-                                           "--db", str(db), "--out", str(tmp_path / "out")])
+        result = CliRunner().invoke(
+            main,
+            [
+                "daily",
+                "--date",
+                DAY,
+                "--raw",
+                str(tmp_path / "raw"),
+                "--db",
+                str(db),
+                "--out",
+                str(tmp_path / "out"),
+            ],
+        )
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
@@ -243,8 +254,7 @@ def _children() -> set[int]:
     return kids
 
 
-def test_a_warm_kernel_runs_the_report_like_a_fresh_one_and_is_stopped(runs, small_site,
-                                                                        tmp_path):
+def test_a_warm_kernel_runs_the_report_like_a_fresh_one_and_is_stopped(runs, small_site, tmp_path):
     """A kernel started ahead (imports done) gives the same figures; its warm-up leaves no
     trace in the notebook; the kernel process ends with the run."""
     before = _children()
@@ -253,9 +263,15 @@ def test_a_warm_kernel_runs_the_report_like_a_fresh_one_and_is_stopped(runs, sma
     assert km is not None and km.has_kernel
     pid = km.provisioner.pid
     assert pid in _children()
-    run = run_report("daily-mis", DAY, db_path=small_site / "data" / "salesops.duckdb",
-                     config_path=small_site / "salesops.yml", out=tmp_path, progress=False,
-                     kernel=kernel)
+    run = run_report(
+        "daily-mis",
+        DAY,
+        db_path=small_site / "data" / "salesops.duckdb",
+        config_path=small_site / "salesops.yml",
+        out=tmp_path,
+        progress=False,
+        kernel=kernel,
+    )
     fresh = json.loads((small_site / "reports" / DAY / "daily-mis" / "metrics.json").read_text())
     assert run.metrics == fresh
     nb = json.loads((run.folder / "report.ipynb").read_text())
