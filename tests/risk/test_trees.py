@@ -1,0 +1,142 @@
+"""The compiled boosting gives scikit-learn's probabilities bit for bit, or is not used."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+
+from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.risk import model as m
+from salesops_analysis.risk import trees
+from salesops_analysis.risk.features import Knowledge, features_at
+from salesops_analysis.risk.trees import CompiledBoosting, compiled_boosting
+
+
+def _n_codes(entry: dict) -> dict[int, int]:
+    k = len(entry["numeric"])
+    return {k + j: len(v) for j, v in enumerate(entry["categories"].values())}
+
+
+def _synthetic(n: int, seed: int, n_codes: int = 6):
+    """Two numeric columns with NaNs and one categorical column of codes (-1 = unseen)."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=n)
+    x0[rng.random(n) < 0.1] = np.nan
+    x1 = rng.integers(0, 40, n).astype(float)
+    code = rng.integers(-1, n_codes, n)
+    logit = np.nan_to_num(x0, nan=1.5) + 0.05 * x1 - 1 + np.where(code % 3 == 0, 1.2, -0.4)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return [x0, x1, code], y
+
+
+def _fit(method: str = "sigmoid", **params) -> CalibratedClassifierCV:
+    columns, y = _synthetic(4000, seed=1)
+    # training sees codes 0..4 only: code 5 and -1 are unknown to the boosting
+    seen = columns[2] < 5
+    M = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    M[~seen, 2] = np.nan
+    hgb = HistGradientBoostingClassifier(
+        categorical_features=[False, False, True], random_state=0, **params
+    ).fit(M[:3000], y[:3000])
+    return CalibratedClassifierCV(FrozenEstimator(hgb), method=method).fit(M[3000:], y[3000:])
+
+
+def _design(columns) -> np.ndarray:
+    return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+
+
+def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_tables, monkeypatch):
+    b = demo_model.bundle
+    entry = b["overdue"]
+    assert entry["chosen"] == "hist_gradient_boosting"  # else this test proves nothing
+    assert compiled_boosting(entry["model"], _n_codes(entry)) is not None
+    k = Knowledge.at(
+        "2025-06-30",
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(b["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)
+    X = features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
+    expected = entry["model"].predict_proba(
+        m.design_matrix(X, entry["numeric"], entry["categories"])
+    )[:, 1]
+    monkeypatch.setattr(trees, "TREE_BLOCK", 997)  # many blocks, the last one short
+    np.testing.assert_array_equal(m.predict_risk(entry, X), expected)
+    pick = np.random.default_rng(3).integers(0, len(X), 5000)
+    np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), expected[pick])
+    assert m.predict_risk(entry, X, rows=pick[:0]).shape == (0,)
+
+
+def test_probe_rows_reach_every_leaf_of_every_tree(demo_model):
+    entry = demo_model.bundle["overdue"]
+    compiled = CompiledBoosting(entry["model"], _n_codes(entry))
+    probe = compiled.probe()
+    hgb = entry["model"].calibrated_classifiers_[0].estimator.estimator
+    everything = compiled.trees
+    for tree, (predictor,) in zip(everything, hgb._predictors, strict=True):
+        # this tree alone, each leaf valued by its path: the raw score is the path taken
+        compiled.trees, compiled.baseline = [tree], 0.0
+        saved = tree.leaves
+        tree.leaves = np.arange(len(saved), dtype=float)
+        reached = np.unique(compiled.decision_function(probe))
+        tree.leaves = saved
+        assert len(reached) == int(predictor.nodes["is_leaf"].sum())
+    compiled.trees = everything
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_irregular_trees_missing_values_and_unknown_categories(method):
+    model = _fit(method, max_leaf_nodes=13, max_depth=6, max_iter=30)
+    compiled = compiled_boosting(model, {2: 6})
+    assert compiled is not None
+    assert len({len(t.levels) for t in compiled.trees}) > 1  # trees of different depths
+    columns, _ = _synthetic(20_000, seed=7)
+    expected = model.predict_proba(_design(columns))[:, 1]
+    np.testing.assert_array_equal(compiled.predict_proba(columns), expected)
+    rows = np.random.default_rng(0).permutation(20_000)[:7000]
+    np.testing.assert_array_equal(compiled.predict_proba(columns, rows), expected[rows])
+
+
+def test_models_it_cannot_reproduce_are_left_to_scikit_learn(demo_model, monkeypatch):
+    late = demo_model.bundle["late"]
+    assert late["chosen"] != "hist_gradient_boosting"
+    assert compiled_boosting(late["model"], _n_codes(late)) is None
+    deep = _fit(max_depth=None, max_leaf_nodes=300, min_samples_leaf=2, max_iter=3)
+    assert max(len(t.levels) for t in _all_trees(deep)) > trees.MAX_DEPTH
+    assert compiled_boosting(deep, {2: 6}) is None
+
+    # a compiled form one ulp off is refused, and predict_risk then scores through sklearn
+    model = _fit(max_iter=10)
+    real = CompiledBoosting.predict_proba
+    monkeypatch.setattr(
+        CompiledBoosting, "predict_proba", lambda self, c, r=None: np.nextafter(real(self, c, r), 2)
+    )
+    assert compiled_boosting(model, {2: 6}) is None
+    columns, _ = _synthetic(3000, seed=9)
+    entry = {"model": model, "numeric": ["a", "b"], "categories": {"c": list(range(6))}}
+    import pandas as pd
+
+    X = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2]})
+    X["c"] = X["c"].astype(str)
+    np.testing.assert_allclose(
+        m.predict_risk(entry, X),
+        model.predict_proba(_design(columns))[:, 1],
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def _all_trees(model) -> list:
+    """The tree levels of a deep model, without the depth limit (for the test's own check)."""
+    limit = trees.MAX_DEPTH
+    trees.MAX_DEPTH = 10**6
+    try:
+        return CompiledBoosting(model, {2: 6}).trees
+    finally:
+        trees.MAX_DEPTH = limit
