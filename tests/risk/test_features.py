@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesops_analysis.metrics.receivables import _day_of
 from salesops_analysis.risk import Knowledge, features_at, settlement_days
@@ -170,7 +172,7 @@ def test_activities_matched_with_the_payments_give_the_same_knowledge(demo_table
 
 
 def test_one_day_windows_equal_a_search_per_query():
-    """The one-day shortcut (bounds searched once per group code) gives every query the
+    """The one-day shortcut (bounds counted once per group code) gives every query the
     bounds a binary search of its own would."""
     from salesops_analysis.risk.features import _combined, _Counter
 
@@ -188,3 +190,53 @@ def test_one_day_windows_equal_a_search_per_query():
             np.testing.assert_array_equal(
                 hi, np.searchsorted(counter.keys, _combined(queries, np.full(500, d)), side)
             )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**40), 2**40), max_size=300),
+    st.integers(0, 5),
+)
+def test_stable_order_is_a_stable_argsort(values, spread):
+    """Packed sorting gives ``argsort(kind="stable")``: ties in input order, negative keys,
+    and spans too wide to pack (which fall back to argsort itself)."""
+    from salesops_analysis.risk.features import stable_order
+
+    keys = np.array(values, dtype=np.int64) // (10 ** (2 * spread))  # from all-distinct to ties
+    np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+
+
+def test_stable_order_of_many_ties_and_the_widest_keys():
+    from salesops_analysis.risk.features import stable_order
+
+    rng = np.random.default_rng(3)
+    ties = rng.integers(0, 50, 100_000)
+    np.testing.assert_array_equal(stable_order(ties), np.argsort(ties, kind="stable"))
+    wide = np.array([2**62, -(2**62), 0, 2**62, 5], dtype=np.int64)
+    np.testing.assert_array_equal(stable_order(wide), np.argsort(wide, kind="stable"))
+
+
+def test_month_and_quarter_end_flags():
+    from salesops_analysis.risk.features import _calendar
+
+    days = np.array(
+        [
+            "2025-03-27",
+            "2025-03-28",
+            "2025-03-29",
+            "2025-02-25",
+            "2025-02-26",
+            "2025-06-30",
+            "2025-05-30",
+        ],
+        dtype="datetime64[D]",
+    ).astype(np.int64)
+    month_end, quarter_end = _calendar(days)
+    # the last 3 days of a month (Feb 2025 has 28), the last 5 of a quarter
+    np.testing.assert_array_equal(month_end, [0, 0, 1, 0, 1, 1, 1])
+    np.testing.assert_array_equal(quarter_end, [1, 1, 1, 0, 0, 1, 0])
+    # a sparse range (dates decades apart) reads each row's own date the same way
+    far = np.r_[days, np.array(["1990-12-31"], dtype="datetime64[D]").astype(np.int64)]
+    m2, q2 = _calendar(far)
+    np.testing.assert_array_equal(m2, np.r_[month_end, 1])
+    np.testing.assert_array_equal(q2, np.r_[quarter_end, 1])
