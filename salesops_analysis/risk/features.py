@@ -66,7 +66,8 @@ NUMERIC_FEATURES = [
 ]
 CATEGORICAL_DEFAULT = ["segment", "country"]
 RECENT = 5  # "recent" history = the customer's last RECENT settled invoices
-_K = np.int64(1 << 17)  # day offset inside a combined (group, day) sort key
+_SHIFT = 17
+_K = np.int64(1 << _SHIFT)  # day offset inside a combined (group, day) sort key
 
 
 def _combined(group: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -110,8 +111,6 @@ class _Counter:
         keys = _combined(group, day)
         order = stable_order(keys)
         self.keys = keys[order]
-        self.group = np.asarray(group, dtype=np.int64)[order]
-        self.day = np.asarray(day, dtype=np.int64)[order]
         self.cum = {
             k: np.concatenate([[0.0], np.cumsum(w[order], dtype="float64")])
             for k, w in weights.items()
@@ -139,8 +138,10 @@ class _Counter:
             if last - first <= 4 * len(group) + 1024:
                 width = last - first + 1
                 a, b = np.searchsorted(self.keys, np.array([first, last + 1], dtype=np.int64) * _K)
-                g = self.group[a:b] - first
-                within = self.day[a:b] <= day[0] if inclusive else self.day[a:b] < day[0]
+                keys = self.keys[a:b]
+                g = (keys >> _SHIFT) - first  # the group part of a key (floor division by _K)
+                d = keys & (_K - 1)  # its day part
+                within = d <= day[0] if inclusive else d < day[0]
                 per_code = np.bincount(g, minlength=width)
                 lo_c = np.cumsum(per_code) - per_code + a
                 hi_c = lo_c + np.bincount(g[within], minlength=width)
@@ -226,19 +227,17 @@ class Knowledge:
                 rows = led.activity_rows
             else:
                 rows = row_positions(activities["invoice_id"], inv["invoice_id"])
-            known = (activities["activity_date"] <= pd.Timestamp(T).normalize()).to_numpy(
-                dtype=bool, na_value=False
-            )
-            keep = known & (rows >= 0)
-            act = activities.loc[keep]
-            rows = rows[keep]
-            a_day = _days(act["activity_date"])
-            a_type = act["type"].astype("str").to_numpy()
-            outcome = act["outcome"].astype("str").to_numpy()
-            contact = np.isin(a_type, ["call", "email", "meeting", "follow_up"])
-            promise = outcome == "promise_to_pay"
-            promised = _days(act["promised_date"])
-            dispute = outcome == "dispute"
+            # each column is read whole (no copy of the activities table) and then kept for
+            # the activities known by the end of t that name a known invoice
+            a_day = _days(activities["activity_date"])
+            keep = np.flatnonzero((a_day <= t) & (rows >= 0))
+            rows, a_day = rows[keep], a_day[keep]
+            contact = _text_in(activities["type"], ["call", "email", "meeting", "follow_up"])
+            outcome = activities["outcome"]
+            promise = _text_in(outcome, ["promise_to_pay"])[keep]
+            dispute = _text_in(outcome, ["dispute"])[keep]
+            contact = contact[keep]
+            promised = _days(activities["promised_date"])[keep]
             dispute_day = np.full(len(inv), _NO_DAY, dtype=np.int64)
             np.minimum.at(dispute_day, rows[dispute], a_day[dispute])
         else:
@@ -301,13 +300,22 @@ def settlement_days(led: Ledger, T: int) -> np.ndarray:
             before = np.r_[0.0, cum][starts]
             cum_in_group = cum - np.repeat(before, np.diff(np.r_[starts, len(rows)]))
             done = np.flatnonzero(cum_in_group >= led.amount[rows] - CENT)
-            first_rows, first_idx = np.unique(rows[done], return_index=True)
-            closed[first_rows] = days[done[first_idx]]
+            # rows are sorted: the first settling event of each row starts a run in rows[done]
+            done_rows = rows[done]
+            first = np.flatnonzero(np.r_[len(done_rows) > 0, done_rows[1:] != done_rows[:-1]])
+            closed[done_rows[first]] = days[done[first]]
     else:
         paid = (led.paid_day <= T) & (led.paid_amount >= led.amount - CENT)
         closed = np.where(paid, led.paid_day, _NO_DAY)
     closed[led.written_off] = _NO_DAY
     return closed
+
+
+def _text_in(values: pd.Series, texts: list[str]) -> np.ndarray:
+    """Return where a text column equals one of ``texts`` (a missing value never does)."""
+    arr = pa.array(values.astype("str"), from_pandas=True)
+    hit = pc.is_in(arr, value_set=pa.array(texts, type=arr.type), skip_nulls=True)
+    return hit.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
