@@ -512,14 +512,15 @@ class _Contributions:
             offset += len(values)
 
     def fill(self, start: int, stop: int, out: np.ndarray) -> None:
-        """Write the contributions of rows ``start:stop`` into ``out`` (stop - start, p)."""
+        """Write the contributions of rows ``start:stop`` into ``out`` (p, stop - start): one
+        row per feature, so that each is written in one contiguous stretch."""
         these = _block_rows(self.rows, start, stop)
         for j, (x, slope, intercept) in enumerate(self.linear):
-            np.multiply(x[these], slope, out=out[:, j])
-            out[:, j] += intercept
+            np.multiply(x[these], slope, out=out[j])
+            out[j] += intercept
         k = len(self.linear)
         for j, (codes, table) in enumerate(self.lookup):
-            out[:, k + j] = table[codes[these]]
+            np.take(table, codes[these], out=out[k + j])
 
 
 def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -532,9 +533,9 @@ def contribution_matrix(explainer: dict, X: pd.DataFrame) -> tuple[list[str], np
     by feature, without building the one-hot matrix.
     """
     plan = _Contributions(explainer, X)
-    out = np.empty((len(X), len(plan.names)), dtype=np.float64)
+    out = np.empty((len(plan.names), len(X)), dtype=np.float64)
     plan.fill(0, len(X), out)
-    return plan.names, out
+    return plan.names, out.T
 
 
 def contributions(explainer: dict, X: pd.DataFrame) -> pd.DataFrame:

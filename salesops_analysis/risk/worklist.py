@@ -152,7 +152,7 @@ def _reason_codes(
         return p(
             lambda a, amt: f"{a} other invoices overdue ({amt:.0f} {currency})",
             ints("cust_overdue_other_n"),
-            col("_overdue_amount"),
+            np.round(col("_overdue_amount")),  # as printed: one text per whole amount
         )
     if feature == "dispute_known":
         return p(lambda d: f"in dispute since {_day_text(d)}", col("_dispute_day"))
@@ -230,20 +230,31 @@ def _reasons(
     its row positions ``rows``."""
     plan = _Contributions(explainer, X, rows, codes)
     names = plan.names
-    statable = [_statable(name, X) for name in names]
+    # where each feature's value is no reason that can be said (None: it always is one)
+    unstatable = []
+    for name in names:
+        ok = _statable(name, X)
+        unstatable.append(None if ok.all() else ~ok)
     # the three largest per row, largest first (ties: the earlier feature), by three passes
-    # of argmax over one block of rows at a time (the block stays in the CPU cache)
+    # of argmax over one block of rows at a time (the block stays in the CPU cache). The
+    # block is filled and masked one feature at a time (contiguous rows of ``by_feature``),
+    # then turned to one row per invoice for argmax.
     n = len(X) if rows is None else len(rows)
     order = np.zeros((n, 3), dtype=np.int64)
     top_values = np.full((n, 3), -np.inf)
-    buffer = np.empty((min(n, REASON_BLOCK), len(names)), dtype=np.float64)
+    block = min(n, REASON_BLOCK)
+    by_feature = np.empty((len(names), block), dtype=np.float64)
+    by_row = np.empty((block, len(names)), dtype=np.float64)
     for start in range(0, n, REASON_BLOCK):
         stop = min(start + REASON_BLOCK, n)
-        values = buffer[: stop - start]
-        plan.fill(start, stop, values)
+        filled = by_feature[:, : stop - start]
+        plan.fill(start, stop, filled)
         these = slice(start, stop) if rows is None else rows[start:stop]
-        for j, ok in enumerate(statable):
-            values[~ok[these], j] = -np.inf
+        for j, mask in enumerate(unstatable):
+            if mask is not None:
+                np.putmask(filled[j], mask[these], -np.inf)
+        values = by_row[: stop - start]
+        np.copyto(values, filled.T)
         in_block = np.arange(stop - start)
         for r in range(min(3, len(names))):
             best = values.argmax(axis=1)
@@ -254,8 +265,9 @@ def _reasons(
     # every (row, rank) slot that holds a reason, grouped by feature: one template call each
     slots = np.flatnonzero(top_values.ravel() > 0.05)
     feature = order.ravel()[slots]
-    by_feature = np.argsort(feature, kind="stable")
-    slots, feature = slots[by_feature], feature[by_feature]
+    # features are few: a stable sort of bytes is a counting sort
+    grouped = np.argsort(feature.astype(np.uint8 if len(names) < 256 else np.int64), kind="stable")
+    slots, feature = slots[grouped], feature[grouped]
     starts = np.r_[0, np.flatnonzero(np.diff(feature)) + 1, len(feature)]
     flat = out.ravel()
     for a, b in zip(starts[:-1], starts[1:], strict=True):
