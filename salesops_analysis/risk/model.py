@@ -28,9 +28,9 @@ Model input
 Every pipeline takes one float matrix (:func:`design_matrix`): the numeric features, then each
 categorical feature as its position in the values seen when fitting (-1 for a value never seen:
 the logistic regression gives it no one-hot column, the boosting treats it as missing).
-Encoding here rather than inside the pipeline keeps text out of sklearn, and
-:func:`predict_risk` scores in cache-sized blocks: both together make scoring a million rows
-about twice as fast.
+Encoding here rather than inside the pipeline keeps text out of sklearn. To score, the fitted
+pipelines are compiled to whole-column array code (:mod:`salesops_analysis.risk.scoring`),
+checked against scikit-learn's own ``predict_proba`` before use.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from .._errors import ModelError
 from ..metrics.receivables import _NO_DAY
 from .drift import reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at
-from .trees import compiled_boosting
+from .scoring import compiled_model
 
 __all__ = [
     "FEATURE_VERSION",
@@ -197,11 +197,11 @@ def predict_risk(
     ``bundle["overdue"]``) for the rows of feature table ``X`` (or for its row positions
     ``rows``, in that order: the table itself is then never copied).
 
-    A boosted model is evaluated by its :func:`~salesops_analysis.risk.trees.compiled_boosting`
-    form (the same probabilities, bit for bit, about four times faster). For any other model the
-    :func:`design_matrix` is assembled one block of rows at a time into a buffer that stays in
-    the CPU cache, never whole. ``codes`` (a ``_CategoryCodes`` of ``X``) shares category codes
-    between calls.
+    Our two kinds of model are evaluated by their
+    :func:`~salesops_analysis.risk.scoring.compiled_model` form (the same probabilities, several
+    times faster). For any other model the :func:`design_matrix` is assembled one block of rows
+    at a time into a buffer that stays in the CPU cache, never whole. ``codes`` (a
+    ``_CategoryCodes`` of ``X``) shares category codes between calls.
     """
     codes = codes or _CategoryCodes(X)
     columns = [X[c].to_numpy(dtype=np.float64) for c in entry["numeric"]] + [
@@ -209,9 +209,9 @@ def predict_risk(
     ]
     k = len(entry["numeric"])
     n_codes = {k + j: len(values) for j, values in enumerate(entry["categories"].values())}
-    trees = compiled_boosting(entry["model"], n_codes)
-    if trees is not None:
-        return trees.predict_proba(columns, rows)
+    compiled = compiled_model(entry["model"], n_codes)
+    if compiled is not None:
+        return compiled.predict_proba(columns, rows)
     n = len(X) if rows is None else len(rows)
     out = np.zeros(n)
     block = np.empty((min(n, PREDICT_BLOCK), len(columns)), dtype=np.float64)

@@ -1,21 +1,28 @@
-"""The boosted overdue model, evaluated one tree level at a time over whole blocks of rows.
+"""The saved models, evaluated as whole-column array code instead of through scikit-learn.
 
-scikit-learn's ``HistGradientBoostingClassifier`` walks each row down each tree one node at a
-time: a data-dependent branch per node, per row, per tree. For the shallow trees of the overdue
-model (50 trees of depth 3) that walk is most of the cost of scoring: 1.2–1.8 s for 936k rows
-on 2 cores, with the per-block preprocessing.
+Scoring a million invoices spends most of its model time in scikit-learn's per-call machinery
+and, for the boosted overdue model, in its tree walk. The same fitted models are evaluated here
+on the model-input columns directly, and give the same probabilities.
 
-:class:`CompiledBoosting` evaluates the same trees level by level instead: at each level every
-node's test is one comparison over a block of rows (a categorical test is one lookup), and
-boolean masks carry each row to its child. The leaf values are added in scikit-learn's order,
-so the raw scores are **bit-for-bit** those of ``decision_function``, and the calibrated
-probabilities those of ``predict_proba``.
+Boosting (``CompiledBoosting``)
+    scikit-learn's ``HistGradientBoostingClassifier`` walks each row down each tree one node at
+    a time: a data-dependent branch per node, per row, per tree. For the shallow trees of the
+    overdue model (50 trees of depth 3) that walk costs 1.2–1.8 s for 936k rows on 2 cores, with
+    the per-block preprocessing. Here the trees are evaluated level by level instead: at each
+    level every node's test is one comparison over a block of rows (a categorical test is one
+    lookup), and boolean masks carry each row to its child. The leaf values are added in
+    scikit-learn's order, so the raw scores are **bit for bit** those of ``decision_function``,
+    and the calibrated probabilities those of ``predict_proba``.
+Logistic regression (``CompiledLogistic``)
+    The scaled, one-hot pipeline is one slope per numeric column and one coefficient per
+    category code. The sum runs in another order than scikit-learn's matrix product, so the
+    probabilities agree to within :data:`LOGISTIC_TOLERANCE`, not bit for bit.
 
 This reads fitted attributes that scikit-learn does not promise to keep (``_predictors``,
-``_baseline_prediction``, ``_preprocessor``, ``_bin_mapper``). So nothing is trusted blindly:
-:func:`compiled_boosting` checks every compiled model against ``predict_proba`` on probe rows
-that take every side of every split, and returns ``None`` (scikit-learn scores as before) for
-anything it cannot compile or reproduce exactly.
+``_baseline_prediction``, ``_preprocessor``, ``_bin_mapper`` of the boosting). So nothing is
+trusted blindly: :func:`compiled_model` checks every compiled model against ``predict_proba`` on
+probe rows (for the boosting: rows that take every side of every split), and returns ``None``
+(scikit-learn scores as before) for anything it cannot compile or reproduce.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ import weakref
 
 import numpy as np
 
-__all__ = ["TREE_BLOCK", "CompiledBoosting", "compiled_boosting"]
+__all__ = [
+    "LOGISTIC_TOLERANCE",
+    "TREE_BLOCK",
+    "CompiledBoosting",
+    "CompiledLogistic",
+    "compiled_model",
+]
 
 #: Rows per block. Each level of each tree costs a few array operations whatever the block
 #: size, so larger blocks spread that fixed cost; past this size the blocks leave the CPU cache
@@ -34,6 +47,12 @@ TREE_BLOCK = 32_768
 MAX_DEPTH = 8
 #: Rows of the probe checked against scikit-learn before a compiled model is used.
 PROBE_ROWS = 4_096
+#: Rows per block of the logistic regression (its few operations per column gain nothing from
+#: the CPU cache; larger blocks only cost memory).
+LOGISTIC_BLOCK = 131_072
+#: Largest difference from scikit-learn's probability a compiled logistic regression may make
+#: on the probe rows.
+LOGISTIC_TOLERANCE = 1e-12
 
 _NOT_COMPILED = object()
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -139,19 +158,51 @@ def _choose(went_left: np.ndarray, went_right: np.ndarray, a, b, out, tmp) -> np
     return out
 
 
+def _calibrated_estimator(calibrated):
+    """Return the one fitted estimator inside a binary ``CalibratedClassifierCV`` (frozen or
+    not) and its calibrators; raise ``ValueError`` for anything else."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    if not isinstance(calibrated, CalibratedClassifierCV):
+        raise ValueError(f"not a calibrated classifier: {type(calibrated).__name__}")
+    if calibrated.method not in ("sigmoid", "isotonic") or len(calibrated.classes_) != 2:
+        raise ValueError("not a binary sigmoid or isotonic calibration")
+    inner = []
+    for c in calibrated.calibrated_classifiers_:
+        est = c.estimator
+        inner.append(est.estimator if isinstance(est, FrozenEstimator) else est)
+    if len({id(e) for e in inner}) != 1 or any(
+        len(c.calibrators) != 1 for c in calibrated.calibrated_classifiers_
+    ):
+        raise ValueError("calibrations of different estimators")
+    return inner[0], [c.calibrators[0] for c in calibrated.calibrated_classifiers_]
+
+
+def _calibrate(calibrators, raw: np.ndarray) -> np.ndarray:
+    """Return the calibrated P(class 1) of raw scores, as ``CalibratedClassifierCV`` does."""
+    mean = np.zeros(len(raw))
+    for calibrator in calibrators:
+        p = np.asarray(calibrator.predict(raw), dtype=np.float64)
+        # as scikit-learn: a probability a hair above 1 is 1
+        p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
+        mean += p
+    mean /= len(calibrators)
+    return mean
+
+
 class CompiledBoosting:
     """A calibrated binary ``HistGradientBoostingClassifier`` as level-by-level array code.
 
-    Build it with :func:`compiled_boosting`, which checks it against scikit-learn first.
+    Build it with :func:`compiled_model`, which checks it against scikit-learn first.
     """
 
     def __init__(self, calibrated, n_codes: dict[int, int]) -> None:
-        if calibrated.method not in ("sigmoid", "isotonic") or len(calibrated.classes_) != 2:
-            raise ValueError("not a binary sigmoid or isotonic calibration")
-        boosted = {id(_boosting_of(c)) for c in calibrated.calibrated_classifiers_}
-        if len(boosted) != 1:
-            raise ValueError("calibrations of different estimators")
-        hgb = _boosting_of(calibrated.calibrated_classifiers_[0])
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        hgb, self.calibrators = _calibrated_estimator(calibrated)
+        if not isinstance(hgb, HistGradientBoostingClassifier):
+            raise ValueError(f"not a boosting: {type(hgb).__name__}")
         if hgb.n_trees_per_iteration_ != 1:
             raise ValueError("not a binary boosting")
         n_features = hgb.n_features_in_
@@ -184,7 +235,6 @@ class CompiledBoosting:
             for (predictor,) in hgb._predictors
         ]
         self.depth = max((len(t.levels) for t in self.trees), default=0)
-        self.calibrators = [c.calibrators[0] for c in calibrated.calibrated_classifiers_]
 
     # -- evaluation ---------------------------------------------------------------------------
     def decision_function(self, columns: list[np.ndarray], rows: np.ndarray | None = None):
@@ -201,15 +251,7 @@ class CompiledBoosting:
 
     def predict_proba(self, columns: list[np.ndarray], rows: np.ndarray | None = None):
         """Return the calibrated P(class 1), as ``predict_proba(...)[:, 1]`` would."""
-        raw = self.decision_function(columns, rows)
-        mean = np.zeros(len(raw))
-        for calibrator in self.calibrators:
-            p = np.asarray(calibrator.predict(raw), dtype=np.float64)
-            # as scikit-learn: a probability a hair above 1 is 1
-            p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
-            mean += p
-        mean /= len(self.calibrators)
-        return mean
+        return _calibrate(self.calibrators, self.decision_function(columns, rows))
 
     def _block(self, columns, these, out: np.ndarray) -> None:
         n = len(out)
@@ -293,24 +335,108 @@ class CompiledBoosting:
         return columns
 
 
-def _boosting_of(calibrated_classifier):
-    """The fitted boosting inside one of ``CalibratedClassifierCV.calibrated_classifiers_``."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.frozen import FrozenEstimator
+class CompiledLogistic:
+    """A calibrated scaled, one-hot logistic regression pipeline (``prep`` = a
+    ``ColumnTransformer`` of a ``StandardScaler`` and a ``OneHotEncoder``, then ``model``) as
+    one slope per numeric column and one coefficient table per categorical column.
 
-    est = calibrated_classifier.estimator
-    if isinstance(est, FrozenEstimator):
-        est = est.estimator
-    if not isinstance(est, HistGradientBoostingClassifier):
-        raise TypeError(f"not a boosting: {type(est).__name__}")
-    return est
+    Build it with :func:`compiled_model`, which checks it against scikit-learn first.
+    """
+
+    def __init__(self, calibrated, n_codes: dict[int, int]) -> None:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        pipe, self.calibrators = _calibrated_estimator(calibrated)
+        if not isinstance(pipe, Pipeline) or len(pipe.steps) != 2:
+            raise ValueError("not a two-step pipeline")
+        prep, lr = pipe.steps[0][1], pipe.steps[1][1]
+        if not isinstance(prep, ColumnTransformer) or not isinstance(lr, LogisticRegression):
+            raise ValueError("not a column transformer and a logistic regression")
+        if lr.coef_.shape[0] != 1 or prep.remainder != "drop":
+            raise ValueError("not a binary logistic regression of the transformed columns")
+        coef = lr.coef_[0].astype(np.float64)
+        self.intercept = float(lr.intercept_[0])
+        self.n_features = int(prep.n_features_in_)
+        self.numeric: list[tuple[int, float, float, float]] = []  # column, mean, scale, coef
+        self.tables: list[tuple[int, np.ndarray]] = []  # column, coefficient per code + 1
+        offset = 0
+        for name, transformer, columns in prep.transformers_:
+            if transformer == "drop" or name == "remainder":
+                continue
+            columns = [int(c) for c in columns]
+            if isinstance(transformer, StandardScaler):
+                mean = transformer.mean_ if transformer.with_mean else np.zeros(len(columns))
+                scale = transformer.scale_ if transformer.with_std else np.ones(len(columns))
+                for j, c in enumerate(columns):
+                    self.numeric.append((c, float(mean[j]), float(scale[j]), coef[offset + j]))
+                offset += len(columns)
+            elif isinstance(transformer, OneHotEncoder):
+                if transformer.drop_idx_ is not None or transformer.handle_unknown != "ignore":
+                    raise ValueError("one-hot encoding with dropped or erroring categories")
+                for c, values in zip(columns, transformer.categories_, strict=True):
+                    # code -1 (and any code not among the encoder's values): no column, 0
+                    table = np.zeros(n_codes[c] + 1)
+                    for k, value in enumerate(values):
+                        code = int(value)
+                        if code != value or not 0 <= code < n_codes[c]:
+                            raise ValueError("one-hot categories are not model-input codes")
+                        table[code + 1] = coef[offset + k]
+                    self.tables.append((c, table))
+                    offset += len(values)
+            else:
+                raise ValueError(f"unexpected transformer {type(transformer).__name__}")
+        if offset != len(coef) or {c for c, _ in self.tables} != set(n_codes):
+            raise ValueError("the pipeline's columns differ from the model input")
+        self.n_codes = dict(n_codes)
+
+    def decision_function(self, columns: list[np.ndarray], rows: np.ndarray | None = None):
+        """Return the logistic regression's log-odds for the rows of the model-input
+        ``columns`` (or their positions ``rows``)."""
+        n = len(columns[0]) if rows is None else len(rows)
+        out = np.empty(n)
+        for start in range(0, n, LOGISTIC_BLOCK):
+            stop = min(start + LOGISTIC_BLOCK, n)
+            these = slice(start, stop) if rows is None else rows[start:stop]
+            block = out[start:stop]
+            block[:] = self.intercept
+            for column, mean, scale, coef in self.numeric:
+                # as the scaler: (x - mean) / scale, then times the coefficient
+                z = columns[column][these] - mean
+                z /= scale
+                z *= coef
+                block += z
+            for column, table in self.tables:
+                codes = np.asarray(columns[column][these], dtype=np.intp) + 1
+                block += table.take(codes)
+        return out
+
+    def predict_proba(self, columns: list[np.ndarray], rows: np.ndarray | None = None):
+        """Return the calibrated P(class 1), within :data:`LOGISTIC_TOLERANCE` of
+        ``predict_proba(...)[:, 1]``."""
+        return _calibrate(self.calibrators, self.decision_function(columns, rows))
+
+    def probe(self, n_rows: int = PROBE_ROWS, seed: int = 0) -> list[np.ndarray]:
+        """Return model-input columns of ``n_rows`` rows: numeric values spread over a few
+        scales around each column's mean, every code -1..n-1."""
+        rng = np.random.default_rng(seed)
+        columns: list[np.ndarray] = [np.zeros(0)] * self.n_features
+        for column, mean, scale, _ in self.numeric:
+            columns[column] = mean + scale * rng.normal(0, 3, n_rows)
+        for column, _ in self.tables:
+            columns[column] = rng.integers(-1, self.n_codes[column], n_rows)
+        return columns
 
 
-def compiled_boosting(model, n_codes: dict[int, int]) -> CompiledBoosting | None:
-    """Return ``model`` (a fitted ``CalibratedClassifierCV`` around a binary
-    ``HistGradientBoostingClassifier``) as a :class:`CompiledBoosting`, or ``None`` when it is
-    another kind of model or the compiled form does not give exactly its ``predict_proba`` on
-    :meth:`~CompiledBoosting.probe` rows. The answer is remembered per model object.
+def compiled_model(model, n_codes: dict[int, int]) -> CompiledBoosting | CompiledLogistic | None:
+    """Return ``model`` (a fitted binary ``CalibratedClassifierCV``, usually of a frozen
+    ``HistGradientBoostingClassifier`` or logistic regression pipeline) compiled to array code,
+    or ``None`` when it is another kind of model or its compiled form does not reproduce its
+    ``predict_proba`` on the compiled form's probe rows (exactly for a boosting, within
+    :data:`LOGISTIC_TOLERANCE` for a logistic regression). The answer is remembered per model
+    object.
 
     ``n_codes`` maps each categorical model-input column to its number of codes (values seen
     in training; code -1 is a value never seen).
@@ -322,15 +448,21 @@ def compiled_boosting(model, n_codes: dict[int, int]) -> CompiledBoosting | None
     if known is not None:
         return None if known is _NOT_COMPILED else known
     compiled = None
-    try:
-        candidate = CompiledBoosting(model, n_codes)
-        columns = candidate.probe()
-        matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-        expected = model.predict_proba(matrix)[:, 1]
-        if np.array_equal(candidate.predict_proba(columns), expected):
-            compiled = candidate
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
-        compiled = None
+    for kind, tolerance in ((CompiledBoosting, 0.0), (CompiledLogistic, LOGISTIC_TOLERANCE)):
+        try:
+            candidate = kind(model, n_codes)
+            columns = candidate.probe()
+            matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+            expected = model.predict_proba(matrix)[:, 1]
+            got = candidate.predict_proba(columns)
+            if got.shape == expected.shape and (
+                np.array_equal(got, expected)
+                or (tolerance > 0 and np.max(np.abs(got - expected), initial=0) <= tolerance)
+            ):
+                compiled = candidate
+                break
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+            continue
     try:
         _compiled[model] = _NOT_COMPILED if compiled is None else compiled
     except TypeError:

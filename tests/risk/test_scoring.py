@@ -1,4 +1,5 @@
-"""The compiled boosting gives scikit-learn's probabilities bit for bit, or is not used."""
+"""Compiled models give scikit-learn's probabilities (the boosting bit for bit), or are not
+used."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from sklearn.frozen import FrozenEstimator
 
 from salesops_analysis.metrics.receivables import _day_of
 from salesops_analysis.risk import model as m
-from salesops_analysis.risk import trees
+from salesops_analysis.risk import scoring
 from salesops_analysis.risk.features import Knowledge, features_at
-from salesops_analysis.risk.trees import CompiledBoosting, compiled_boosting
+from salesops_analysis.risk.scoring import CompiledBoosting, CompiledLogistic, compiled_model
 
 
 def _n_codes(entry: dict) -> dict[int, int]:
@@ -52,7 +53,7 @@ def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_tabl
     b = demo_model.bundle
     entry = b["overdue"]
     assert entry["chosen"] == "hist_gradient_boosting"  # else this test proves nothing
-    assert compiled_boosting(entry["model"], _n_codes(entry)) is not None
+    assert compiled_model(entry["model"], _n_codes(entry)) is not None
     k = Knowledge.at(
         "2025-06-30",
         demo_tables.invoices,
@@ -66,7 +67,7 @@ def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_tabl
     expected = entry["model"].predict_proba(
         m.design_matrix(X, entry["numeric"], entry["categories"])
     )[:, 1]
-    monkeypatch.setattr(trees, "TREE_BLOCK", 997)  # many blocks, the last one short
+    monkeypatch.setattr(scoring, "TREE_BLOCK", 997)  # many blocks, the last one short
     np.testing.assert_array_equal(m.predict_risk(entry, X), expected)
     pick = np.random.default_rng(3).integers(0, len(X), 5000)
     np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), expected[pick])
@@ -93,7 +94,7 @@ def test_probe_rows_reach_every_leaf_of_every_tree(demo_model):
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 def test_irregular_trees_missing_values_and_unknown_categories(method):
     model = _fit(method, max_leaf_nodes=13, max_depth=6, max_iter=30)
-    compiled = compiled_boosting(model, {2: 6})
+    compiled = compiled_model(model, {2: 6})
     assert compiled is not None
     assert len({len(t.levels) for t in compiled.trees}) > 1  # trees of different depths
     columns, _ = _synthetic(20_000, seed=7)
@@ -103,13 +104,68 @@ def test_irregular_trees_missing_values_and_unknown_categories(method):
     np.testing.assert_array_equal(compiled.predict_proba(columns, rows), expected[rows])
 
 
-def test_models_it_cannot_reproduce_are_left_to_scikit_learn(demo_model, monkeypatch):
-    late = demo_model.bundle["late"]
-    assert late["chosen"] != "hist_gradient_boosting"
-    assert compiled_boosting(late["model"], _n_codes(late)) is None
+def _demo_features(demo_model, demo_tables):
+    b = demo_model.bundle
+    k = Knowledge.at(
+        "2025-06-30",
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(b["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)
+    return features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
+
+
+def test_demo_late_model_is_compiled_within_tolerance(demo_model, demo_tables, monkeypatch):
+    entry = demo_model.bundle["late"]
+    assert entry["chosen"] == "logistic_regression"  # else this test proves nothing
+    assert isinstance(compiled_model(entry["model"], _n_codes(entry)), CompiledLogistic)
+    X = _demo_features(demo_model, demo_tables)
+    expected = entry["model"].predict_proba(
+        m.design_matrix(X, entry["numeric"], entry["categories"])
+    )[:, 1]
+    monkeypatch.setattr(scoring, "LOGISTIC_BLOCK", 997)
+    tolerance = scoring.LOGISTIC_TOLERANCE
+    np.testing.assert_allclose(m.predict_risk(entry, X), expected, rtol=0, atol=tolerance)
+    pick = np.random.default_rng(4).integers(0, len(X), 5000)
+    np.testing.assert_allclose(
+        m.predict_risk(entry, X, rows=pick), expected[pick], rtol=0, atol=tolerance
+    )
+
+
+def test_logistic_with_unseen_and_unknown_codes():
+    columns, y = _synthetic(4000, seed=2)
+    columns[0] = np.nan_to_num(columns[0])  # the logistic regression takes no NaN
+    M = _design(columns)
+    seen = columns[2] < 5  # fitting sees codes 0..4 of 6 (-1: a value not in the vocabulary)
+    fit = np.flatnonzero(seen[:3000])
+    pipe = m._logistic(2, [6]).fit(M[fit], y[fit])
+    model = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid").fit(M[3000:], y[3000:])
+    compiled = compiled_model(model, {2: 6})
+    assert isinstance(compiled, CompiledLogistic)
+    test, _ = _synthetic(20_000, seed=8)
+    test[0] = np.nan_to_num(test[0])
+    assert set(test[2]) == set(range(-1, 6))
+    expected = model.predict_proba(_design(test))[:, 1]
+    np.testing.assert_allclose(compiled.predict_proba(test), expected, rtol=0, atol=1e-12)
+
+
+def test_models_it_cannot_reproduce_are_left_to_scikit_learn(monkeypatch):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    columns, y = _synthetic(3000, seed=9)
+    M = np.nan_to_num(_design(columns))
+    tree = DecisionTreeClassifier(max_depth=3).fit(M, y)
+    other = CalibratedClassifierCV(FrozenEstimator(tree), method="sigmoid").fit(M, y)
+    assert compiled_model(other, {2: 6}) is None
+    assert compiled_model(LogisticRegression().fit(M, y), {2: 6}) is None  # not calibrated
     deep = _fit(max_depth=None, max_leaf_nodes=300, min_samples_leaf=2, max_iter=3)
-    assert max(len(t.levels) for t in _all_trees(deep)) > trees.MAX_DEPTH
-    assert compiled_boosting(deep, {2: 6}) is None
+    assert max(len(t.levels) for t in _all_trees(deep)) > scoring.MAX_DEPTH
+    assert compiled_model(deep, {2: 6}) is None
 
     # a compiled form one ulp off is refused, and predict_risk then scores through sklearn
     model = _fit(max_iter=10)
@@ -117,26 +173,31 @@ def test_models_it_cannot_reproduce_are_left_to_scikit_learn(demo_model, monkeyp
     monkeypatch.setattr(
         CompiledBoosting, "predict_proba", lambda self, c, r=None: np.nextafter(real(self, c, r), 2)
     )
-    assert compiled_boosting(model, {2: 6}) is None
-    columns, _ = _synthetic(3000, seed=9)
+    assert compiled_model(model, {2: 6}) is None
     entry = {"model": model, "numeric": ["a", "b"], "categories": {"c": list(range(6))}}
-    import pandas as pd
-
-    X = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2]})
-    X["c"] = X["c"].astype(str)
+    X = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2].astype(str)})
     np.testing.assert_allclose(
         m.predict_risk(entry, X),
         model.predict_proba(_design(columns))[:, 1],
         rtol=0,
         atol=1e-12,
     )
+    # as is a logistic regression further off than the tolerance
+    columns[0] = np.nan_to_num(columns[0])
+    pipe = m._logistic(2, [6]).fit(_design(columns), y)
+    lr = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid").fit(_design(columns), y)
+    real_lr = CompiledLogistic.predict_proba
+    monkeypatch.setattr(
+        CompiledLogistic, "predict_proba", lambda self, c, r=None: real_lr(self, c, r) + 1e-9
+    )
+    assert compiled_model(lr, {2: 6}) is None
 
 
 def _all_trees(model) -> list:
     """The tree levels of a deep model, without the depth limit (for the test's own check)."""
-    limit = trees.MAX_DEPTH
-    trees.MAX_DEPTH = 10**6
+    limit = scoring.MAX_DEPTH
+    scoring.MAX_DEPTH = 10**6
     try:
         return CompiledBoosting(model, {2: 6}).trees
     finally:
-        trees.MAX_DEPTH = limit
+        scoring.MAX_DEPTH = limit
