@@ -110,17 +110,21 @@ def test_scores_in_blocks_equal_one_call(demo_model, demo_tables, monkeypatch):
     rows = np.flatnonzero(k.modelled)[-1000:]
     X = features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
     monkeypatch.setattr(m, "PREDICT_BLOCK", 97)
-    for kind in ("late", "overdue"):
-        entry = b[kind]
-        whole = entry["model"].predict_proba(
-            m.design_matrix(X, entry["numeric"], entry["categories"])
-        )[:, 1]
-        np.testing.assert_allclose(m.predict_risk(entry, X), whole, rtol=0, atol=1e-12)
-        assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
-        # by row positions (any order, repeats allowed) as on the rows themselves
-        pick = np.random.default_rng(5).integers(0, len(X), 400)
-        np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), whole[pick])
-        assert m.predict_risk(entry, X, rows=pick[:0]).shape == (0,)
+    pick = np.random.default_rng(5).integers(0, len(X), 400)
+    for compiled in (True, False):  # our compiled models, and scikit-learn's for any other
+        if not compiled:
+            monkeypatch.setattr(m, "compiled_model", lambda model, n_codes: None)
+        for kind in ("late", "overdue"):
+            entry = b[kind]
+            whole = entry["model"].predict_proba(
+                m.design_matrix(X, entry["numeric"], entry["categories"])
+            )[:, 1]
+            mine = m.predict_risk(entry, X)
+            np.testing.assert_allclose(mine, whole, rtol=0, atol=1e-12)
+            assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
+            # by row positions (any order, repeats allowed) as on the rows themselves
+            np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), mine[pick])
+            assert m.predict_risk(entry, X, rows=pick[:0]).shape == (0,)
 
 
 def test_boosting_is_not_a_candidate_for_too_many_categories():
