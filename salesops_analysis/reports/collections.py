@@ -17,6 +17,7 @@ from ..risk import (
     population_stability,
     save_model,
     score_open_invoices,
+    scored_features,
     train_from_tables,
     worklist,
 )
@@ -154,7 +155,7 @@ def collections_report(
     day = pd.Timestamp(report_date).normalize()
     model, path, note = model_for(tables, day, config, models_dir, model_path)
     scored = score_open_invoices(model, tables, day, config)
-    X = scored.attrs["features"]
+    X, _ = scored_features(scored)
     wl = worklist(model, tables, day, config, scored=scored)
     b = model.bundle
     current = X["days_past_due"].to_numpy() <= b["grace_days"]

@@ -12,7 +12,7 @@ from .model import (
     train_from_tables,
     train_models,
 )
-from .worklist import score_open_invoices, worklist
+from .worklist import score_open_invoices, scored_features, worklist
 
 __all__ = [
     "NUMERIC_FEATURES",
@@ -27,6 +27,7 @@ __all__ = [
     "reference_distribution",
     "save_model",
     "score_open_invoices",
+    "scored_features",
     "settlement_days",
     "train_from_tables",
     "train_models",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._errors import ModelError
 from ..config import Config
@@ -22,6 +24,7 @@ from ..metrics.receivables import (
     _NO_DAY,
     CENT,
     Ledger,
+    _arrow_keys,
     _day_of,
     _days,
     rate_factors,
@@ -31,7 +34,7 @@ from ..metrics.tables import Tables
 from .features import Knowledge, features_at
 from .model import TrainedModel, _CategoryCodes, _Contributions, predict_risk
 
-__all__ = ["score_open_invoices", "worklist"]
+__all__ = ["score_open_invoices", "scored_features", "worklist"]
 
 WORKLIST_COLUMNS = [
     "rank",
@@ -291,7 +294,8 @@ def score_open_invoices(
 
     Columns: invoice and customer ids, dates, open amount (document and reporting currency),
     ``days_past_due``, ``score_kind`` (``p_late`` or ``p_unpaid_30d``), ``probability``,
-    ``expected_late_amount`` and ``reason_1..3``.
+    ``expected_late_amount`` and ``reason_1..3``. The feature table behind the scores is
+    read with :func:`scored_features`.
 
     Raises
     ------
@@ -361,9 +365,33 @@ def score_open_invoices(
     )
     for j in range(3):
         out[f"reason_{j + 1}"] = phrases.column(reasons[:, j])
-    out.attrs["features"] = X
-    out.attrs["rows"] = rows
+    # pandas deep-copies attrs in nearly every operation on the frame (even reading a column):
+    # the feature table travels shared, not copied
+    out.attrs["features"] = _Shared(X)
+    out.attrs["rows"] = _Shared(rows)
     return out
+
+
+class _Shared:
+    """A value kept in ``DataFrame.attrs`` that pandas' copies of attrs share, not copy."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __copy__(self) -> _Shared:
+        return self
+
+    def __deepcopy__(self, memo) -> _Shared:
+        return self
+
+
+def scored_features(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the feature table behind a :func:`score_open_invoices` result (one row per
+    scored invoice, in its order) and the scored invoices' row positions in the ledger."""
+    features, rows = scored.attrs["features"], scored.attrs["rows"]
+    return features.value, rows.value
 
 
 def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
@@ -374,32 +402,109 @@ def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
     return pd.Series(pd.array(decoded, dtype="str"))
 
 
-def _latest(frame: pd.DataFrame, rows: np.ndarray, by: list[str]) -> pd.DataFrame:
-    f = frame.assign(_row=rows).sort_values(["_row", *by], kind="stable")
-    return f.drop_duplicates("_row", keep="last").set_index("_row")
+_TEXT = pa.large_string()
 
 
-def _latest_rep(orders: pd.DataFrame, customers: pd.Series) -> np.ndarray:
-    """Return the sales rep of each customer's latest order with a rep ('' if none; of two
-    orders on that day, the later row)."""
-    if not len(orders) or not len(customers):
-        return np.full(len(customers), "", dtype=object)
+def _texts(values) -> pa.Array:
+    """Return ``values`` (a pandas column, an Arrow array) as one large-string Arrow array."""
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(_TEXT)
+
+
+def _join(*parts) -> pa.Array:
+    """Concatenate texts element-wise (a str part is the same for every row); null where any
+    part is null."""
+    parts = [pa.scalar(p, _TEXT) if isinstance(p, str) else p.cast(_TEXT) for p in parts]
+    return pc.binary_join_element_wise(*parts, pa.scalar("", _TEXT))
+
+
+def _column(values: pa.Array) -> pd.Series:
+    return pd.Series(pd.array(values, dtype="str"))
+
+
+def _take(values, positions: np.ndarray) -> pa.Array:
+    """Return ``values`` (an Arrow array or pandas column) at ``positions`` (null where -1)."""
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    return arr.take(pa.array(positions, mask=positions < 0))
+
+
+def _date_text(values: pa.Array) -> pa.Array:
+    """Return each timestamp as 'YYYY-MM-DD' (null stays null), formatted once per distinct
+    value (Arrow's ``strftime`` formats every row: 0.4 s for a million)."""
+    encoded = pc.dictionary_encode(values)
+    days = encoded.dictionary.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    texts = pa.array(np.datetime_as_string(days, unit="D"), _TEXT)
+    return pa.DictionaryArray.from_arrays(encoded.indices, texts).dictionary_decode()
+
+
+def _latest(rows: np.ndarray, n: int, date: pd.Series, ident: pd.Series) -> np.ndarray:
+    """Return, for each of ``n`` targets, the position of its latest entry by ``(date,
+    ident)`` among entries for target ``rows`` (ties: the later entry), or -1.
+
+    The same choice as sorting by (row, date, ident) stably, missing values last, and keeping
+    each row's last entry; Arrow sorts the keys without building a frame.
+    """
+    latest = np.full(n, -1, dtype=np.int64)
+    if not len(rows):
+        return latest
+    table = pa.table(
+        {
+            "row": pa.array(rows),
+            "date": pa.array(date),
+            "ident": pa.array(ident),
+            "at": pa.array(np.arange(len(rows))),
+        }
+    )
+    order = pc.sort_indices(
+        table,
+        sort_keys=[(name, "ascending", "at_end") for name in ("row", "date", "ident", "at")],
+    ).to_numpy()
+    sorted_rows = rows[order]
+    last = np.flatnonzero(np.r_[sorted_rows[1:] != sorted_rows[:-1], True])
+    latest[sorted_rows[last]] = order[last]
+    return latest
+
+
+def _latest_rep(orders: pd.DataFrame, code: np.ndarray, distinct: pd.Series) -> pa.Array:
+    """Return the sales rep of each customer's latest order with a rep (null if none; of two
+    orders on that day, the later row), as an Arrow array; ``code`` and ``distinct`` are the
+    customers' :func:`_customer_codes`."""
+    if not len(orders) or not len(code):
+        return pa.nulls(len(code), _TEXT)
     # match the (many) orders to the (few) distinct customers first; then two grouped maxima
     # (latest day, then latest row on that day) instead of sorting a million orders
-    wanted = customers.drop_duplicates()
-    pos = row_positions(orders["customer_id"], wanted)
+    pos = row_positions(orders["customer_id"], distinct)
     keep = np.flatnonzero((pos >= 0) & orders["sales_rep"].notna().to_numpy())
     group = pos[keep]
     day = _days(orders["order_date"])[keep]
-    latest = np.full(len(wanted), np.iinfo(np.int64).min, dtype=np.int64)
+    latest = np.full(len(distinct), np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(latest, group, day)
     on_latest = day == latest[group]
-    chosen = np.full(len(wanted), -1, dtype=np.int64)
+    chosen = np.full(len(distinct), -1, dtype=np.int64)
     np.maximum.at(chosen, group[on_latest], keep[on_latest])
-    has = chosen >= 0
-    rep_of = np.full(len(wanted), "", dtype=object)
-    rep_of[has] = orders["sales_rep"].iloc[chosen[has]].astype("str").to_numpy()
-    return rep_of[row_positions(customers, wanted)]
+    return _take(_take(orders["sales_rep"], chosen), code)
+
+
+def _customer_codes(customers: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Return a code per row of ``customers`` (ids compared ignoring case and surrounding
+    spaces, as :func:`row_positions` does) and the distinct normalized ids."""
+    encoded = pc.dictionary_encode(_arrow_keys(customers))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks()
+    code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return code, pd.Series(pd.array(encoded.dictionary.cast(_TEXT), dtype="str"))
+
+
+#: The next action of each dunning stage (another stage: its own name).
+ACTION_BY_STAGE = {
+    "not due": "no action yet",
+    "reminder": "send a payment reminder",
+    "call": "call the customer",
+    "final notice": "send the final notice",
+    "escalate": "escalate to the credit manager",
+}
 
 
 def worklist(
@@ -413,100 +518,111 @@ def worklist(
     """Return the collections worklist at ``as_of``: open invoices ranked by expected late
     amount, with dunning stage, promise status, last activity, owner and next action.
 
-    ``scored`` reuses a :func:`score_open_invoices` result for the same day.
+    ``scored`` reuses a :func:`score_open_invoices` result for the same day. Every text column
+    is built by Arrow over whole columns: a worklist of a million invoices takes seconds.
     """
     config = config or Config()
     if scored is None:
         scored = score_open_invoices(model, tables, as_of, config)
-    X = scored.attrs["features"]
+    X, _ = scored_features(scored)
     day = pd.Timestamp(as_of).normalize()
     n = len(scored)
     # dunning stage from the configured ladder
     ladder = sorted(config.dunning, key=lambda s: s["from_days"])
     starts = np.array([s["from_days"] for s in ladder])
-    stage_idx = np.searchsorted(starts, scored["days_past_due"].to_numpy(), side="right") - 1
-    stages = np.array([s["stage"] for s in ladder], dtype=object)
-    stage = stages[np.maximum(stage_idx, 0)]
+    days_past_due = scored["days_past_due"].to_numpy()
+    stage_idx = np.maximum(np.searchsorted(starts, days_past_due, side="right") - 1, 0)
+    stage_names = [str(s["stage"]) for s in ladder]
     # activities on these invoices, up to as_of (matched against the scored invoices only)
     act = tables.activities
-    act = act.loc[(act["activity_date"] <= day) & act["invoice_id"].notna()]
-    a_rows = row_positions(act["invoice_id"], scored["invoice_id"])
-    act, a_rows = act.loc[a_rows >= 0], a_rows[a_rows >= 0]
-    last = _latest(act, a_rows, ["activity_date", "activity_id"]).reindex(np.arange(n))
-    last_text = np.where(
-        last["activity_date"].notna().to_numpy(),
-        last["activity_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy()
-        + " "
-        + last["type"].fillna("").astype(str).to_numpy()
-        + np.where(
-            last["outcome"].notna().to_numpy(),
-            ": " + last["outcome"].fillna("").astype(str).str.replace("_", " ").to_numpy(),
-            "",
-        ),
-        "none",
+    known = ((act["activity_date"] <= day) & act["invoice_id"].notna()).to_numpy(
+        dtype=bool, na_value=False
     )
-    promises = act.loc[(act["outcome"] == "promise_to_pay") & act["promised_date"].notna()]
-    p_rows = a_rows[
-        ((act["outcome"] == "promise_to_pay") & act["promised_date"].notna()).to_numpy()
-    ]
-    promise = _latest(promises, p_rows, ["activity_date", "activity_id"]).reindex(np.arange(n))
-    promised = promise["promised_date"]
-    has_promise = promised.notna().to_numpy()
-    pending = has_promise & (promised >= day).to_numpy()
+    act = act.loc[known]
+    a_rows = row_positions(act["invoice_id"], scored["invoice_id"])
+    matched = a_rows >= 0
+    act, a_rows = act.loc[matched], a_rows[matched]
+    last = _latest(a_rows, n, act["activity_date"], act["activity_id"])
+    has_last = last >= 0
+    outcome = _take(act["outcome"], last)
+    last_text = pc.if_else(
+        pa.array(has_last),
+        _join(
+            _date_text(_take(act["activity_date"], last)),
+            " ",
+            pc.fill_null(_texts(_take(act["type"], last)), ""),
+            pc.fill_null(_join(": ", pc.replace_substring(_texts(outcome), "_", " ")), ""),
+        ),
+        pa.scalar("none", _TEXT),
+    )
+    promising = ((act["outcome"] == "promise_to_pay") & act["promised_date"].notna()).to_numpy(
+        dtype=bool, na_value=False
+    )
+    promises = act.loc[promising]
+    promise = _latest(a_rows[promising], n, promises["activity_date"], promises["activity_id"])
+    promised = _take(promises["promised_date"], promise)
+    has_promise = promise >= 0
+    promised_day = _days(promises["promised_date"])[np.maximum(promise, 0)]
+    pending = has_promise & (promised_day >= _day_of(day))
     broken = has_promise & ~pending
-    promised_text = promised.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
-    promise_status = np.select(
-        [pending, broken],
-        [
-            "promised for " + promised_text + " (pending)",
-            "promised for " + promised_text + ": broken",
-        ],
-        "none",
+    promised_text = _date_text(promised)
+    none = pa.scalar("none", _TEXT)
+    promise_status = pc.if_else(
+        pa.array(pending),
+        _join("promised for ", promised_text, " (pending)"),
+        pc.if_else(pa.array(broken), _join("promised for ", promised_text, ": broken"), none),
     )
     # owner: the last person who worked the invoice, else the customer's sales rep
-    owner = last["owner"].astype("str").to_numpy()
-    owner = np.where(last["owner"].notna().to_numpy(), owner, "")
-    owner = np.where(owner == "", _latest_rep(tables.orders, scored["customer_id"]), owner)
-    owner = np.where(owner == "", "unassigned", owner)
+    owner = pc.fill_null(_texts(_take(act["owner"], last)), "")
+    code, distinct = _customer_codes(scored["customer_id"])
+    rep = pc.fill_null(_texts(_latest_rep(tables.orders, code, distinct)), "")
+    owner = pc.if_else(pc.equal(owner, ""), rep, owner)
+    owner = pc.if_else(pc.equal(owner, ""), pa.scalar("unassigned", _TEXT), owner)
     # customer names
-    names = np.full(n, "", dtype=object)
     cust = tables.customers
     if len(cust) and "name" in cust:
-        pos = row_positions(scored["customer_id"], cust["customer_id"])
-        names = np.where(pos >= 0, cust["name"].astype(str).to_numpy()[np.maximum(pos, 0)], "")
+        pos = row_positions(distinct, cust["customer_id"])[np.maximum(code, 0)]
+        pos[code < 0] = -1
+        names = pc.if_else(
+            pa.array(pos >= 0), _texts(_take(cust["name"], pos)), pa.scalar("", _TEXT)
+        )
+    else:
+        names = pa.nulls(n, _TEXT).fill_null("")
+    # next action: the first that applies of dispute, broken promise, pending promise, a
+    # likely-late invoice not yet due, the stage's own action
     dispute = X["dispute_known"].to_numpy() > 0
     prob = scored["probability"].to_numpy()
-    action_by_stage = {
-        "not due": "no action yet",
-        "reminder": "send a payment reminder",
-        "call": "call the customer",
-        "final notice": "send the final notice",
-        "escalate": "escalate to the credit manager",
-    }
-    by_stage = np.array([action_by_stage.get(s, str(s)) for s in stage], dtype=object)
-    not_due = scored["days_past_due"].to_numpy() <= 0
-    next_action = np.select(
-        [dispute, broken, pending, not_due & (prob >= 0.5)],
-        [
-            "resolve the dispute before chasing payment",
-            "call: the promise to pay was broken",
-            "wait for the promised payment (" + promised_text + ")",
-            "courtesy call before the due date",
-        ],
-        by_stage,
+    not_due = days_past_due <= 0
+    fixed = [ACTION_BY_STAGE.get(s, s) for s in stage_names] + [
+        "resolve the dispute before chasing payment",
+        "call: the promise to pay was broken",
+        "courtesy call before the due date",
+    ]
+    k = len(stage_names)
+    choice = stage_idx.copy()
+    choice[not_due & (prob >= 0.5)] = k + 2
+    choice[pending] = -1  # its text carries the promised date
+    choice[broken] = k + 1
+    choice[dispute] = k
+    next_action = pc.if_else(
+        pa.array(choice == -1),
+        _join("wait for the promised payment (", promised_text, ")"),
+        _texts(pa.array(fixed, _TEXT).take(pa.array(np.maximum(choice, 0)))),
     )
     out = scored.assign(
-        customer_name=names,
-        dunning_stage=stage,
-        promise_status=promise_status,
-        last_activity=last_text,
-        owner=owner,
-        next_action=next_action,
+        customer_name=_column(names),
+        dunning_stage=_text(stage_idx, stage_names),
+        promise_status=_column(promise_status),
+        last_activity=_column(last_text),
+        owner=_column(owner),
+        next_action=_column(next_action),
     )
-    out = out.sort_values(
-        ["expected_late_amount", "open_amount_reporting"], ascending=False, kind="stable"
-    ).reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1)
-    result = out[WORKLIST_COLUMNS]
+    # ranked by expected late amount, then open amount, both descending; ties keep their order
+    order = np.lexsort(
+        (-out["open_amount_reporting"].to_numpy(), -out["expected_late_amount"].to_numpy())
+    )
+    columns = [c for c in WORKLIST_COLUMNS if c != "rank"]
+    result = out[columns].take(order).reset_index(drop=True)
+    result.insert(0, "rank", np.arange(1, n + 1))
     result.attrs.clear()
-    return result
+    return result[WORKLIST_COLUMNS]

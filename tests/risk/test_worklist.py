@@ -144,7 +144,7 @@ def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_mode
 def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
     import pandas as pd
 
-    from salesops_analysis.risk.worklist import _latest_rep
+    from salesops_analysis.risk.worklist import _customer_codes, _latest_rep
 
     orders = pd.DataFrame(
         {
@@ -158,4 +158,167 @@ def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
     customers = pd.Series(pd.array(["B", "A", "C", "A", "D"], dtype="str"))
     # A: the March order has no rep, so February's; B: two on one day, the later row;
     # C: no orders; D: an order without a date still names a rep
-    assert list(_latest_rep(orders, customers)) == ["Di", "Bo", "", "Bo", "Ed"]
+    reps = _latest_rep(orders, *_customer_codes(customers))
+    assert reps.to_pylist() == ["Di", "Bo", None, "Bo", "Ed"]
+
+
+def _reference_worklist(scored, tables, as_of, config):
+    """The worklist as plain pandas builds it (row by row where it must): what the Arrow
+    version must equal."""
+    import pandas as pd
+
+    from salesops_analysis.metrics.receivables import row_positions
+    from salesops_analysis.risk import scored_features
+    from salesops_analysis.risk.worklist import ACTION_BY_STAGE, WORKLIST_COLUMNS
+
+    def latest(frame, rows, by):
+        f = frame.assign(_row=rows).sort_values(["_row", *by], kind="stable")
+        return f.drop_duplicates("_row", keep="last").set_index("_row")
+
+    X, _ = scored_features(scored)
+    day = pd.Timestamp(as_of).normalize()
+    n = len(scored)
+    ladder = sorted(config.dunning, key=lambda s: s["from_days"])
+    starts = np.array([s["from_days"] for s in ladder])
+    at = np.searchsorted(starts, scored["days_past_due"].to_numpy(), side="right") - 1
+    stage = np.array([s["stage"] for s in ladder], dtype=object)[np.maximum(at, 0)]
+    act = tables.activities
+    act = act.loc[(act["activity_date"] <= day) & act["invoice_id"].notna()]
+    a_rows = row_positions(act["invoice_id"], scored["invoice_id"])
+    act, a_rows = act.loc[a_rows >= 0], a_rows[a_rows >= 0]
+    last = latest(act, a_rows, ["activity_date", "activity_id"]).reindex(np.arange(n))
+    outcome = last["outcome"]
+    last_text = np.where(
+        last["activity_date"].notna().to_numpy(),
+        last["activity_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+        + " "
+        + last["type"].fillna("").astype(str).to_numpy()
+        + np.where(
+            outcome.notna().to_numpy(),
+            ": " + outcome.fillna("").astype(str).str.replace("_", " ").to_numpy(),
+            "",
+        ),
+        "none",
+    )
+    is_promise = ((act["outcome"] == "promise_to_pay") & act["promised_date"].notna()).to_numpy()
+    promise = latest(act.loc[is_promise], a_rows[is_promise], ["activity_date", "activity_id"])
+    promised = promise.reindex(np.arange(n))["promised_date"]
+    has = promised.notna().to_numpy()
+    pending = has & (promised >= day).to_numpy()
+    broken = has & ~pending
+    text = promised.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+    status = np.select(
+        [pending, broken],
+        ["promised for " + text + " (pending)", "promised for " + text + ": broken"],
+        "none",
+    )
+    owner = np.where(last["owner"].notna().to_numpy(), last["owner"].astype("str").to_numpy(), "")
+    reps = tables.orders.loc[tables.orders["sales_rep"].notna()]
+    reps = reps.assign(_pos=np.arange(len(reps))).sort_values(["order_date", "_pos"])
+    reps = reps.assign(_key=reps["customer_id"].str.strip().str.lower())
+    rep_of = reps.drop_duplicates("_key", keep="last").set_index("_key")["sales_rep"]
+    rep = rep_of.reindex(scored["customer_id"].str.strip().str.lower()).fillna("").to_numpy()
+    owner = np.where(owner == "", rep, owner)
+    owner = np.where(owner == "", "unassigned", owner)
+    cust = tables.customers
+    pos = row_positions(scored["customer_id"], cust["customer_id"])
+    names = np.where(pos >= 0, cust["name"].astype(str).to_numpy()[np.maximum(pos, 0)], "")
+    prob = scored["probability"].to_numpy()
+    not_due = scored["days_past_due"].to_numpy() <= 0
+    action = np.select(
+        [X["dispute_known"].to_numpy() > 0, broken, pending, not_due & (prob >= 0.5)],
+        [
+            "resolve the dispute before chasing payment",
+            "call: the promise to pay was broken",
+            "wait for the promised payment (" + text + ")",
+            "courtesy call before the due date",
+        ],
+        np.array([ACTION_BY_STAGE.get(s, s) for s in stage], dtype=object),
+    )
+    out = scored.assign(
+        customer_name=names,
+        dunning_stage=stage,
+        promise_status=status,
+        last_activity=last_text,
+        owner=owner,
+        next_action=action,
+    )
+    out = out.sort_values(
+        ["expected_late_amount", "open_amount_reporting"], ascending=False, kind="stable"
+    ).reset_index(drop=True)
+    out["rank"] = np.arange(1, n + 1)
+    result = out[WORKLIST_COLUMNS]
+    result.attrs.clear()
+    return result
+
+
+def test_worklist_equals_a_plain_pandas_build(demo_model, demo_tables, demo_config):
+    """Every column of the Arrow-built worklist equals the plain pandas one, on the demo
+    book (promises pending and broken, disputes, reps, customers without orders)."""
+    import pandas.testing as pdt
+
+    from salesops_analysis.risk import score_open_invoices
+
+    scored = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
+    mine = worklist(demo_model, demo_tables, AS_OF, demo_config, scored=scored)
+    expected = _reference_worklist(scored, demo_tables, AS_OF, demo_config)
+    pdt.assert_frame_equal(mine, expected, check_dtype=False)
+    for column in ("promise_status", "next_action", "owner"):  # the cases are all there
+        assert mine[column].nunique() >= 4, column
+    assert mine["promise_status"].str.endswith("(pending)").any()
+    assert mine["promise_status"].str.endswith("broken").any()
+
+
+def test_scored_frame_shares_its_feature_table_through_pandas_operations(
+    demo_model, demo_tables, demo_config
+):
+    """pandas deep-copies ``attrs`` in nearly every operation; the feature table (a million
+    rows × 35 columns on a big book) must travel shared, not copied."""
+    from salesops_analysis.risk import score_open_invoices, scored_features
+
+    scored = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
+    X, rows = scored_features(scored)
+    assert len(X) == len(rows) == len(scored)
+    sorted_ = scored.sort_values("probability").reset_index(drop=True)
+    assert scored_features(sorted_)[0] is X
+    assert scored_features(scored[["invoice_id"]])[0] is X
+    assert scored_features(scored.assign(x=1))[1] is rows
+
+
+def test_dates_as_text_equal_strftime():
+    import pandas as pd
+    import pyarrow as pa
+
+    from salesops_analysis.risk.worklist import _date_text
+
+    values = pd.Series(
+        pd.to_datetime(
+            ["2025-06-30", None, "1969-12-31 12:00", "2025-06-30 23:59", "2001-01-01"],
+            format="mixed",
+        )
+    )
+    expected = values.dt.strftime("%Y-%m-%d").tolist()
+    assert _date_text(pa.array(values)).to_pylist() == [
+        None if isinstance(e, float) else e for e in expected
+    ]
+
+
+def test_latest_entry_per_target_equals_a_stable_sort():
+    """Latest by (date, id), ties by input order, missing ids last: as a stable sort."""
+    import pandas as pd
+
+    from salesops_analysis.risk.worklist import _latest
+
+    rng = np.random.default_rng(11)
+    m = 3000
+    rows = rng.integers(0, 400, m)
+    date = pd.Series(pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 5, m), "D"))
+    ident = pd.Series(rng.choice(["A-1", "A-2", "B-1", None], m), dtype="str")
+    got = _latest(rows, 450, date, ident)
+    frame = pd.DataFrame({"row": rows, "date": date, "ident": ident, "at": np.arange(m)})
+    last = frame.sort_values(["row", "date", "ident"], kind="stable").drop_duplicates(
+        "row", keep="last"
+    )
+    expected = np.full(450, -1)
+    expected[last["row"].to_numpy()] = last["at"].to_numpy()
+    np.testing.assert_array_equal(got, expected)
