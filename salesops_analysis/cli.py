@@ -314,7 +314,11 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     if out.suffix.lower() in (".parquet", ".pq"):
         wl.to_parquet(out, index=False)
     else:
-        wl.to_csv(out, index=False)
+        # as the collections report writes it: text that a spreadsheet would run as a
+        # formula is quoted
+        from .reports.excel import write_worklist_csv
+
+        write_worklist_csv(wl, out)
     total = wl["expected_late_amount"].sum()
     ccy = wl["reporting_currency"].iloc[0] if len(wl) else config.reporting_currency
     click.echo(

@@ -96,6 +96,27 @@ def test_train_and_score_from_the_command_line(demo_db, tmp_path):
 
     wl = pd.read_parquet(out)
     assert len(wl) > 1000 and wl["rank"].iloc[0] == 1
+    # CSV: the same rows, written as the collections report writes its CSV
+    csv = tmp_path / "wl.csv"
+    r = run(
+        "score",
+        "--as-of",
+        "2025-06-30",
+        "--db",
+        str(demo_db),
+        "--models",
+        str(tmp_path / "models"),
+        "--out",
+        str(csv),
+        "--config",
+        str(Path(cwd) / "salesops.yml"),
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    back = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(wl.columns)
+    assert back["invoice_id"].tolist() == wl["invoice_id"].tolist()
+    assert back["due_date"].iloc[0] == wl["due_date"].iloc[0].strftime("%Y-%m-%d")
 
 
 def test_exports_already_ingested_are_checked_without_loading_pandas(demo_db, demo_raw, tmp_path):
