@@ -16,7 +16,6 @@ import pandas as pd
 __all__ = ["neutralize", "write_worklist_csv", "write_worklist_xlsx"]
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-_DANGEROUS_PATTERN = "^[=+@\\t\\r-]"
 
 _FORMATS = {
     "open_amount": "#,##0.00",
@@ -58,9 +57,12 @@ def write_worklist_csv(worklist: pd.DataFrame, path: str | Path) -> Path:
         col = worklist[name]
         if col.dtype == object or pd.api.types.is_string_dtype(col):
             text = pa.array(col.astype("str"), type=pa.string(), from_pandas=True)
-            risky = pc.match_substring_regex(text, _DANGEROUS_PATTERN).fill_null(False)
-            quoted = pc.binary_join_element_wise("'", text, "")
-            columns[name] = pc.if_else(risky, quoted, text).fill_null("")
+            # a risky text is one whose first character is; quoted only where there are any
+            first = pc.utf8_slice_codeunits(text, 0, 1)
+            risky = pc.is_in(first, value_set=pa.array(_DANGEROUS)).fill_null(False)
+            if pc.any(risky).as_py():
+                text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+            columns[name] = text.fill_null("")
         elif pd.api.types.is_datetime64_any_dtype(col):
             columns[name] = pa.array(col.to_numpy(dtype="datetime64[D]"), type=pa.date32())
         else:
