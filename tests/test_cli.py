@@ -76,21 +76,25 @@ def test_train_and_score_from_the_command_line(demo_db, tmp_path):
         "test ROC AUC" in r.stdout
         and (tmp_path / "models" / "late_payment_2025-06-30.skops").exists()
     )
+
+    def score(out: Path):
+        return run(
+            "score",
+            "--as-of",
+            "2025-06-30",
+            "--db",
+            str(demo_db),
+            "--models",
+            str(tmp_path / "models"),
+            "--out",
+            str(out),
+            "--config",
+            str(Path(cwd) / "salesops.yml"),
+            cwd=tmp_path,
+        )
+
     out = tmp_path / "wl.parquet"
-    r = run(
-        "score",
-        "--as-of",
-        "2025-06-30",
-        "--db",
-        str(demo_db),
-        "--models",
-        str(tmp_path / "models"),
-        "--out",
-        str(out),
-        "--config",
-        str(Path(cwd) / "salesops.yml"),
-        cwd=tmp_path,
-    )
+    r = score(out)
     assert r.returncode == 0, r.stderr
     import pandas as pd
 
@@ -98,20 +102,7 @@ def test_train_and_score_from_the_command_line(demo_db, tmp_path):
     assert len(wl) > 1000 and wl["rank"].iloc[0] == 1
     # CSV: the same rows, written as the collections report writes its CSV
     csv = tmp_path / "wl.csv"
-    r = run(
-        "score",
-        "--as-of",
-        "2025-06-30",
-        "--db",
-        str(demo_db),
-        "--models",
-        str(tmp_path / "models"),
-        "--out",
-        str(csv),
-        "--config",
-        str(Path(cwd) / "salesops.yml"),
-        cwd=tmp_path,
-    )
+    r = score(csv)
     assert r.returncode == 0, r.stderr
     back = pd.read_csv(csv, dtype=str, keep_default_na=False)
     assert list(back.columns) == list(wl.columns)

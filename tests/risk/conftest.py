@@ -20,3 +20,23 @@ def demo_tables(demo_db):
 @pytest.fixture(scope="session")
 def demo_model(demo_tables, demo_config):
     return train_from_tables(demo_tables, AS_OF, demo_config)
+
+
+@pytest.fixture(scope="session")
+def demo_features(demo_model, demo_tables):
+    """The feature table of every modelled demo invoice at AS_OF (as if all were open)."""
+    import numpy as np
+
+    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.risk.features import Knowledge, features_at
+
+    k = Knowledge.at(
+        AS_OF,
+        demo_tables.invoices,
+        demo_tables.payments,
+        demo_tables.activities,
+        demo_tables.customers,
+        categorical=list(demo_model.bundle["categorical"]),
+    )
+    rows = np.flatnonzero(k.modelled)
+    return features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))

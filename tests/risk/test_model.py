@@ -90,25 +90,14 @@ def test_design_matrix_codes_categories_by_the_values_seen_when_fitting():
     np.testing.assert_array_equal(M[:, 2], [1, 0, -1, -1])  # unseen and missing: -1
 
 
-def test_scores_in_blocks_equal_one_call(demo_model, demo_tables, monkeypatch):
+def test_scores_in_blocks_equal_one_call(demo_model, demo_features, monkeypatch):
     """Blocked prediction (for the CPU cache) gives the calibrated model's own answer."""
     import numpy as np
 
-    from salesops_analysis.metrics.receivables import _day_of
     from salesops_analysis.risk import model as m
-    from salesops_analysis.risk.features import Knowledge, features_at
 
     b = demo_model.bundle
-    k = Knowledge.at(
-        "2025-06-30",
-        demo_tables.invoices,
-        demo_tables.payments,
-        demo_tables.activities,
-        demo_tables.customers,
-        categorical=list(b["categorical"]),
-    )
-    rows = np.flatnonzero(k.modelled)[-1000:]
-    X = features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
+    X = demo_features.iloc[-1000:].reset_index(drop=True)
     monkeypatch.setattr(m, "PREDICT_BLOCK", 97)
     pick = np.random.default_rng(5).integers(0, len(X), 400)
     for compiled in (True, False):  # our compiled models, and scikit-learn's for any other

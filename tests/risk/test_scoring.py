@@ -9,10 +9,8 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from salesops_analysis.metrics.receivables import _day_of
 from salesops_analysis.risk import model as m
 from salesops_analysis.risk import scoring
-from salesops_analysis.risk.features import Knowledge, features_at
 from salesops_analysis.risk.scoring import CompiledBoosting, CompiledLogistic, compiled_model
 
 
@@ -49,21 +47,11 @@ def _design(columns) -> np.ndarray:
     return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
 
 
-def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_tables, monkeypatch):
-    b = demo_model.bundle
-    entry = b["overdue"]
+def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_features, monkeypatch):
+    entry = demo_model.bundle["overdue"]
     assert entry["chosen"] == "hist_gradient_boosting"  # else this test proves nothing
-    assert compiled_model(entry["model"], _n_codes(entry)) is not None
-    k = Knowledge.at(
-        "2025-06-30",
-        demo_tables.invoices,
-        demo_tables.payments,
-        demo_tables.activities,
-        demo_tables.customers,
-        categorical=list(b["categorical"]),
-    )
-    rows = np.flatnonzero(k.modelled)
-    X = features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
+    assert isinstance(compiled_model(entry["model"], _n_codes(entry)), CompiledBoosting)
+    X = demo_features
     expected = entry["model"].predict_proba(
         m.design_matrix(X, entry["numeric"], entry["categories"])
     )[:, 1]
@@ -104,25 +92,11 @@ def test_irregular_trees_missing_values_and_unknown_categories(method):
     np.testing.assert_array_equal(compiled.predict_proba(columns, rows), expected[rows])
 
 
-def _demo_features(demo_model, demo_tables):
-    b = demo_model.bundle
-    k = Knowledge.at(
-        "2025-06-30",
-        demo_tables.invoices,
-        demo_tables.payments,
-        demo_tables.activities,
-        demo_tables.customers,
-        categorical=list(b["categorical"]),
-    )
-    rows = np.flatnonzero(k.modelled)
-    return features_at(k, rows, np.full(len(rows), _day_of("2025-06-30")))
-
-
-def test_demo_late_model_is_compiled_within_tolerance(demo_model, demo_tables, monkeypatch):
+def test_demo_late_model_is_compiled_within_tolerance(demo_model, demo_features, monkeypatch):
     entry = demo_model.bundle["late"]
     assert entry["chosen"] == "logistic_regression"  # else this test proves nothing
     assert isinstance(compiled_model(entry["model"], _n_codes(entry)), CompiledLogistic)
-    X = _demo_features(demo_model, demo_tables)
+    X = demo_features
     expected = entry["model"].predict_proba(
         m.design_matrix(X, entry["numeric"], entry["categories"])
     )[:, 1]

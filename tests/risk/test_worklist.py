@@ -73,24 +73,13 @@ def test_drift_is_small_against_itself_and_large_when_shifted(demo_model):
     assert psi_b["psi"].iloc[0] > 1.0 > psi_a["psi"].iloc[0] or psi_b["psi"].iloc[0] > 0.25
 
 
-def test_contributions_match_the_one_hot_matrix(demo_model, demo_tables):
+def test_contributions_match_the_one_hot_matrix(demo_model, demo_features):
     """The direct per-feature contributions equal (transformed row - mean) × coefficient,
     summed over each categorical's one-hot columns, including a category never seen."""
-    from salesops_analysis.metrics.receivables import _day_of
-    from salesops_analysis.risk.features import Knowledge, features_at
     from salesops_analysis.risk.model import contributions, design_matrix
 
     b = demo_model.bundle
-    k = Knowledge.at(
-        AS_OF,
-        demo_tables.invoices,
-        demo_tables.payments,
-        demo_tables.activities,
-        demo_tables.customers,
-        categorical=list(b["categorical"]),
-    )
-    rows = np.flatnonzero(k.modelled)[-2000:]
-    X = features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))
+    X = demo_features.iloc[-2000:].reset_index(drop=True)  # copy-on-write: changed below
     X.loc[0, b["categorical"][0]] = "a segment never seen"
     for kind in ("late", "overdue"):
         ex = b[kind]["explainer"]
@@ -115,22 +104,11 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
     assert amount.dropna().str.match(r"^\d+\.\d$").all()
 
 
-def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_model, demo_tables):
-    from salesops_analysis.metrics.receivables import _day_of
-    from salesops_analysis.risk.features import Knowledge, features_at
+def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_model, demo_features):
     from salesops_analysis.risk.worklist import _Phrases, _reasons
 
     b = demo_model.bundle
-    k = Knowledge.at(
-        AS_OF,
-        demo_tables.invoices,
-        demo_tables.payments,
-        demo_tables.activities,
-        demo_tables.customers,
-        categorical=list(b["categorical"]),
-    )
-    rows = np.flatnonzero(k.modelled)[-3000:]
-    X = features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))
+    X = demo_features.iloc[-3000:].reset_index(drop=True)
     pick = np.random.default_rng(3).permutation(len(X))[:2000]
     for kind in ("late", "overdue"):
         by_copy, by_rows = _Phrases(), _Phrases()
