@@ -302,13 +302,15 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
 
     config = load_config(config_path)
     path = Path(model_path) if model_path else latest_model(models_dir, as_of)
-    if path is None:
-        raise SalesOpsError(
-            f"no model trained on or before {as_of} in {models_dir}/: run "
-            f"`salesops train --as-of {as_of}` first"
-        )
-    model = load_model(path)
+    model = load_model(path) if path is not None else None
     wl = worklist(model, _tables(db_path), as_of, config)
+    if model is None:
+        ranked_by = wl["score_kind"].iloc[0] if len(wl) else "nothing (no open invoices)"
+        click.echo(
+            f"no model trained on or before {as_of} in {models_dir}/: ranked by {ranked_by} "
+            f"(run `salesops train --as-of {as_of}` for model scores)",
+            err=True,
+        )
     out = Path(out) if out else Path("data/scores") / f"worklist_{as_of}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() in (".parquet", ".pq"):
@@ -321,8 +323,9 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
         write_worklist_csv(wl, out)
     total = wl["expected_late_amount"].sum()
     ccy = wl["reporting_currency"].iloc[0] if len(wl) else config.reporting_currency
+    scored_with = path.name if path is not None else "a baseline"
     click.echo(
-        f"{len(wl):,} open invoices scored with {path.name}; expected late amount "
+        f"{len(wl):,} open invoices scored with {scored_with}; expected late amount "
         f"{total:,.2f} {ccy}; wrote {out}"
     )
 

@@ -23,6 +23,7 @@ from .mis import (
     escalations,
     open_orders,
     order_status_on,
+    sections_skipped_mis,
 )
 from .receivables import (
     aging_buckets,
@@ -51,6 +52,7 @@ __all__ = [
     "countback_days",
     "credit_sales",
     "daily_mis",
+    "sections_skipped_mis",
     "dso_countback",
     "dso_simple",
     "escalations",

@@ -50,6 +50,7 @@ __all__ = [
     "escalations",
     "open_orders",
     "order_status_on",
+    "sections_skipped_mis",
 ]
 
 BACKLOG_AGE_LABELS = ["0_7", "8_14", "15_30", "31_plus"]
@@ -316,6 +317,47 @@ class DailyMIS:
         )
 
 
+#: The headline figures each optional export feeds (``None`` in metrics.json without it).
+MIS_SECTION_METRICS = {
+    "orders": [
+        "orders_received",
+        "orders_received_amount",
+        "orders_shipped",
+        "orders_invoiced",
+        "open_orders",
+        "open_orders_amount",
+        "open_orders_median_age_days",
+        "orders_past_sla",
+        "order_to_invoice_days_median",
+        "order_to_cash_days_median",
+        "new_escalations",
+    ],
+    "activities": ["activities", "promises_broken", "promises_due_today", "disputes_opened"],
+}
+
+
+def sections_skipped_mis(tables: Tables) -> dict[str, str]:
+    """Return the daily MIS sections that a missing export leaves out, each with the reason.
+
+    Examples
+    --------
+    >>> from salesops_analysis.metrics import Tables
+    >>> sorted(sections_skipped_mis(Tables(exports=frozenset({"invoices"}))))
+    ['activities', 'orders']
+    """
+    out = {}
+    if not tables.has("orders"):
+        out["orders"] = (
+            "no orders export: orders received, backlog, escalations and order-to-invoice "
+            "times are not reported"
+        )
+    if not tables.has("activities"):
+        out["activities"] = (
+            "no activities export: collector activity and promises to pay are not reported"
+        )
+    return out
+
+
 def _r(x: float, nd: int = 2) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
 
@@ -439,6 +481,12 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         "activities": int((tables.activities["activity_date"] == day).sum()),
         **{k: int(len(v)) for k, v in changes.items()},
     }
+    skipped = sections_skipped_mis(tables)
+    for section in skipped:
+        # a missing export is said, never shown as zeros that look real
+        for key in MIS_SECTION_METRICS[section]:
+            metrics[key] = None
+    metrics["sections_skipped"] = skipped
     return DailyMIS(
         metrics,
         aging,

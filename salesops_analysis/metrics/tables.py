@@ -26,7 +26,12 @@ def _empty(kind: str) -> pd.DataFrame:
 @dataclass
 class Tables:
     """Canonical tables as DataFrames. ``payments`` is ``None`` when no payments were exported
-    (balances then come from the invoices' ``paid_amount``/``paid_date``)."""
+    (balances then come from the invoices' ``paid_amount``/``paid_date``).
+
+    ``exports`` names the kinds that were ever ingested (:func:`load_tables` reads them from the
+    ingest log); ``None`` (tables built by hand) counts a kind as exported when its frame has
+    rows. A report tells "no orders export" from "no orders today" by :meth:`has`.
+    """
 
     invoices: pd.DataFrame = field(default_factory=lambda: _empty("invoices"))
     payments: pd.DataFrame | None = None
@@ -35,6 +40,20 @@ class Tables:
     customers: pd.DataFrame = field(default_factory=lambda: _empty("customers"))
     fx_rates: pd.DataFrame = field(default_factory=lambda: _empty("fx_rates"))
     currency: str | None = None
+    exports: frozenset[str] | None = None
+
+    def has(self, kind: str) -> bool:
+        """Return whether the ``kind`` export was loaded (even if it holds no rows today)."""
+        if kind not in KINDS:
+            raise ValueError(f"no such table: {kind}")
+        if self.exports is not None:
+            return kind in self.exports
+        frame = getattr(self, kind)
+        return frame is not None and len(frame) > 0
+
+    def missing_exports(self) -> list[str]:
+        """Return the optional exports that were not loaded, in the canonical order."""
+        return [kind for kind in KINDS if kind != "invoices" and not self.has(kind)]
 
     def rates(self, as_of, config: Config) -> tuple[dict[str, float], str]:
         """Return the FX rates in force on ``as_of`` and the currency amounts are reported in.
@@ -109,10 +128,10 @@ def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -
     unknown = sorted(set(columns) - set(KINDS))
     if unknown:
         raise ValueError(f"no such table: {', '.join(unknown)}")
-    has_payments = (
-        wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'").fetchall()[0][0]
-        > 0
+    exports = frozenset(
+        row[0] for row in wh.con.execute("SELECT DISTINCT kind FROM ingest_log").fetchall()
     )
+    has_payments = "payments" in exports
     frames = {kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS}
     return Tables(
         invoices=frames["invoices"],
@@ -121,4 +140,5 @@ def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -
         activities=frames["activities"],
         customers=frames["customers"],
         fx_rates=frames["fx_rates"],
+        exports=exports,
     )

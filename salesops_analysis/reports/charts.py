@@ -146,8 +146,10 @@ def rep_activity_chart(activity: pd.DataFrame, top: int = 15):
 def score_distribution(worklist: pd.DataFrame):
     """Histogram of scores, by kind."""
     fig, ax = plt.subplots()
-    for kind, color in (("p_late", BLUE), ("p_unpaid_30d", ORANGE)):
-        s = worklist.loc[worklist["score_kind"] == kind, "probability"]
+    kinds = [k for k in worklist["score_kind"].unique() if k not in ("p_late", "p_unpaid_30d")]
+    colors = (BLUE, ORANGE, GREEN, GREY)
+    for kind, color in zip(["p_late", "p_unpaid_30d", *kinds], colors * 3, strict=False):
+        s = worklist.loc[worklist["score_kind"] == kind, "probability"].dropna()
         if len(s):
             ax.hist(
                 s, bins=np.linspace(0, 1, 21), alpha=0.75, color=color, label=f"{kind} ({len(s):,})"

@@ -11,11 +11,15 @@ from .._errors import ModelError
 from ..config import Config, load_config
 from ..metrics import Tables, load_tables
 from ..risk import (
+    BASELINE_DAYS_PAST_DUE,
+    BASELINE_LATE_SHARE,
     TrainedModel,
     find_model,
     load_model,
+    open_not_scored,
     population_stability,
     save_model,
+    score_by_baseline,
     score_open_invoices,
     scored_features,
     train_from_tables,
@@ -25,7 +29,13 @@ from ..warehouse import open_warehouse
 from .daily import write_json
 from .excel import write_worklist_csv, write_worklist_xlsx
 
-__all__ = ["XLSX_ROWS", "CollectionsReport", "collections_report", "model_for"]
+__all__ = [
+    "XLSX_ROWS",
+    "CollectionsReport",
+    "collections_report",
+    "model_for",
+    "sections_skipped_collections",
+]
 
 #: worklist.xlsx holds the top rows by expected late amount: a week of calls for a team of ten
 #: (a formatted workbook writes about 65,000 cells a second); worklist.csv holds every open
@@ -35,29 +45,40 @@ XLSX_ROWS = 2_000
 
 @dataclass
 class CollectionsReport:
-    """Everything the collections notebook shows."""
+    """Everything the collections notebook shows. ``model`` is ``None`` when there was too
+    little history to train one: the worklist is then ranked by a baseline (``model_note``
+    says which and why)."""
 
     worklist: pd.DataFrame
-    model: TrainedModel
-    model_file: str
+    model: TrainedModel | None
+    model_file: str | None
     model_note: str
     drift: pd.DataFrame
     metrics: dict
 
+    @property
+    def sections_skipped(self) -> dict[str, str]:
+        """Return the parts of the report left out, each with the reason."""
+        return self.metrics["sections_skipped"]
+
     def headline(self) -> pd.DataFrame:
         """Return the headline figures as a table for display."""
         m = self.metrics
+        ranked_by = m["score_kind"] or "nothing (no open invoices)"
         rows = [
             ("Open invoices", m["open_invoices"]),
             ("AR open", m["ar_open"]),
             ("Expected late amount", m["expected_late_amount"]),
             ("Worklist rows", m["worklist_rows"]),
-            ("Model", m["model"]),
+            ("Model", m["model"] or f"none: ranked by {ranked_by}"),
         ]
         return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
 
     def model_quality(self) -> pd.DataFrame:
-        """Return the test-set metrics beside the two baselines."""
+        """Return the test-set metrics beside the two baselines (empty without a model)."""
+        columns = ["metric", "model", "customer's late share", "days past due × amount"]
+        if self.model is None:
+            return pd.DataFrame(columns=columns)
         mm = self.model.metrics
         t, b = mm["test"], mm["baselines"]
         c, d = b["customer_late_share"], b["days_past_due_amount"]
@@ -72,29 +93,41 @@ class CollectionsReport:
                 d["top_decile_late_amount_share"],
             ),
         ]
-        return pd.DataFrame(
-            rows, columns=["metric", "model", "customer's late share", "days past due × amount"]
-        ).round(3)
+        return pd.DataFrame(rows, columns=columns).round(3)
 
     def summary(self) -> str:
         """Return a few sentences that read the worklist."""
         m = self.metrics
         wl = self.worklist
-        top = wl.head(max(1, len(wl) // 10))
-        share = top["expected_late_amount"].sum() / max(wl["expected_late_amount"].sum(), 1e-9)
-        shifted = self.drift.loc[self.drift["psi"] >= 0.25, "feature"].tolist()
-        text = (
-            f"{m['open_invoices']:,} open invoices ({m['ar_open']:,.0f} {m['currency']}) carry "
-            f"an expected late amount of {m['expected_late_amount']:,.0f} {m['currency']}; "
-            f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it. "
-            f"{self.model_note}"
-        )
+        if not len(wl):
+            return (
+                f"No open invoices at the end of {m['report_date']}: nothing to score yet. "
+                f"{self.model_note}"
+            )
+        ccy = m["currency"]
+        text = f"{m['open_invoices']:,} open invoices ({m['ar_open']:,.0f} {ccy})"
+        if m["expected_late_amount"] is not None:
+            top = wl.head(max(1, len(wl) // 10))
+            share = top["expected_late_amount"].sum() / max(wl["expected_late_amount"].sum(), 1e-9)
+            text += (
+                f" carry an expected late amount of {m['expected_late_amount']:,.0f} {ccy}; "
+                f"the top 10% of the worklist ({len(top):,} invoices) holds {share:.0%} of it."
+            )
+        else:
+            text += ", ranked by days past due × open amount."
+        if m["open_credits"]:
+            text += (
+                f" Open credit notes of {m['open_credits']:,.0f} {ccy} are not on the worklist;"
+                " AR open nets them."
+            )
+        text += f" {self.model_note}"
         if m["worklist_xlsx_rows"] < m["worklist_rows"]:
             text += (
                 f" worklist.xlsx lists the top {m['worklist_xlsx_rows']:,} invoices "
                 f"({m['worklist_xlsx_expected_late_share']:.0%} of the expected late amount); "
                 "worklist.csv has all of them."
             )
+        shifted = self.drift.loc[self.drift["psi"] >= 0.25, "feature"].tolist()
         if shifted:
             text += (
                 f" Features whose distribution differs from the latest training rows "
@@ -114,9 +147,14 @@ def model_for(
     config: Config,
     models_dir: str | Path = "models",
     model_path: str | Path | None = None,
-) -> tuple[TrainedModel, Path, str]:
+) -> tuple[TrainedModel | None, Path | None, str]:
     """Return the model to use on ``as_of``: the given file, else the newest in ``models_dir``
-    trained on or before ``as_of``, else one trained now (and saved there)."""
+    trained on or before ``as_of``, else one trained now (and saved there).
+
+    Where the history is too short to train one (few settled invoices, one class only, a date
+    before any data), return ``(None, None, reason)``: the report then ranks by a baseline.
+    A given ``model_path`` that cannot be used is an error, never replaced silently.
+    """
     if model_path:
         path = Path(model_path)
         return load_model(path), path, f"Scored with {path.name} (given)."
@@ -124,7 +162,10 @@ def model_for(
     if found is not None:
         path, model = found
         return model, path, f"Scored with {path.name}, trained on data up to {model.as_of}."
-    model = train_from_tables(tables, as_of, config)
+    try:
+        model = train_from_tables(tables, as_of, config)
+    except ModelError as exc:
+        return None, None, str(exc)
     paths = save_model(model, models_dir)
     return (
         model,
@@ -134,6 +175,43 @@ def model_for(
             f"{paths['model'].name} was trained for this report."
         ),
     )
+
+
+def _no_model_note(reason: str, score_kind: str | None) -> str:
+    """Return the sentence that says the worklist is ranked without a model, and why."""
+    if score_kind == BASELINE_LATE_SHARE:
+        how = "the worklist is ranked by each customer's share of invoices paid late so far"
+    elif score_kind == BASELINE_DAYS_PAST_DUE:
+        how = (
+            "the worklist is ranked by days past due × open amount (no invoice has been "
+            "settled yet)"
+        )
+    else:
+        how = "there is no open invoice to rank"
+    return f"No late-payment model yet ({reason}): {how}."
+
+
+def sections_skipped_collections(tables: Tables, model_reason: str | None) -> dict[str, str]:
+    """Return the collections report's parts that a missing export or a missing model leaves
+    out, each with the reason."""
+    out = {}
+    if model_reason is not None:
+        out["model"] = f"no model: {model_reason}"
+        out["model_quality"] = "no model to evaluate"
+        out["drift"] = "no model: no training rows to compare with"
+    if not tables.has("activities"):
+        out["promises_and_contacts"] = (
+            "no activities export: no promise-to-pay status, last contact or dispute flag "
+            "from collectors"
+        )
+    if not tables.has("customers"):
+        out["customer_names"] = (
+            "no customers export: customers are shown by id; segment and country are not "
+            "used by the model"
+        )
+    if not tables.has("activities") and not tables.has("orders"):
+        out["collector"] = "no activities or orders export: no owner or sales rep to assign"
+    return out
 
 
 def collections_report(
@@ -146,46 +224,71 @@ def collections_report(
     model_path: str | Path | None = None,
 ) -> CollectionsReport:
     """Return the collections report for ``report_date``; with ``out_dir``, also write
-    ``metrics.json``, ``worklist.xlsx``, ``worklist.csv`` and ``drift.csv`` there."""
+    ``metrics.json``, ``worklist.xlsx``, ``worklist.csv`` and ``drift.csv`` there.
+
+    With too little history to train a model, the worklist is ranked by a baseline and
+    ``metrics["model"]`` is ``None`` with ``metrics["model_reason"]`` saying why.
+    """
     config = load_config(config_path)
     with open_warehouse(db_path, read_only=True) as wh:
         # of the orders, the worklist needs each customer's latest rep, and the FX check
         # their currencies: the other columns of a million orders are not read
         tables = load_tables(wh, columns={"orders": ORDER_COLUMNS})
+    if len(tables.invoices) == 0:
+        raise ModelError("no invoices in the warehouse: nothing to score")
     day = pd.Timestamp(report_date).normalize()
     model, path, note = model_for(tables, day, config, models_dir, model_path)
-    scored = score_open_invoices(model, tables, day, config)
-    X, _ = scored_features(scored)
+    reason = None
+    if model is not None:
+        scored = score_open_invoices(model, tables, day, config)
+        X, _ = scored_features(scored)
+        b = model.bundle
+        current = X["days_past_due"].to_numpy() <= b["grace_days"]
+        drift = population_stability(b["late"]["drift_reference"], X.loc[current])
+    else:
+        reason = note
+        scored = score_by_baseline(tables, day, config)
+        drift = pd.DataFrame({"feature": pd.Series(dtype="str"), "psi": pd.Series(dtype=float)})
+    credits = open_not_scored(scored)
     wl = worklist(model, tables, day, config, scored=scored)
-    b = model.bundle
-    current = X["days_past_due"].to_numpy() <= b["grace_days"]
-    drift = population_stability(b["late"]["drift_reference"], X.loc[current])
-    if wl.empty and len(tables.invoices) == 0:
-        raise ModelError("no invoices in the warehouse: nothing to score")
-    currency = wl["reporting_currency"].iloc[0] if len(wl) else config.reporting_currency
+    # what ranks the worklist: the model, a baseline, or nothing (no open invoice to rank)
+    score_kind = "model" if model is not None else None
+    if model is None and len(wl):
+        score_kind = str(wl["score_kind"].iloc[0])
+    if model is None:
+        note = _no_model_note(reason, score_kind)
+    currency = wl["reporting_currency"].iloc[0] if len(wl) else tables.rates(day, config)[1]
+    expected = wl["expected_late_amount"]
+    scored_any = bool(expected.notna().any()) or (model is not None)
     metrics = {
         "report_date": str(day.date()),
         "currency": currency,
         "open_invoices": int(len(wl)),
-        "ar_open": round(float(wl["open_amount_reporting"].sum()), 2),
-        "expected_late_amount": round(float(wl["expected_late_amount"].sum()), 2),
+        # AR nets the open credit notes the worklist does not chase (the MIS's ar_open)
+        "ar_open": round(float(wl["open_amount_reporting"].sum()) + credits, 2),
+        "worklist_open_amount": round(float(wl["open_amount_reporting"].sum()), 2),
+        "open_credits": round(credits, 2),
+        "expected_late_amount": round(float(expected.sum()), 2) if scored_any else None,
         "worklist_rows": int(len(wl)),
         "worklist_xlsx_rows": int(min(len(wl), XLSX_ROWS)),
         "worklist_xlsx_expected_late_share": round(
-            float(
-                wl["expected_late_amount"].head(XLSX_ROWS).sum()
-                / max(wl["expected_late_amount"].sum(), 1e-9)
-            ),
-            4,
-        ),
-        "model": path.name,
-        "model_trained_as_of": model.as_of,
+            float(expected.head(XLSX_ROWS).sum() / max(expected.sum(), 1e-9)), 4
+        )
+        if scored_any
+        else None,
+        "model": path.name if path is not None else None,
+        "model_reason": reason,
+        "score_kind": score_kind,
+        "model_trained_as_of": model.as_of if model is not None else None,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
         "broken_promises": int(wl["promise_status"].str.contains("broken").sum()),
-        "test_roc_auc": round(float(model.metrics["test"]["roc_auc"]), 4),
+        "test_roc_auc": round(float(model.metrics["test"]["roc_auc"]), 4)
+        if model is not None
+        else None,
         "max_feature_psi": round(float(drift["psi"].max()), 4) if len(drift) else None,
+        "sections_skipped": sections_skipped_collections(tables, reason),
     }
-    report = CollectionsReport(wl, model, path.name, note, drift, metrics)
+    report = CollectionsReport(wl, model, path.name if path else None, note, drift, metrics)
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

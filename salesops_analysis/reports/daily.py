@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..config import Config, load_config
 from ..metrics import DailyMIS, Tables, daily_mis, kpi_trend, load_tables
+from ..metrics.mis import MIS_SECTION_METRICS
 from ..metrics.receivables import rate_factors
 from ..warehouse import open_warehouse
 
@@ -61,13 +62,31 @@ class DailyReport:
             "average_days_delinquent": "Average days delinquent",
             "cei": "CEI (%)",
         }
-        rows = [(label, m.get(key)) for key, label in labels.items()]
+        skipped = self.sections_skipped
+        missing = {
+            key: f"no {section} export"
+            for section in skipped
+            for key in MIS_SECTION_METRICS[section]
+        }
+        rows = [(label, missing.get(key, m.get(key))) for key, label in labels.items()]
         return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
+
+    @property
+    def sections_skipped(self) -> dict[str, str]:
+        """Return the sections a missing export leaves out, each with the reason."""
+        return self.metrics.get("sections_skipped", {})
 
     def summary(self) -> str:
         """Return a few sentences that read the day's figures."""
         m = self.metrics
         ccy = m["currency"]
+        led = self.mis.ledger
+        day = np.datetime64(m["report_date"], "D").astype(np.int64)
+        if led is not None and not (led.issued <= day).any():
+            return (
+                f"No invoice was issued on or before {m['report_date']}: there is nothing to "
+                "report for this date yet."
+            )
         overdue = (m["ar_open"] or 0) - (m["ar_current"] or 0)
         parts = [
             f"On {m['report_date']} open receivables stand at {m['ar_open']:,.0f} {ccy}, "
@@ -75,16 +94,27 @@ class DailyReport:
             f"{m['ar_90_plus'] or 0:,.0f} {ccy} of it by more than 90 days."
             if "ar_90_plus" in m
             else "",
-            f"DSO by the countback method is {m['dso_countback']} days against a best "
-            f"possible {m['best_possible_dso']} (average days delinquent "
-            f"{m['average_days_delinquent']}); the collection effectiveness index over the last "
-            f"{self.config.cei_period_days} days is {m['cei']}%.",
-            f"{m['orders_received']:,} orders came in ({m['orders_received_amount']:,.0f} {ccy}) "
-            f"and {m['invoices_issued']:,} invoices went out; {m['cash_collected']:,.0f} {ccy} "
-            f"was collected. {m['orders_past_sla']:,} of {m['open_orders']:,} open orders are "
-            "past their promise or SLA.",
+            f"DSO by the countback method is {_or_na(m['dso_countback'])} days against a best "
+            f"possible {_or_na(m['best_possible_dso'])} (average days delinquent "
+            f"{_or_na(m['average_days_delinquent'])}); the collection effectiveness index over "
+            f"the last {self.config.cei_period_days} days is {_or_na(m['cei'])}%."
+            if m["dso_countback"] is not None
+            else "DSO and CEI need invoices issued before the report date: none yet.",
+            f"{m['invoices_issued']:,} invoices went out and {m['cash_collected']:,.0f} {ccy} "
+            "was collected.",
+            f"{m['orders_received']:,} orders came in ({m['orders_received_amount']:,.0f} {ccy}); "
+            f"{m['orders_past_sla']:,} of {m['open_orders']:,} open orders are past their "
+            "promise or SLA."
+            if "orders" not in self.sections_skipped
+            else "",
+            *(f"Not in this report: {reason}." for reason in self.sections_skipped.values()),
         ]
         return " ".join(p for p in parts if p)
+
+
+def _or_na(value) -> str:
+    """Return ``value`` as text, or "n/a" where it cannot be computed (no data yet)."""
+    return "n/a" if value is None else str(value)
 
 
 def _daily_orders(tables: Tables, day: pd.Timestamp, rates: dict) -> pd.DataFrame:

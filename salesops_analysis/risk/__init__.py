@@ -12,9 +12,19 @@ from .model import (
     train_from_tables,
     train_models,
 )
-from .worklist import score_open_invoices, scored_features, worklist
+from .worklist import (
+    BASELINE_DAYS_PAST_DUE,
+    BASELINE_LATE_SHARE,
+    open_not_scored,
+    score_by_baseline,
+    score_open_invoices,
+    scored_features,
+    worklist,
+)
 
 __all__ = [
+    "BASELINE_DAYS_PAST_DUE",
+    "BASELINE_LATE_SHARE",
     "NUMERIC_FEATURES",
     "Knowledge",
     "TrainedModel",
@@ -22,10 +32,12 @@ __all__ = [
     "find_model",
     "latest_model",
     "load_model",
+    "open_not_scored",
     "population_stability",
     "predict_risk",
     "reference_distribution",
     "save_model",
+    "score_by_baseline",
     "score_open_invoices",
     "scored_features",
     "settlement_days",

@@ -34,7 +34,15 @@ from ..metrics.tables import Tables
 from .features import Knowledge, features_at
 from .model import TrainedModel, _CategoryCodes, _Contributions, predict_risk
 
-__all__ = ["score_open_invoices", "scored_features", "worklist"]
+__all__ = [
+    "BASELINE_DAYS_PAST_DUE",
+    "BASELINE_LATE_SHARE",
+    "score_by_baseline",
+    "open_not_scored",
+    "score_open_invoices",
+    "scored_features",
+    "worklist",
+]
 
 WORKLIST_COLUMNS = [
     "rank",
@@ -342,6 +350,97 @@ def score_open_invoices(
         # are looked up once for all models and explainers
         prob[idx] = predict_risk(b[kind], X, rows=idx, codes=codes)
         reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx, codes=codes)
+    kind = _text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"])
+    return _scored_frame(led, rows, open_now, X, kind, prob, reasons, phrases, rates, currency)
+
+
+#: Score kinds of a worklist ranked without a model (too little history to train one): the
+#: customer's share of invoices paid late so far, or, with no settled invoice at all, days
+#: past due × open amount (no probability).
+BASELINE_LATE_SHARE = "customer late share"
+BASELINE_DAYS_PAST_DUE = "days past due × amount"
+
+
+def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> pd.DataFrame:
+    """Return one row per open invoice at ``as_of`` scored without a model, in the columns of
+    :func:`score_open_invoices`.
+
+    For a young warehouse, where no model can be trained yet: where any invoice has been
+    settled, ``probability`` is the customer's share of invoices paid late so far (shrunk
+    towards 0.3 for short histories, as the model's feature and its baseline are); with no
+    settled invoice at all it is missing and the worklist ranks by days past due × open
+    amount (``score_kind`` says which).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from salesops_analysis.metrics import Tables
+    >>> inv = pd.DataFrame({
+    ...     "invoice_id": ["A"], "customer_id": ["C1"], "order_id": [None],
+    ...     "invoice_date": pd.to_datetime(["2025-01-01"]),
+    ...     "due_date": pd.to_datetime(["2025-01-31"]), "amount": [100.0],
+    ...     "currency": ["USD"], "status": ["open"], "paid_amount": [0.0],
+    ...     "paid_date": pd.to_datetime([None]), "disputed": [False],
+    ...     "payment_terms": ["NET30"], "applies_to_invoice_id": [None]})
+    >>> s = score_by_baseline(Tables(invoices=inv), "2025-02-10")
+    >>> s[["invoice_id", "days_past_due", "score_kind"]].to_dict("records")
+    [{'invoice_id': 'A', 'days_past_due': 10, 'score_kind': 'days past due × amount'}]
+    """
+    config = config or Config()
+    T = _day_of(as_of)
+    led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
+    k = Knowledge.at(
+        as_of,
+        tables.invoices,
+        tables.payments,
+        tables.activities,
+        tables.customers,
+        grace_days=config.grace_days,
+        categorical=[],
+        ledger=led,
+    )
+    _, open_now, _ = led.balances(as_of)
+    rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
+    X = features_at(k, rows, np.full(len(rows), T, dtype=np.int64))
+    any_history = bool((k.modelled & (k.closed <= T)).any())
+    phrases = _Phrases()
+    reasons = np.zeros((len(rows), 3), dtype=np.int64)
+    everyone = np.arange(len(rows))
+    if any_history:
+        prob = X["hist_late_share"].to_numpy(dtype=np.float64)
+        kind = BASELINE_LATE_SHARE
+        reasons[:, 0] = _reason_codes("hist_late_share", X, everyone, "", phrases)
+        new = X["_hist_n"].to_numpy() == 0
+        reasons[new, 0] = _reason_codes("new_customer", X, everyone[new], "", phrases)
+    else:
+        prob = np.full(len(rows), np.nan)
+        kind = BASELINE_DAYS_PAST_DUE
+    dpd = X["days_past_due"].to_numpy().astype(np.int64)
+    slot = 1 if any_history else 0
+    reasons[:, slot] = phrases.phrase(
+        lambda a: (
+            f"{a} days past due" if a > 0 else ("due today" if a == 0 else f"due in {-a} days")
+        ),
+        dpd,
+    )
+    rates, currency = tables.rates(as_of, config)
+    kinds = _text(np.zeros(len(rows), dtype=np.int8), [kind])
+    return _scored_frame(led, rows, open_now, X, kinds, prob, reasons, phrases, rates, currency)
+
+
+def _scored_frame(
+    led: Ledger,
+    rows: np.ndarray,
+    open_now: np.ndarray,
+    X: pd.DataFrame,
+    score_kind: pd.Series,
+    prob: np.ndarray,
+    reasons: np.ndarray,
+    phrases: _Phrases,
+    rates: dict,
+    currency: str,
+) -> pd.DataFrame:
+    """Return the scored-invoices frame (the columns of :func:`score_open_invoices`)."""
     # text columns stay Arrow strings from end to end (no round trip through Python objects)
     inv = led.invoices[["customer_id", "invoice_id", "invoice_date", "due_date", "currency"]]
     inv = inv.iloc[rows].reset_index(drop=True)
@@ -358,13 +457,19 @@ def score_open_invoices(
             "open_amount_reporting": np.round(open_amount * factor, 2),
             "reporting_currency": _text(np.zeros(len(rows), dtype=np.int8), [currency]),
             "days_past_due": X["days_past_due"].to_numpy().astype(np.int64),
-            "score_kind": _text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"]),
+            "score_kind": score_kind,
             "probability": prob.round(4),
             "expected_late_amount": np.round(prob * open_amount * factor, 2),
         }
     )
     for j in range(3):
         out[f"reason_{j + 1}"] = phrases.column(reasons[:, j])
+    # what is open but not scored (credit notes not applied to an invoice): AR counts it
+    on_list = np.zeros(len(open_now), dtype=bool)
+    on_list[rows] = True
+    rest = np.flatnonzero((np.abs(open_now) >= CENT) & ~on_list)
+    rest_factor = rate_factors(led.invoices["currency"].iloc[rest], rates, len(rest))
+    out.attrs["open_not_scored"] = float(np.round(open_now[rest] * rest_factor, 2).sum())
     # pandas deep-copies attrs in nearly every operation on the frame (even reading a column):
     # the feature table travels shared, not copied
     out.attrs["features"] = _Shared(X)
@@ -392,6 +497,13 @@ def scored_features(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     scored invoice, in its order) and the scored invoices' row positions in the ledger."""
     features, rows = scored.attrs["features"], scored.attrs["rows"]
     return features.value, rows.value
+
+
+def open_not_scored(scored: pd.DataFrame) -> float:
+    """Return the open balance (reporting currency) at the scoring day of the rows a
+    :func:`score_open_invoices` result leaves out: open credit notes not applied to an invoice.
+    The scored open amounts plus this make the AR open balance."""
+    return scored.attrs["open_not_scored"]
 
 
 def _text(codes: np.ndarray, values: list[str]) -> pd.Series:
@@ -508,7 +620,7 @@ ACTION_BY_STAGE = {
 
 
 def worklist(
-    model: TrainedModel,
+    model: TrainedModel | None,
     tables: Tables,
     as_of,
     config: Config | None = None,
@@ -518,11 +630,14 @@ def worklist(
     """Return the collections worklist at ``as_of``: open invoices ranked by expected late
     amount, with dunning stage, promise status, last activity, owner and next action.
 
-    ``scored`` reuses a :func:`score_open_invoices` result for the same day. Every text column
-    is built by Arrow over whole columns: a worklist of a million invoices takes seconds.
+    ``scored`` reuses a :func:`score_open_invoices` (or :func:`score_by_baseline`, with
+    ``model`` ``None``) result for the same day. Every text column is built by Arrow over whole
+    columns: a worklist of a million invoices takes seconds.
     """
     config = config or Config()
-    if scored is None:
+    if scored is None and model is None:
+        scored = score_by_baseline(tables, as_of, config)
+    elif scored is None:
         scored = score_open_invoices(model, tables, as_of, config)
     X, _ = scored_features(scored)
     day = pd.Timestamp(as_of).normalize()
@@ -562,7 +677,11 @@ def worklist(
     promise = _latest(a_rows[promising], n, promises["activity_date"], promises["activity_id"])
     promised = _take(promises["promised_date"], promise)
     has_promise = promise >= 0
-    promised_day = _days(promises["promised_date"])[np.maximum(promise, 0)]
+    promised_day = _days(promises["promised_date"])
+    # an invoice without a promise (all of them when there is no activities export) has none
+    promised_day = (
+        promised_day[promise] if len(promised_day) else np.zeros(n, dtype=promised_day.dtype)
+    )
     pending = has_promise & (promised_day >= _day_of(day))
     broken = has_promise & ~pending
     promised_text = _date_text(promised)
@@ -617,10 +736,13 @@ def worklist(
         owner=_column(owner),
         next_action=_column(next_action),
     )
-    # ranked by expected late amount, then open amount, both descending; ties keep their order
-    order = np.lexsort(
-        (-out["open_amount_reporting"].to_numpy(), -out["expected_late_amount"].to_numpy())
-    )
+    # ranked by expected late amount, then open amount, both descending; ties keep their order.
+    # Scored without any probability (a warehouse with no settled invoice yet), by days past
+    # due × open amount instead.
+    open_reporting = out["open_amount_reporting"].to_numpy()
+    key = out["expected_late_amount"].to_numpy(dtype=np.float64)
+    key = np.where(np.isnan(key), np.maximum(days_past_due, 0) * open_reporting, key)
+    order = np.lexsort((-open_reporting, -key))
     columns = [c for c in WORKLIST_COLUMNS if c != "rank"]
     result = out[columns].take(order).reset_index(drop=True)
     result.insert(0, "rank", np.arange(1, n + 1))
