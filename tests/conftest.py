@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,15 +11,34 @@ import pytest
 import salesops_analysis as so
 
 ROOT = Path(__file__).resolve().parents[1]
-REALDATA = ROOT.parent / "shared" / "realdata"
+#: ``../shared/realdata`` beside the checkout, or the folder ``SALESOPS_REALDATA`` names
+REALDATA = Path(os.environ.get("SALESOPS_REALDATA") or ROOT.parent / "shared" / "realdata")
 IBM_CSV = REALDATA / "ibm_accounts_receivable.csv"
 IBM_CONFIG = ROOT / "examples" / "ibm_accounts_receivable.yml"
 DEMO_CONFIG = ROOT / "salesops.yml"
 
-requires_realdata = pytest.mark.skipif(
-    not IBM_CSV.exists(),
-    reason=f"real data not present at {IBM_CSV} (it lives in ../shared/realdata, not in the repo)",
-)
+
+def in_ci() -> bool:
+    """Return whether the tests run in CI (``CI`` set to true, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """The real-data CSV. Missing, the test is skipped locally but FAILS in CI: the real-data
+    check must never go silent where the suite gates a merge."""
+    if not IBM_CSV.exists():
+        message = (
+            f"real data not present at {IBM_CSV} (it lives in ../shared/realdata, not in the "
+            "repo; SALESOPS_REALDATA names another folder)"
+        )
+        if in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    return IBM_CSV
+
+
+requires_realdata = pytest.mark.usefixtures("realdata")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from ..metrics import DailyMIS, Tables, daily_mis, kpi_trend, load_tables
 from ..metrics.mis import MIS_SECTION_METRICS
 from ..metrics.receivables import rate_factors
 from ..warehouse import open_warehouse
+from .tables_out import write_csv
 
 __all__ = ["DailyReport", "daily_mis_report", "write_json"]
 
@@ -138,7 +139,7 @@ def daily_mis_report(
     out_dir: str | Path | None = None,
 ) -> DailyReport:
     """Return the daily MIS report for ``report_date``; with ``out_dir``, also write
-    ``metrics.json`` and the tables (CSV) there."""
+    ``metrics.json`` and the tables there (CSV, through the one formula-safe writer)."""
     config = load_config(config_path)
     with open_warehouse(db_path, read_only=True) as wh:
         tables = load_tables(wh)
@@ -162,13 +163,15 @@ def daily_mis_report(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_json(mis.metrics, out / "metrics.json")
-        mis.aging.to_csv(out / "aging.csv")
-        mis.aging_by_currency.to_csv(out / "aging_by_currency.csv")
-        report.aging_by_team.to_csv(out / "aging_by_team.csv")
-        mis.escalations.to_csv(out / "escalations.csv", index=False)
-        mis.backlog.drop(columns=["age_bucket"]).to_csv(out / "open_orders.csv", index=False)
-        mis.activity.to_csv(out / "activity.csv", index=False)
-        trend.to_csv(out / "kpi_trend.csv")
+        # every table through the one CSV writer: ids, names, reps and teams are text a
+        # spreadsheet could take for a formula
+        write_csv(mis.aging, out / "aging.csv", index=True)
+        write_csv(mis.aging_by_currency, out / "aging_by_currency.csv", index=True)
+        write_csv(report.aging_by_team, out / "aging_by_team.csv", index=True)
+        write_csv(mis.escalations, out / "escalations.csv")
+        write_csv(mis.backlog.drop(columns=["age_bucket"]), out / "open_orders.csv")
+        write_csv(mis.activity, out / "activity.csv")
+        write_csv(trend, out / "kpi_trend.csv", index=True)
         for name, frame in mis.changes.items():
-            frame.to_csv(out / f"changes_{name}.csv", index=False)
+            write_csv(frame, out / f"changes_{name}.csv")
     return report

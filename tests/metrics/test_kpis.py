@@ -88,3 +88,61 @@ def test_trend_has_one_row_per_month_end():
     assert len(trend) == 6 and trend.index[-1] == pd.Timestamp("2025-06-30")
     assert trend.loc["2025-01-31", "ar_open"] == 100.0
     assert trend.loc["2025-03-31", "ar_open"] == 0.0
+
+
+def _book_with_an_invoice_due_today():
+    """As of 2025-06-30: TODAY is due that very day (current: not yet past due), PAST was due
+    the day before (past due by one day, 50 of 100 paid), FUTURE is due in July, PAID was
+    settled in May.
+
+    AR 300 + 50 + 200 = 550, current AR 300 + 200 = 500; credit sales of the 90 days
+    (04-01, 06-30] 400 + 100 + 300 + 200 = 1000; AR at 05-31 (the CEI start) 100 (PAST, just
+    issued); credit sales of the 30 days (05-31, 06-30] 300 + 200 = 500.
+    """
+    inv = invoices(
+        [
+            ("TODAY", "2025-06-01", "2025-06-30", 300),
+            ("PAST", "2025-05-01", "2025-06-29", 100),
+            ("FUTURE", "2025-06-15", "2025-07-15", 200),
+            ("PAID", "2025-04-15", "2025-05-15", 400),
+        ]
+    )
+    pay = payments([("PAID", "2025-05-10", 400), ("PAST", "2025-06-20", 50)])
+    return inv, pay
+
+
+def test_an_invoice_due_on_the_as_of_date_is_current_in_every_kpi():
+    from salesops_analysis.metrics import ar_snapshot
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv, pay = _book_with_an_invoice_due_today()
+    day = "2025-06-30"
+    assert ar_snapshot(inv, pay, day) == {"ar": 550.0, "current": 500.0}
+    assert pct_current(inv, pay, day) == pytest.approx(500 / 550 * 100)
+    assert dso_simple(inv, pay, day) == pytest.approx(550 / 1000 * 90)
+    assert best_possible_dso(inv, pay, day) == pytest.approx(500 / 1000 * 90)
+    assert average_days_delinquent(inv, pay, day) == pytest.approx((550 - 500) / 1000 * 90)
+    # (100 + 500 - 550) / (100 + 500 - 500)
+    assert cei(inv, pay, day, period_days=30) == pytest.approx(50 / 100 * 100)
+    # the shared ledger (the daily report's path) answers the same
+    led = Ledger(inv, pay)
+    assert best_possible_dso(inv, pay, day, ledger=led) == pytest.approx(45.0)
+    assert cei(inv, pay, day, period_days=30, ledger=led) == pytest.approx(50.0)
+    row = kpi_trend(inv, pay, day, months=2, ledger=led).loc[day]
+    assert (row["ar_open"], row["pct_current"]) == (550.0, pytest.approx(500 / 550 * 100))
+    assert row["best_possible_dso"] == pytest.approx(45.0)
+    assert row["average_days_delinquent"] == pytest.approx(4.5)
+    # one day later TODAY is past due: only FUTURE is current
+    assert led.snapshot("2025-07-01") == {"ar": 550.0, "current": 200.0}
+
+
+def test_daily_mis_counts_an_invoice_due_that_day_as_current():
+    import salesops_analysis as so
+    from salesops_analysis.metrics import Tables, daily_mis
+
+    inv, pay = _book_with_an_invoice_due_today()
+    m = daily_mis(Tables(invoices=inv, payments=pay), "2025-06-30", so.Config()).metrics
+    assert (m["ar_open"], m["ar_current"], m["ar_1_30"]) == (550.0, 500.0, 50.0)
+    assert m["pct_current"] == pytest.approx(90.91)
+    assert (m["best_possible_dso"], m["average_days_delinquent"]) == (45.0, 4.5)
+    assert m["cei"] == 50.0

@@ -93,8 +93,10 @@ def test_backlog_excludes_invoiced_and_cancelled():
 def test_escalations_name_the_reason_and_days_over():
     esc = escalations(ORDERS, DAY, SLA).set_index("order_id")
     assert sorted(esc.index) == ["LATE", "SHIP", "SLOW"]
-    assert esc.loc["LATE", "reason"] in ("past promised date", "in processing beyond SLA")
-    assert esc.loc["LATE", "days_over"] == 13  # 20 days in processing - 7 beats 10 past promise
+    # LATE is both: 20 days in processing - 7 = 13 days over beats 10 days past its promise
+    assert esc.loc["LATE", "reason"] == "in processing beyond SLA"
+    assert esc.loc["LATE", "days_over"] == 13
+    assert esc.loc["SLOW", "reason"] == "in processing beyond SLA"
     assert esc.loc["SLOW", "days_over"] == 8
     assert esc.loc["SHIP", "reason"] == "shipped, not invoiced beyond SLA"
     assert esc.loc["SHIP", "days_over"] == 2
@@ -106,31 +108,64 @@ def test_changes_since_previous_day():
             ("DUE_YDAY", "2025-06-01", "2025-06-29", 10),
             ("PAID_TODAY", "2025-06-01", "2025-07-15", 20),
             ("PROMISED", "2025-05-01", "2025-05-31", 30),
+            ("PROM_TODAY", "2025-05-01", "2025-06-20", 40),
+            ("PROM_MOVED", "2025-05-01", "2025-06-20", 50),
+            ("PAID_BEFORE", "2025-05-01", "2025-06-20", 60),
         ]
     )
-    pay = payments([("PAID_TODAY", "2025-06-30", 20)])
+    pay = payments([("PAID_TODAY", "2025-06-30", 20), ("PAID_BEFORE", "2025-06-28", 60)])
     act = pd.DataFrame(
-        {
-            "activity_id": ["A1", "A2"],
-            "activity_date": pd.to_datetime(["2025-06-20", "2025-06-30"]),
-            "owner": ["Bea", "Bea"],
-            "type": ["call", "note"],
-            "customer_id": ["C1", "C1"],
-            "invoice_id": ["PROMISED", "DUE_YDAY"],
-            "order_id": [None, None],
-            "outcome": ["promise_to_pay", "dispute"],
-            "promised_date": pd.to_datetime(["2025-06-29", None]),
-            "promised_amount": [30.0, None],
-        }
+        [
+            # (id, date, type, invoice, outcome, promised for, promised amount)
+            ("A1", "2025-06-20", "call", "PROMISED", "promise_to_pay", "2025-06-29", 30.0),
+            ("A2", "2025-06-30", "note", "DUE_YDAY", "dispute", None, None),
+            ("A3", "2025-06-25", "call", "PROM_TODAY", "promise_to_pay", "2025-06-30", 40.0),
+            # promised for today, then moved to July by a later promise: not due today
+            ("A4", "2025-06-20", "call", "PROM_MOVED", "promise_to_pay", "2025-06-30", 50.0),
+            ("A5", "2025-06-27", "email", "PROM_MOVED", "promise_to_pay", "2025-07-10", 50.0),
+            # the invoice was settled before yesterday: nothing to expect today
+            ("A6", "2025-06-21", "call", "PAID_BEFORE", "promise_to_pay", "2025-06-30", 60.0),
+            # open yesterday, paid today: the promise fell due today (and was kept)
+            ("A7", "2025-06-22", "call", "PAID_TODAY", "promise_to_pay", "2025-06-30", 20.0),
+        ],
+        columns=[
+            "activity_id",
+            "activity_date",
+            "type",
+            "invoice_id",
+            "outcome",
+            "promised_date",
+            "promised_amount",
+        ],
     )
-    t = Tables(invoices=inv, payments=pay, orders=ORDERS, activities=act)
+    act["activity_date"] = pd.to_datetime(act["activity_date"])
+    act["promised_date"] = pd.to_datetime(act["promised_date"])
+    act = act.assign(owner="Bea", customer_id="C1", order_id=None)
+    more = orders(
+        [
+            # 8 days in processing today (SLA 7), 7 yesterday: escalated today for the first time
+            ("FRESH", "2025-06-22", "processing", 80, None, None, None),
+            # promised for yesterday: 1 day past the promise today, 0 yesterday
+            ("MISSED", "2025-06-27", "processing", 90, "2025-06-29", None, None),
+        ]
+    )
+    t = Tables(invoices=inv, payments=pay, orders=pd.concat([ORDERS, more]), activities=act)
     ch = changes_since_previous_day(t, DAY, sla_days=SLA)
     assert ch["newly_overdue"]["invoice_id"].tolist() == ["DUE_YDAY"]
-    assert ch["newly_paid"]["invoice_id"].tolist() == ["PAID_TODAY"]
+    assert ch["newly_overdue"]["open_amount"].tolist() == [10.0]
+    assert sorted(ch["newly_paid"]["invoice_id"]) == ["PAID_TODAY"]
     assert ch["promises_broken"]["invoice_id"].tolist() == ["PROMISED"]
     assert ch["disputes_opened"]["activity_id"].tolist() == ["A2"]
-    # SHIP crossed its SLA today (5 > 3 and yesterday 4 > 3, so not new); SLOW too
-    assert "SHIP" not in set(ch["new_escalations"]["order_id"])
+    due = ch["promises_due_today"]
+    assert due["invoice_id"].tolist() == ["PAID_TODAY", "PROM_TODAY"]  # by activity date
+    assert due["activity_date"].tolist() == [pd.Timestamp("2025-06-22"), pd.Timestamp("2025-06-25")]
+    assert due["promised_amount"].tolist() == [20.0, 40.0]
+    assert (due["promised_date"] == DAY).all() and (due["owner"] == "Bea").all()
+    # LATE, SLOW and SHIP were escalated yesterday already (SHIP: 4 days shipped > 3)
+    new = ch["new_escalations"]
+    assert new["order_id"].tolist() == ["MISSED", "FRESH"]  # 1 day over each: larger amount first
+    assert new["reason"].tolist() == ["past promised date", "in processing beyond SLA"]
+    assert new["days_over"].tolist() == [1, 1]
 
 
 def test_daily_mis_has_every_design_key_and_reconciles(demo_db, demo_config):
@@ -140,10 +175,19 @@ def test_daily_mis_has_every_design_key_and_reconciles(demo_db, demo_config):
     m = mis.metrics
     for key in DESIGN_KEYS:
         assert key in m, key
-    buckets = m["ar_current"] + m["ar_1_30"] + m["ar_31_60"] + m["ar_61_90"] + m["ar_90_plus"]
-    assert buckets == pytest.approx(m["ar_open"], abs=0.05)
     json.dumps(m)  # plain JSON types
-    assert m["orders_received"] > 0 and m["cash_collected"] > 0
+    # the day's counts, recounted plainly from the tables (amounts at the day's rates)
+    day = pd.Timestamp("2025-06-30")
+    rates, ccy = t.rates(day, demo_config)
+    assert ccy == m["currency"]
+    assert m["orders_received"] == (t.orders["order_date"] == day).sum()
+    issued = t.invoices.loc[(t.invoices["invoice_date"] == day) & (t.invoices["amount"] > 0)]
+    assert m["invoices_issued"] == len(issued)
+    paid = t.payments.loc[t.payments["payment_date"] == day]
+    cash = (paid["amount"] * paid["currency"].map(rates).astype("float64").fillna(1.0)).sum()
+    assert m["cash_collected"] == pytest.approx(cash, abs=0.01)
+    assert m["activities"] == (t.activities["activity_date"] == day).sum()
+    assert m["orders_received"] > 0 and m["cash_collected"] > 0  # the demo day is not empty
     assert 20 < m["dso_countback"] < 90
     assert 0 < m["cei"] <= 100
 

@@ -100,8 +100,19 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
         col = scored[f"reason_{j}"]
         assert col.dtype == "str" and col.notna().all()
     assert scored["reason_1"].str.len().gt(0).all()
-    amount = scored["reason_1"].str.extract(r"amount (\d+\.\d)× this customer's usual")[0]
-    assert amount.dropna().str.match(r"^\d+\.\d$").all()
+    # the ratio a reason prints is the invoice's own amount ratio, rounded to one decimal
+    from salesops_analysis.risk import scored_features
+
+    X, _ = scored_features(scored)
+    ratio = np.exp(X["amount_ratio_log"].to_numpy())
+    said = 0
+    for j in (1, 2, 3):
+        shown = scored[f"reason_{j}"].str.extract(r"^amount (\d+\.\d)× this customer's usual$")[0]
+        has = shown.notna().to_numpy()
+        said += int(has.sum())
+        np.testing.assert_allclose(shown[has].astype(float), np.round(ratio[has], 1), atol=1e-9)
+        assert (ratio[has] > 1.5).all()  # only an unusually large amount is a reason
+    assert said > 0
 
 
 def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_model, demo_features):
