@@ -112,7 +112,13 @@ def test_scores_in_blocks_equal_one_call(demo_model, demo_features, monkeypatch)
             np.testing.assert_allclose(mine, whole, rtol=0, atol=1e-12)
             assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
             # by row positions (any order, repeats allowed) as on the rows themselves
-            np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), mine[pick])
+            got = m.predict_risk(entry, X, rows=pick)
+            if compiled:
+                np.testing.assert_array_equal(got, mine[pick])
+            else:
+                # scikit-learn's matrix product may round a row's last bit differently by
+                # where the row sits in its block
+                np.testing.assert_allclose(got, mine[pick], rtol=0, atol=1e-15)
             assert m.predict_risk(entry, X, rows=pick[:0]).shape == (0,)
 
 
