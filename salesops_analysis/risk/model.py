@@ -238,6 +238,13 @@ def predict_risk(
 
 
 # -- candidates -------------------------------------------------------------------------------
+#: Inverse strength of the logistic regressions' L2 penalty (features are scaled). The penalty
+#: grows with 1/C, the data term with the rows: it matters on files of a thousand invoices,
+#: where it keeps the model from chasing noise (IBM sample: validation ROC AUC 0.857 at C=1,
+#: 0.873 at 0.01, against 0.866 for the customer's late share), and not on the demo's 20,000+.
+LOGISTIC_C = 0.01
+
+
 def _logistic(n_numeric: int, sizes: list[int]) -> Pipeline:
     parts = [("num", StandardScaler(), list(range(n_numeric)))]
     if sizes:
@@ -245,7 +252,7 @@ def _logistic(n_numeric: int, sizes: list[int]) -> Pipeline:
         cat = list(range(n_numeric, n_numeric + len(sizes)))
         parts.append(("cat", OneHotEncoder(handle_unknown="ignore", categories=categories), cat))
     pre = ColumnTransformer(parts, sparse_threshold=0)
-    return Pipeline([("prep", pre), ("model", LogisticRegression(C=1.0, max_iter=2000))])
+    return Pipeline([("prep", pre), ("model", LogisticRegression(C=LOGISTIC_C, max_iter=2000))])
 
 
 def _boosting(n_numeric: int, sizes: list[int]) -> HistGradientBoostingClassifier:

@@ -198,6 +198,10 @@ def test_ibm_sample_reaches_the_published_leakage_free_level(tmp_path):
     assert m["test"]["roc_auc"] >= m["baselines"]["customer_late_share"]["roc_auc"]
     assert m["test"]["split"]["test"] == ["2013-05-06", "2013-12-02"]
     assert m["test"]["brier"] < m["test"]["brier_base_rate"]
+    # the model, not the baseline, is deployed: it beat the customer's late share on validation
+    assert m["deployed"] == "model"
+    g = m["test"]["guard"]
+    assert g["validation_roc_auc"] > g["baseline_validation_roc_auc"]
 
 
 # -- sampling across the whole period, censoring, the baseline guard -----------------------------
