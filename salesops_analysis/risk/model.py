@@ -14,14 +14,31 @@ Two models come from the same machinery:
 Evaluation is by time, and labels are censored at each cut
 ----------------------------------------------------------
 The known-outcome rows are sorted by snapshot day; the latest ``test_share`` (30%) is the test
-set. Training uses only rows before the test period **whose outcome was already known on the
-day before the test period starts** (an invoice paid during the test period is not a training
-label). Inside the training period the latest 20% is the validation slice: candidates (a
-scaled, one-hot logistic regression and a shallow histogram gradient boosting) are fit on the
-rest, compared by validation ROC AUC (boosting must win by more than 0.005 to be kept: the
-simplest that wins), and the chosen one is calibrated on the validation slice with
-``CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")``. The saved model repeats
-the same fit / calibrate split on every row known at ``as_of``.
+set. Training uses only rows before the test period **whose outcome was decided on the day
+before the test period starts**: invoices already past due + grace then (overdue snapshots
+whose 30 days had passed), so that no row is kept or dropped by how its customer paid (an
+invoice paid early, before its due date, is *known* at the cut but its late twin is not; keeping
+the one without the other would teach the model that recent invoices are rarely late). Inside
+the training period the latest 20% is the validation slice: candidates (scaled, one-hot
+logistic regressions and a shallow histogram gradient boosting) are fit on the rest, compared
+by validation ROC AUC (a more complex one must win by more than 0.005: the simplest that wins),
+and the chosen one is calibrated on the validation slice with
+``CalibratedClassifierCV(FrozenEstimator(model), method="sigmoid")``.
+
+Sampling, never by recency
+    Fit, calibration and test rows are each a uniform random sample (fixed seed) of their whole
+    period, at most :data:`MAX_FIT_ROWS`, :data:`MAX_CALIBRATION_ROWS` and
+    :data:`MAX_TEST_ROWS` rows; features are computed for the sampled rows only. The metrics
+    record each sample's size, what it was drawn from and its first and last month.
+The baseline guard
+    The chosen model is deployed only if it beats the baseline (the customer's late share for
+    the late model, days past due for the overdue model), calibrated the same way, on the
+    validation slice in both ROC AUC and Brier score. Otherwise the calibrated baseline itself
+    is deployed, and the metrics (``deployed``, ``deployment_note``), the card and
+    ``salesops train`` say so.
+
+The saved model repeats the same choice with the same fit / calibrate split on every row
+decided at ``as_of``.
 
 Model input
 -----------
