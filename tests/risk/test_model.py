@@ -406,3 +406,26 @@ def test_a_deployed_baseline_scores_the_worklist(planted_worse, demo_tables, dem
         assert np.all(np.diff(p[order]) >= -1e-4)
     wl = worklist(planted_worse, demo_tables, "2025-06-30", demo_config, scored=scored)
     assert len(wl) == len(scored) and (wl["reason_1"] != "").all()
+
+
+def test_train_command_says_when_a_baseline_is_deployed(demo_db, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from salesops_analysis.cli import main
+    from salesops_analysis.risk import model as m
+    from tests.conftest import DEMO_CONFIG
+
+    monkeypatch.setattr(
+        m,
+        "_candidates",
+        lambda numeric, sizes: [("logistic_regression", ["month_end"], m._logistic(1, []))],
+    )
+    args = ["train", "--as-of", "2025-06-30", "--db", str(demo_db), "--out", str(tmp_path)]
+    r = CliRunner().invoke(main, [*args, "--config", str(DEMO_CONFIG)])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("late (customer_late_share_baseline): test ROC AUC")
+    note = next(line for line in lines if line.startswith("The late-payment model"))
+    assert "so the customer's late share, calibrated, is deployed" in note
+    metrics = json.loads((tmp_path / "late_payment_2025-06-30.metrics.json").read_text())
+    assert metrics["deployed"] == "baseline" and metrics["deployment_note"] == note
