@@ -969,7 +969,7 @@ def latest_model(models_dir: str | Path, as_of) -> Path | None:
 
 
 #: The columns of each table that training reads (besides the categorical features named in
-#: the configuration); orders and FX rates are not read beyond one column of each.
+#: the configuration); orders and FX rates are not read.
 TRAINING_COLUMNS = {
     "invoices": [
         "invoice_id",
@@ -985,24 +985,25 @@ TRAINING_COLUMNS = {
     "payments": ["invoice_id", "payment_date", "amount"],
     "activities": ["invoice_id", "activity_date", "type", "outcome", "promised_date"],
     "customers": ["customer_id"],
-    "orders": ["order_id"],
-    "fx_rates": None,
 }
 
 
 def training_tables(wh, config):
     """Return the warehouse tables with only the columns training reads (see
-    :data:`TRAINING_COLUMNS`): a fraction of the memory of every column of every table."""
-    from ..metrics import load_tables
+    :data:`TRAINING_COLUMNS`; orders and FX rates empty): a fraction of the memory of every
+    column of every table. Payments are ``None`` when none were loaded, as in
+    :func:`~salesops_analysis.metrics.load_tables`."""
+    from ..metrics import Tables
 
-    columns = {}
+    frames = {}
     for kind, wanted in TRAINING_COLUMNS.items():
-        if wanted is None:
-            continue
         have = [c for c in wh.columns(f"{kind}_history") if not c.startswith("_")]
         extra = [c for c in config.model_categorical if c not in wanted]
-        columns[kind] = [c for c in [*wanted, *extra] if c in have]
-    return load_tables(wh, columns=columns)
+        frames[kind] = wh.table(kind, columns=[c for c in [*wanted, *extra] if c in have])
+    loaded = wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'")
+    if loaded.fetchall()[0][0] == 0:
+        frames["payments"] = None
+    return Tables(**frames)
 
 
 def train_from_tables(tables, as_of, config) -> TrainedModel:

@@ -429,3 +429,25 @@ def test_train_command_says_when_a_baseline_is_deployed(demo_db, tmp_path, monke
     assert "so the customer's late share, calibrated, is deployed" in note
     metrics = json.loads((tmp_path / "late_payment_2025-06-30.metrics.json").read_text())
     assert metrics["deployed"] == "baseline" and metrics["deployment_note"] == note
+
+
+def test_training_tables_give_the_features_of_the_whole_tables(demo_db, demo_tables, demo_config):
+    import numpy as np
+    import pandas.testing as pdt
+
+    from salesops_analysis.risk import Knowledge, features_at
+    from salesops_analysis.risk.model import training_tables
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        few = training_tables(wh, demo_config)
+    assert few.orders.empty and "currency" not in few.invoices
+    assert len(few.invoices) == len(demo_tables.invoices) > 1000
+    cats = list(demo_config.model_categorical)
+    out = []
+    for t in (few, demo_tables):
+        k = Knowledge.at(
+            "2025-06-30", t.invoices, t.payments, t.activities, t.customers, categorical=cats
+        )
+        rows = np.flatnonzero(k.modelled)[::7]
+        out.append(features_at(k, rows, np.minimum(k.ledger.issued[rows] + 3, k.T)))
+    pdt.assert_frame_equal(out[0], out[1])
