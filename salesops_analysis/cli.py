@@ -216,7 +216,7 @@ def ingest(paths, kind, db_path, config_path) -> None:
 
 
 def _tables(db_path: str, load=None):
-    """Return the warehouse tables (``load(wh)``: another way to read them)."""
+    """Return the warehouse tables, or ``load(wh)`` of the open warehouse."""
     from .metrics import load_tables
     from .warehouse import open_warehouse
 
@@ -256,12 +256,11 @@ def _auc_line(name: str, ev: dict) -> str:
 @friendly_errors
 def train(as_of, out, db_path, config_path) -> None:
     """Fit, evaluate (by time) and save the late-payment models."""
-    from .risk.model import save_model, train_from_tables, training_tables
+    from .risk.model import save_model, train_from_warehouse
 
     config = load_config(config_path)
     click.echo(f"training on what was known at the end of {as_of} ...", err=True)
-    tables = _tables(db_path, lambda wh: training_tables(wh, config))
-    model = train_from_tables(tables, as_of, config)
+    model = _tables(db_path, lambda wh: train_from_warehouse(wh, as_of, config))
     paths = save_model(model, out)
     m = model.metrics
     click.echo(

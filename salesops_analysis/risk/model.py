@@ -55,7 +55,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +96,7 @@ __all__ = [
     "predict_risk",
     "save_model",
     "train_from_tables",
+    "train_from_warehouse",
     "train_models",
     "training_tables",
 ]
@@ -1006,8 +1007,19 @@ def training_tables(wh, config):
     return Tables(**frames)
 
 
-def train_from_tables(tables, as_of, config) -> TrainedModel:
-    """Return models trained on the warehouse tables as known at the end of ``as_of``."""
+@dataclass(frozen=True)
+class _InvoiceDays:
+    """What training reads of a :class:`~salesops_analysis.metrics.receivables.Ledger` once
+    the :class:`Knowledge` is built: amount, issue day and due day per invoice row."""
+
+    amount: np.ndarray
+    issued: np.ndarray
+    due: np.ndarray
+
+
+def _knowledge(tables, as_of, config) -> Knowledge:
+    """Return what the ``tables`` knew at the end of ``as_of``, holding arrays only: its
+    ledger keeps no table, so the tables can be freed before training."""
     k = Knowledge.at(
         as_of,
         tables.invoices,
@@ -1017,6 +1029,23 @@ def train_from_tables(tables, as_of, config) -> TrainedModel:
         grace_days=config.grace_days,
         categorical=list(config.model_categorical),
     )
+    led = k.ledger
+    return replace(k, ledger=_InvoiceDays(led.amount, led.issued, led.due))
+
+
+def train_from_tables(tables, as_of, config) -> TrainedModel:
+    """Return models trained on the warehouse tables as known at the end of ``as_of``."""
+    k = _knowledge(tables, as_of, config)
+    return train_models(
+        k, categorical=list(config.model_categorical), test_share=config.model_test_share
+    )
+
+
+def train_from_warehouse(wh, as_of, config) -> TrainedModel:
+    """Return models trained on warehouse ``wh`` as known at the end of ``as_of``, reading
+    only :func:`training_tables` and letting them go once the knowledge is built (training
+    then holds arrays and sampled rows only)."""
+    k = _knowledge(training_tables(wh, config), as_of, config)
     return train_models(
         k, categorical=list(config.model_categorical), test_share=config.model_test_share
     )
