@@ -81,7 +81,8 @@ def _section(title: str, ev: dict) -> list[str]:
         f"validation/calibration {sp['validation'][0]} .. {sp['validation'][1]} "
         f"({sp['validation_rows']:,}), test {sp['test'][0]} .. {sp['test'][1]} "
         f"({sp['test_rows']:,}, late share {_f(ev['late_share'])}). Training labels are those "
-        f"known by {sp['train_labels_known_by']}. {_sampling(sp)}",
+        f"decided by {sp['train_labels_known_by']} (outcomes that could still change then are "
+        f"left out, whatever they turned out to be). {_sampling(sp)}",
         "",
         *_table(ev),
         "",

@@ -57,6 +57,13 @@ def test_save_writes_model_card_and_metrics_and_loads_back(demo_model, tmp_path)
     assert "days_past_due_amount" in metrics["baselines"]
     card = paths["card"].read_text()
     assert "ROC AUC" in card and "Calibration" in card
+    assert "{" not in card  # every placeholder filled
+    assert card.count("Rows are uniform random samples of their whole period: fit ") == 2
+    assert card.count("Calibration in the large: mean predicted probability") == 2
+    assert card.count("it beats it in both, so the model is deployed") == 2
+    assert metrics["test"]["mean_predicted"] == pytest.approx(
+        demo_model.metrics["test"]["mean_predicted"]
+    )
     loaded = load_model(paths["model"])
     assert loaded.as_of == "2025-06-30"
     assert latest_model(tmp_path, "2025-07-15") == paths["model"]
