@@ -1,6 +1,6 @@
 """Late-payment risk: leakage-free features, time-split models, calibrated scores, worklist."""
 
-from .drift import population_stability, reference_distribution
+from .drift import drift_at, population_stability, recent_drift, reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
 from .model import (
     TrainedModel,
@@ -10,7 +10,9 @@ from .model import (
     predict_risk,
     save_model,
     train_from_tables,
+    train_from_warehouse,
     train_models,
+    training_tables,
 )
 from .worklist import score_open_invoices, scored_features, worklist
 
@@ -18,18 +20,22 @@ __all__ = [
     "NUMERIC_FEATURES",
     "Knowledge",
     "TrainedModel",
+    "drift_at",
     "features_at",
     "find_model",
     "latest_model",
     "load_model",
     "population_stability",
     "predict_risk",
+    "recent_drift",
     "reference_distribution",
     "save_model",
     "score_open_invoices",
     "scored_features",
     "settlement_days",
     "train_from_tables",
+    "train_from_warehouse",
     "train_models",
+    "training_tables",
     "worklist",
 ]
