@@ -215,14 +215,15 @@ def ingest(paths, kind, db_path, config_path) -> None:
     click.echo(f"{loaded} file(s) loaded, {len(results) - loaded} already ingested, into {db_path}")
 
 
-def _tables(db_path: str):
+def _tables(db_path: str, load=None):
+    """Return the warehouse tables, or ``load(wh)`` of the open warehouse."""
     from .metrics import load_tables
     from .warehouse import open_warehouse
 
     if not Path(db_path).exists():
         raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
     with open_warehouse(db_path, read_only=True) as wh:
-        return load_tables(wh)
+        return (load or load_tables)(wh)
 
 
 def _auc_line(name: str, ev: dict) -> str:
@@ -255,11 +256,11 @@ def _auc_line(name: str, ev: dict) -> str:
 @friendly_errors
 def train(as_of, out, db_path, config_path) -> None:
     """Fit, evaluate (by time) and save the late-payment models."""
-    from .risk.model import save_model, train_from_tables
+    from .risk.model import save_model, train_from_warehouse
 
     config = load_config(config_path)
     click.echo(f"training on what was known at the end of {as_of} ...", err=True)
-    model = train_from_tables(_tables(db_path), as_of, config)
+    model = _tables(db_path, lambda wh: train_from_warehouse(wh, as_of, config))
     paths = save_model(model, out)
     m = model.metrics
     click.echo(
@@ -267,6 +268,8 @@ def train(as_of, out, db_path, config_path) -> None:
     )
     if m["model"]["overdue"]:
         click.echo(_auc_line(f"overdue ({m['model']['overdue']})", m["overdue"]))
+    if model.deployment_note:
+        click.echo(model.deployment_note)
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
 
 

@@ -1,6 +1,6 @@
 """Late-payment risk: leakage-free features, time-split models, calibrated scores, worklist."""
 
-from .drift import population_stability, reference_distribution
+from .drift import drift_at, population_stability, recent_drift, reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
 from .model import (
     TrainedModel,
@@ -10,7 +10,9 @@ from .model import (
     predict_risk,
     save_model,
     train_from_tables,
+    train_from_warehouse,
     train_models,
+    training_tables,
 )
 from .worklist import (
     BASELINE_DAYS_PAST_DUE,
@@ -28,6 +30,7 @@ __all__ = [
     "NUMERIC_FEATURES",
     "Knowledge",
     "TrainedModel",
+    "drift_at",
     "features_at",
     "find_model",
     "latest_model",
@@ -35,6 +38,7 @@ __all__ = [
     "open_not_scored",
     "population_stability",
     "predict_risk",
+    "recent_drift",
     "reference_distribution",
     "save_model",
     "score_by_baseline",
@@ -42,6 +46,8 @@ __all__ = [
     "scored_features",
     "settlement_days",
     "train_from_tables",
+    "train_from_warehouse",
     "train_models",
+    "training_tables",
     "worklist",
 ]

@@ -36,6 +36,36 @@ def _calibration(ev: dict) -> list[str]:
     return rows
 
 
+def _guard(ev: dict) -> str:
+    g = ev.get("guard")
+    if not g:
+        return ""
+    if "candidate" not in g:
+        return f"Deployed: the baseline `{g['baseline']}`."
+    verdict = (
+        "beats it in both, so the model is deployed"
+        if g["deployed"] == "model"
+        else "does not beat it in both, so the baseline is deployed"
+    )
+    return (
+        f"Baseline guard on validation: {g['candidate']} ROC AUC "
+        f"{_f(g['validation_roc_auc'])} and Brier {_f(g['validation_brier'])} against "
+        f"{_f(g['baseline_validation_roc_auc'])} and {_f(g['baseline_validation_brier'])} for "
+        f"`{g['baseline']}` (calibrated the same way): it {verdict}."
+    )
+
+
+def _sampling(sp: dict) -> str:
+    sample = sp.get("sample")
+    if not sample:
+        return ""
+    parts = [
+        f"{name} {s['rows']:,} of {s['drawn_from']:,} ({s['months'][0]} .. {s['months'][1]})"
+        for name, s in sample.items()
+    ]
+    return "Rows are uniform random samples of their whole period: " + "; ".join(parts) + "."
+
+
 def _section(title: str, ev: dict) -> list[str]:
     sp = ev["split"]
     return [
@@ -45,13 +75,19 @@ def _section(title: str, ev: dict) -> list[str]:
         + ", ".join(f"{k} {_f(v)}" for k, v in ev["validation_roc_auc"].items())
         + ").",
         "",
+        _guard(ev),
+        "",
         f"Split by time: fit {sp['fit'][0]} .. {sp['fit'][1]} ({sp['fit_rows']:,} rows), "
         f"validation/calibration {sp['validation'][0]} .. {sp['validation'][1]} "
         f"({sp['validation_rows']:,}), test {sp['test'][0]} .. {sp['test'][1]} "
         f"({sp['test_rows']:,}, late share {_f(ev['late_share'])}). Training labels are those "
-        f"known by {sp['train_labels_known_by']}.",
+        f"decided by {sp['train_labels_known_by']} (outcomes that could still change then are "
+        f"left out, whatever they turned out to be). {_sampling(sp)}",
         "",
         *_table(ev),
+        "",
+        f"Calibration in the large: mean predicted probability {_f(ev.get('mean_predicted'))} "
+        f"against an observed share of {_f(ev['late_share'])} on the test set.",
         "",
         "Calibration on the test set (deciles of the predicted probability):",
         "",
@@ -71,6 +107,7 @@ def model_card(model: TrainedModel, file_name: str) -> str:
         f"Trained on what was known at the end of **{b['trained_as_of']}** by salesops-analysis "
         f"{b['package_version']} (feature set v{b['feature_version']}).",
         "",
+        *([f"**{m['deployment_note']}**", ""] if m.get("deployment_note") else []),
         "## What it predicts",
         "",
         f"- **late** (`{b['late']['chosen']}`): the probability that an invoice is {m['target']}"
@@ -95,13 +132,15 @@ def model_card(model: TrainedModel, file_name: str) -> str:
     if isinstance(m.get("overdue"), dict) and "roc_auc" in m["overdue"]:
         lines += _section("Overdue model: test results", m["overdue"])
     ref = b["late"]["drift_reference"]
+    window = b["late"].get("drift_window") or {"issued": ["?", "?"], "rows": 0}
     lines += [
         "## Drift reference",
         "",
-        f"The shares of {len(ref)} features in the {b['late']['calibration_rows']:,} latest "
-        "(calibration) rows are "
-        "stored in the model; the collections report compares today's open invoices with them "
-        "(population stability index per feature).",
+        f"The shares of {len(ref)} features of the {window['rows']:,} invoices issued "
+        f"{window['issued'][0]} .. {window['issued'][1]}, each on its issue day, are stored in "
+        "the model; the collections report compares the invoices issued in the 30 days before "
+        "its date, also on their issue days, with them (population stability index per "
+        "feature; calendar flags are left out).",
         "",
         "## Limits",
         "",

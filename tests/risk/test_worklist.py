@@ -7,7 +7,7 @@ import pytest
 
 import salesops_analysis as so
 from salesops_analysis.metrics import open_items
-from salesops_analysis.risk import population_stability, worklist
+from salesops_analysis.risk import worklist
 from tests.risk.conftest import AS_OF
 
 
@@ -61,16 +61,63 @@ def test_model_trained_after_the_scoring_date_is_refused(demo_model, demo_tables
         worklist(demo_model, demo_tables, "2025-01-31")
 
 
-def test_drift_is_small_against_itself_and_large_when_shifted(demo_model):
-    ref = demo_model.bundle["late"]["drift_reference"]
+def _knowledge(tables, day="2025-06-30"):
+    from salesops_analysis.risk import Knowledge
+
+    return Knowledge.at(day, tables.invoices, tables.payments, tables.activities, tables.customers)
+
+
+def test_drift_flags_nothing_when_nothing_changes_and_flags_a_planted_shift(
+    demo_model, demo_tables
+):
+    """The demo's invoices do not change over time: the invoices issued in June 2025 match
+    those issued in the 90 days before 2025-03-31 (disjoint windows). Invoices issued in June
+    with 60 more days of terms are flagged on ``terms_days``, and on nothing else."""
+    import dataclasses
+
     import pandas as pd
 
-    rng = np.random.default_rng(0)
-    same = pd.DataFrame({"hist_late_share": rng.uniform(0, 1, 1000)})
-    psi_a = population_stability({"hist_late_share": ref["hist_late_share"]}, same)
-    shifted = pd.DataFrame({"hist_late_share": np.full(1000, 0.99)})
-    psi_b = population_stability({"hist_late_share": ref["hist_late_share"]}, shifted)
-    assert psi_b["psi"].iloc[0] > 1.0 > psi_a["psi"].iloc[0] or psi_b["psi"].iloc[0] > 0.25
+    from salesops_analysis.risk import TrainedModel
+    from salesops_analysis.risk.drift import recent_drift, training_reference
+    from salesops_analysis.risk.model import LATE_FEATURES
+
+    numeric = [f for f in LATE_FEATURES if f not in ("month_end", "quarter_end")]
+    # a model trained on 2025-03-31 would store this reference
+    ref, window = training_reference(_knowledge(demo_tables, "2025-03-31"), numeric, ["segment"])
+    assert window["issued"] == ["2025-01-01", "2025-03-31"] and window["rows"] > 5000
+    older = TrainedModel({"late": {"drift_reference": ref}})
+    same = recent_drift(older, _knowledge(demo_tables))
+    assert set(same["feature"]) == {*numeric, "segment"}
+    assert same["psi"].max() < 0.1, same.head(3)
+    # the model trained on the demo's last day, and its own last 30 days, agree as well
+    own = recent_drift(demo_model, _knowledge(demo_tables))
+    assert len(own) >= len(numeric) and own["psi"].max() < 0.1, own.head(3)
+
+    inv = demo_tables.invoices.copy()
+    june = (inv["invoice_date"] >= pd.Timestamp("2025-06-01")).to_numpy()
+    inv.loc[june, "due_date"] = inv.loc[june, "due_date"] + pd.Timedelta(days=60)
+    shifted_tables = dataclasses.replace(demo_tables, invoices=inv)
+    shifted = recent_drift(older, _knowledge(shifted_tables)).set_index("feature")
+    assert shifted.loc["terms_days", "status"] == "shifted"
+    assert shifted.loc["terms_days", "psi"] > 1.0
+    assert shifted.drop(index="terms_days")["psi"].max() < 0.1
+
+
+def test_drift_of_empty_and_one_row_windows():
+    import pandas as pd
+
+    from salesops_analysis.risk.drift import population_stability, reference_distribution
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "s": pd.array(["x", "y", "x"], dtype="str")})
+    assert reference_distribution(X.iloc[:0], ["a"], ["s"]) == {}
+    ref = reference_distribution(X, ["a"], ["s"])
+    assert population_stability(ref, X.iloc[:0]).empty
+    assert population_stability({}, X).empty
+    one = population_stability(ref, X.iloc[:1]).set_index("feature")
+    assert one.loc["a", "psi"] > 0 and one.loc["s", "psi"] > 0
+    assert population_stability(reference_distribution(X.iloc[:1], ["a"], ["s"]), X.iloc[:1])[
+        "psi"
+    ].max() == pytest.approx(0.0)
 
 
 def test_contributions_match_the_one_hot_matrix(demo_model, demo_features):
