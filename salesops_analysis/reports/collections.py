@@ -14,14 +14,13 @@ from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
     TrainedModel,
+    drift_at,
     find_model,
     load_model,
     open_not_scored,
-    population_stability,
     save_model,
     score_by_baseline,
     score_open_invoices,
-    scored_features,
     train_from_tables,
     worklist,
 )
@@ -130,9 +129,9 @@ class CollectionsReport:
         shifted = self.drift.loc[self.drift["psi"] >= 0.25, "feature"].tolist()
         if shifted:
             text += (
-                f" Features whose distribution differs from the latest training rows "
-                f"(PSI above 0.25): {', '.join(shifted)}; if the model's accuracy drops, "
-                "retrain."
+                " Invoices issued in the last 30 days differ from those issued at the end of "
+                f"the training period (PSI above 0.25) in: {', '.join(shifted)}; if the "
+                "model's accuracy drops, retrain."
             )
         return text
 
@@ -241,10 +240,10 @@ def collections_report(
     reason = None
     if model is not None:
         scored = score_open_invoices(model, tables, day, config)
-        X, _ = scored_features(scored)
-        b = model.bundle
-        current = X["days_past_due"].to_numpy() <= b["grace_days"]
-        drift = population_stability(b["late"]["drift_reference"], X.loc[current])
+        # like with like: invoices issued lately against those issued late in training
+        drift = drift_at(model, tables, day)
+        if model.deployment_note:
+            note = f"{note} {model.deployment_note}"
     else:
         reason = note
         scored = score_by_baseline(tables, day, config)
@@ -280,6 +279,7 @@ def collections_report(
         "model_reason": reason,
         "score_kind": score_kind,
         "model_trained_as_of": model.as_of if model is not None else None,
+        "model_deployed": model.bundle["metrics"].get("deployed") if model is not None else None,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
         "broken_promises": int(wl["promise_status"].str.contains("broken").sum()),
         "test_roc_auc": round(float(model.metrics["test"]["roc_auc"]), 4)
