@@ -42,8 +42,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def _command() -> str:
-    args = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
-    text = " ".join(args)
+    argv0 = sys.argv[0] if sys.argv else ""
+    head = "python -c" if argv0 == "-c" else (Path(argv0).name or "python")
+    text = " ".join([head, *sys.argv[1:]])
     return text if len(text) <= 200 else text[:197] + "..."
 
 
