@@ -74,6 +74,8 @@ def os_error(exc: BaseException, *, kept: str) -> SalesOpsError | None:
     """
     import errno
 
+    if not isinstance(exc, OSError) and not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+        return None
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     path = getattr(exc, "filename", None)
     where = f" {path}" if path else ""

@@ -71,19 +71,18 @@ def friendly_errors(func):
         with _signals.handling():
             try:
                 return func(*args, **kwargs)
-            except SalesOpsError as exc:
-                _fail(str(exc), exc.exit_code)
-            except KeyboardInterrupt:
-                _fail(_interrupted_line(), _signals.exit_code())
             except (click.exceptions.Exit, click.ClickException, SystemExit):
                 raise
-            except OSError as exc:  # disk full, permission denied: expected on a server
+            except BaseException as exc:
+                # after a signal, whatever a library raised on its way out is the interruption
+                if isinstance(exc, KeyboardInterrupt) or _signals.INTERRUPTED.is_set():
+                    _fail(_interrupted_line(), _signals.exit_code())
+                if isinstance(exc, SalesOpsError):
+                    _fail(str(exc), exc.exit_code)
                 error = os_error(exc, kept="nothing half-written was put in place")
-                if error is None:
+                if error is None:  # a bug: say so (disk full, permissions are expected)
                     _unexpected(exc)
                 _fail(str(error), error.exit_code)
-            except Exception as exc:
-                _unexpected(exc)
 
     return wrapper
 
@@ -224,12 +223,14 @@ def run_ingest(
 
     def kept() -> str:
         loaded = sum(r.status == "loaded" for r in results)
-        if not current:
-            return f"{loaded} file(s) loaded, committed in {db_path}"
-        return (
-            f"{current[-1].name} not loaded (rolled back), {loaded} file(s) loaded before it "
-            f"stay committed in {db_path}"
+        committed = (
+            f"{loaded} file(s) loaded before it stay committed in {db_path}"
+            if loaded
+            else f"{db_path} keeps its last committed state"
         )
+        if not current:
+            return committed.replace(" before it", "")
+        return f"{current[-1].name} not loaded (rolled back); {committed}"
 
     _KEPT["note"] = kept
     total = sum(f.stat().st_size for _, f in planned if f.exists())

@@ -235,7 +235,10 @@ class Warehouse:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = ProcessLock(lock_path(self.path), what=f"the warehouse {self.path}")
-            self._lock.acquire(wait, notify)
+            try:
+                self._lock.acquire(wait, notify)
+            except OSError as exc:  # e.g. a read-only folder
+                raise (os_error(exc, kept="nothing was changed") or exc) from None
             try:
                 _remove_unpublished(self.path)
                 self.file = self.path
