@@ -65,19 +65,20 @@ class ReportError(SalesOpsError):
     """A report run failed; the executed notebook is kept for diagnosis."""
 
 
-def os_error(exc: BaseException, *, kept: str) -> SalesOpsError | None:
+def os_error(exc: BaseException, *, kept: str, path: object = None) -> SalesOpsError | None:
     """Return the package error for an expected operating-system fault, or ``None``.
 
     Disk full and permission denied, whether raised by Python (``OSError``) or reported in a
     DuckDB message, become one line naming the path (where known) and ``kept``: what the run
-    left as it was (e.g. "the warehouse keeps its last committed state").
+    left as it was (e.g. "the warehouse keeps its last committed state"). ``path`` names the
+    place written when the error itself does not (a ``write`` on an open file).
     """
     import errno
 
     if not isinstance(exc, OSError) and not type(exc).__module__.startswith(("duckdb", "_duckdb")):
         return None
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    path = getattr(exc, "filename", None)
+    path = getattr(exc, "filename", None) or path
     where = f" {path}" if path else ""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(f"disk full writing{where}: {kept}")
@@ -89,7 +90,8 @@ def os_error(exc: BaseException, *, kept: str) -> SalesOpsError | None:
         import re
 
         m = re.search(r'file "([^"]+)"', text)
-        return DiskFullError(f"disk full writing {m.group(1) if m else '(path unknown)'}: {kept}")
+        found = m.group(1) if m else path or "(path unknown)"
+        return DiskFullError(f"disk full writing {found}: {kept}")
     if "permission denied" in lowered:
         return AccessDeniedError(f"permission denied: {text}: {kept}")
     return None

@@ -167,6 +167,9 @@ class ReportKernel:
             km = AsyncKernelManager(kernel_name="python3")
             self._km = km
             run_sync(km.start_kernel)(cwd=self._cwd, extra_arguments=KERNEL_ARGUMENTS)
+            if _signals.INTERRUPTED.is_set():  # the signal came while it was starting
+                self.kill()
+                return
             kc = BlockingKernelClient()
             kc.load_connection_info(km.get_connection_info())
             kc.start_channels()
@@ -187,11 +190,20 @@ class ReportKernel:
     def manager(self):
         """Wait for the warm-up; return the kernel manager, or ``None`` if the kernel did not
         start (the run then starts a kernel of its own)."""
-        self._thread.join()
+        if not self._join():
+            raise KeyboardInterrupt  # interrupted while the kernel warmed up
         if self._error is not None or self._km is None or not self._km.has_kernel:
             self.shutdown()
             return None
         return self._km
+
+    def _join(self) -> bool:
+        """Wait for the warm-up; return ``False`` if a signal came first."""
+        while self._thread.is_alive():
+            self._thread.join(0.1)
+            if _signals.INTERRUPTED.is_set():
+                return not self._thread.is_alive()
+        return True
 
     def kill(self) -> None:
         """Kill the kernel process (safe from a signal handler: one system call)."""
@@ -204,7 +216,9 @@ class ReportKernel:
 
     def shutdown(self) -> None:
         """Stop the kernel at once (it ran no notebook, or its notebook has finished)."""
-        self._thread.join()
+        if not self._join():  # a signal: the warm-up may wait long for a killed kernel
+            self.kill()
+            return
         km, self._km = self._km, None
         if km is not None and km.has_kernel:
             from jupyter_core.utils import run_sync
@@ -365,7 +379,7 @@ def run_report(
                 f"(executed notebook kept at {failed})"
             ) from None
         except OSError as exc:
-            error = os_error(exc, kept=f"{report} {day} not published; {_kept(final)}")
+            error = os_error(exc, kept=f"{report} {day} not published; {_kept(final)}", path=tmp)
             if error is not None:
                 raise error from None
             raise _could_not_run(report, day, exc, executed, failed) from None
