@@ -102,7 +102,10 @@ def remove_stale_runs(out: str | Path) -> list[Path]:
             pid = old.name.rsplit("-", 1)[-1]
             final = day_dir / old.name[1:].rsplit(".old-", 1)[0]
             if pid.isdigit() and not pid_alive(int(pid)) and not final.exists():
-                old.rename(final)  # the swap was cut short: the previous report goes back
+                # the swap was cut short: the previous report goes back (once: the reports of
+                # `salesops daily` clean up side by side)
+                with contextlib.suppress(OSError):
+                    old.rename(final)
         removed += remove_stale_temporaries(day_dir, ".*.tmp-*")
         removed += remove_stale_temporaries(day_dir, ".*.old-*")
     return removed
