@@ -130,7 +130,12 @@ def common(func):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="salesops")
 def main() -> None:
-    """Sales-ops MIS and collections risk from ERP exports."""
+    """Sales-ops MIS and collections risk from ERP exports.
+
+    \b
+    Exit status: 0 done, 1 failure, 2 usage, 75 temporary condition (a lock held
+    past --wait, a full disk: retry later), 130/143 interrupted by SIGINT/SIGTERM.
+    """
 
 
 @main.command()
