@@ -393,6 +393,9 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     # written beside, then renamed: a full disk or a signal never leaves half a worklist
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    from ._lock import remove_stale_temporaries
+
+    remove_stale_temporaries(out.parent, f".{out.name}.tmp-*")  # left by killed runs
     _KEPT["note"] = lambda: f"{out} not written; a worklist there before is unchanged"
     try:
         if out.suffix.lower() in (".parquet", ".pq"):
