@@ -63,6 +63,24 @@ def main() -> None:
         assert publish(db)
         copies.append(time.perf_counter() - t)
 
+    # a reader's open: this design (the readers' copy, attached) and, for the other design
+    # (connections not held), what opening DuckDB for every call would cost
+    import duckdb
+
+    import salesops_analysis as so
+
+    opens, per_call = [], []
+    for _ in range(5):
+        t = time.perf_counter()
+        with so.open_warehouse(db, read_only=True) as wh:
+            wh.con.execute("SELECT count(*) FROM invoices").fetchall()
+        opens.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        con = duckdb.connect(str(snapshot_path(db)), read_only=True)
+        con.execute("SELECT count(*) FROM invoices").fetchall()
+        con.close()
+        per_call.append(time.perf_counter() - t)
+
     models = site / "models"
     run("train", "--as-of", DAY, "--db", str(db), "--config", CONFIG, "--out", str(models))
     morning = site / "raw"
@@ -86,11 +104,13 @@ def main() -> None:
         "readers_copy_mb": round(snapshot_path(db).stat().st_size / 2**20, 1),
         "ingest_all_s": [round(x, 2) for x in ingest],
         "publish_s": [round(x, 2) for x in copies],
+        "reader_open_s": [round(x, 3) for x in opens],
+        "connect_per_call_s": [round(x, 3) for x in per_call],
         "daily_no_new_export_s": [round(x, 2) for x in quiet],
         "daily_one_new_export_s": [round(x, 2) for x in busy],
     }
     med = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
-    out["median"] = {k: round(v, 2) for k, v in med.items()}
+    out["median"] = {k: round(v, 3) for k, v in med.items()}
     out["publish_share_of_ingest"] = round(med["publish_s"] / med["ingest_all_s"], 3)
     out["publish_share_of_daily"] = round(med["publish_s"] / med["daily_one_new_export_s"], 3)
     print(json.dumps(out))
