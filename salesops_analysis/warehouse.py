@@ -20,6 +20,14 @@ Layout (``schema_version`` 2)
     moves its change time, so its content is then hashed again. Added in version 2.
 ``_meta``
     ``schema_version`` and other facts about the warehouse itself.
+
+Files beside it
+---------------
+``<stem>.published<suffix>`` (``data/salesops.published.duckdb``)
+    The readers' copy: what every read-only open reads, published by each writer that changed
+    something, when it closes (see :func:`publish`).
+``<name>.lock`` (``data/salesops.duckdb.lock``)
+    The writers' lock: who writes (pid, command, since), empty when nobody does.
 """
 
 from __future__ import annotations
