@@ -38,8 +38,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="Only the commands' times (for the package before this change, put first on "
+        "PYTHONPATH: `git archive <commit> salesops_analysis | tar -x -C DIR`).",
+    )
     args = parser.parse_args()
-    from salesops_analysis.warehouse import publish, snapshot_path
 
     raw = WORK / f"raw_{args.scale}"
     if not (raw / "invoices.csv").exists():
@@ -56,8 +61,10 @@ def main() -> None:
             p.unlink()
         ingest.append(run("ingest", *map(str, exports), "--db", str(db), "--config", CONFIG))
 
-    copies = []
-    for _ in range(args.repeat):
+    copies, opens, per_call = [], [], []
+    for _ in range(0 if args.baseline else args.repeat):
+        from salesops_analysis.warehouse import publish
+
         os.utime(db)  # looks changed: publish copies it again
         t = time.perf_counter()
         assert publish(db)
@@ -69,8 +76,9 @@ def main() -> None:
 
     import salesops_analysis as so
 
-    opens, per_call = [], []
-    for _ in range(5):
+    for _ in range(0 if args.baseline else 5):
+        from salesops_analysis.warehouse import snapshot_path
+
         t = time.perf_counter()
         with so.open_warehouse(db, read_only=True) as wh:
             wh.con.execute("SELECT count(*) FROM invoices").fetchall()
@@ -101,7 +109,6 @@ def main() -> None:
     out = {
         "scale": args.scale,
         "warehouse_mb": round(db.stat().st_size / 2**20, 1),
-        "readers_copy_mb": round(snapshot_path(db).stat().st_size / 2**20, 1),
         "ingest_all_s": [round(x, 2) for x in ingest],
         "publish_s": [round(x, 2) for x in copies],
         "reader_open_s": [round(x, 3) for x in opens],
@@ -109,10 +116,12 @@ def main() -> None:
         "daily_no_new_export_s": [round(x, 2) for x in quiet],
         "daily_one_new_export_s": [round(x, 2) for x in busy],
     }
-    med = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
+    med = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list) and v}
     out["median"] = {k: round(v, 3) for k, v in med.items()}
-    out["publish_share_of_ingest"] = round(med["publish_s"] / med["ingest_all_s"], 3)
-    out["publish_share_of_daily"] = round(med["publish_s"] / med["daily_one_new_export_s"], 3)
+    out["package"] = str(Path(sys.modules["salesops_analysis"].__file__).parent)
+    if not args.baseline:
+        out["publish_share_of_ingest"] = round(med["publish_s"] / med["ingest_all_s"], 3)
+        out["publish_share_of_daily"] = round(med["publish_s"] / med["daily_one_new_export_s"], 3)
     print(json.dumps(out))
 
 
