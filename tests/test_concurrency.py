@@ -153,7 +153,7 @@ def test_a_reader_left_open_never_stops_daily_and_new_readers_see_the_last_commi
     assert during, "no reader started while daily held the warehouse"
     # while daily was writing, new readers got the previous state at once
     assert all(e["count"] == 0 for e in during)
-    assert max(e["seconds"] for e in during) < 2.0
+    assert max(e["seconds"] for e in during) < 5.0  # an open, not a wait for the writer
     assert {e["count"] for e in log} <= {0, result["reopened"]}
 
 
