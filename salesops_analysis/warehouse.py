@@ -204,8 +204,8 @@ def publish(path: str | Path) -> bool:
             tmp.unlink()
         if isinstance(exc, OSError):
             kept = (
-                f"what was committed is in {path}; readers keep the previous state until a "
-                "later run publishes it"
+                f"the readers' copy needs {src.st_size / 2**20:,.1f} MB; what was committed is "
+                f"in {path}, readers keep the previous state until a later run publishes it"
             )
             error = os_error(exc, kept=kept)
             if error is not None:

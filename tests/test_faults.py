@@ -138,6 +138,7 @@ def test_readers_copy_that_cannot_be_written_keeps_the_previous_one(base_db, tmp
     with pytest.raises(so.DiskFullError, match=r"disk full writing .*published.*tmp-") as info:
         wh.close()
     assert "readers keep the previous state" in str(info.value)
+    assert "the readers' copy needs " in str(info.value) and " MB" in str(info.value)
     assert info.value.exit_code == 75
     monkeypatch.undo()
     assert snap.stat().st_ino == inode and payments(db) == before
