@@ -14,13 +14,17 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING
 
 from ._errors import (
+    AccessDeniedError,
     ConfigError,
     CurrencyError,
+    DiskFullError,
     FileRefusedError,
+    LockTimeoutError,
     ModelError,
     ReconciliationError,
     ReportError,
     SalesOpsError,
+    TemporaryError,
     WarehouseError,
 )
 from .config import Config, KindOptions, load_config
@@ -94,17 +98,21 @@ def clean_file(path, kind: str | None = None, config: Config | str | None = None
 
 __all__ = [
     "KINDS",
+    "AccessDeniedError",
     "CleanExport",
     "Config",
     "ConfigError",
     "CurrencyError",
+    "DiskFullError",
     "FileRefusedError",
     "IngestResult",
     "KindOptions",
+    "LockTimeoutError",
     "ModelError",
     "ReconciliationError",
     "ReportError",
     "SalesOpsError",
+    "TemporaryError",
     "Warehouse",
     "WarehouseError",
     "__version__",

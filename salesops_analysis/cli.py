@@ -2,6 +2,11 @@
 
 Every command takes ``--db`` and ``--config``, exits 0 on success and non-zero with a one-line
 reason on failure (``SALESOPS_DEBUG=1`` shows the traceback of an unexpected error).
+
+Exit status (docs/scheduling.md says which a scheduler should retry): 0 success; 1 failure (a
+refused export, a failing notebook, a bug); 2 usage (a bad option); 75 a temporary condition
+(the warehouse or a report locked past ``--wait``, a full disk); 130 / 143 interrupted by
+SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from ._errors import FileRefusedError, SalesOpsError
+from . import __version__, _signals
+from ._errors import FileRefusedError, SalesOpsError, TemporaryError, os_error
 from .config import Config, load_config
 from .schemas import KINDS
 
@@ -46,28 +51,64 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+#: What the running command has kept so far, for the line printed when a signal stops it.
+_KEPT: dict = {"note": None}
+
+
+def _interrupted_line() -> str:
+    note = _KEPT["note"]() if _KEPT["note"] is not None else ""
+    sep = " " if note.startswith("during ") else ": "
+    return f"interrupted by {_signals.received() or 'SIGINT'}" + (sep + note if note else "")
+
+
 def friendly_errors(func):
-    """Turn package errors into one-line messages and non-zero exits."""
+    """Turn package errors into one-line messages and their exit codes; stop cleanly on
+    SIGTERM and SIGINT (clean-up runs, then one line says what was kept)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except SalesOpsError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:
-            if os.environ.get("SALESOPS_DEBUG"):
+        _KEPT["note"] = None
+        with _signals.handling():
+            try:
+                return func(*args, **kwargs)
+            except (click.exceptions.Exit, click.ClickException, SystemExit):
                 raise
-            _fail(
-                f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                " (set SALESOPS_DEBUG=1 for the traceback)"
-            )
+            except BaseException as exc:
+                # after a signal, whatever a library raised on its way out is the interruption
+                if isinstance(exc, KeyboardInterrupt) or _signals.INTERRUPTED.is_set():
+                    _fail(_interrupted_line(), _signals.exit_code())
+                if isinstance(exc, SalesOpsError):
+                    _fail(str(exc), exc.exit_code)
+                error = os_error(exc, kept="nothing half-written was put in place")
+                if error is None:  # a bug: say so (disk full, permissions are expected)
+                    _unexpected(exc)
+                _fail(str(error), error.exit_code)
 
     return wrapper
+
+
+def _unexpected(exc: Exception) -> None:
+    if os.environ.get("SALESOPS_DEBUG"):
+        raise exc
+    _fail(
+        f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        " (set SALESOPS_DEBUG=1 for the traceback)"
+    )
+
+
+def wait_option(func):
+    """Add ``--wait SECONDS`` to a command that writes the warehouse."""
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=600.0,
+        show_default=True,
+        help="Seconds to wait for another run writing the warehouse (exit 75 past it).",
+    )(func)
+
+
+def _notify(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def common(func):
@@ -89,7 +130,12 @@ def common(func):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="salesops")
 def main() -> None:
-    """Sales-ops MIS and collections risk from ERP exports."""
+    """Sales-ops MIS and collections risk from ERP exports.
+
+    \b
+    Exit status: 0 done, 1 failure, 2 usage, 75 temporary condition (a lock held
+    past --wait, a full disk: retry later), 130/143 interrupted by SIGINT/SIGTERM.
+    """
 
 
 @main.command()
@@ -144,9 +190,21 @@ def _expand(paths: tuple[str, ...]) -> list[Path]:
 
 
 def run_ingest(
-    files: list[Path], db_path: str, config: Config, kind: str | None, echo=click.echo
+    files: list[Path],
+    db_path: str,
+    config: Config,
+    kind: str | None,
+    echo=click.echo,
+    *,
+    wait: float = 600.0,
 ) -> tuple[list, list[str]]:
-    """Ingest files in reference order; return results and one-line errors of refused files."""
+    """Ingest files in reference order; return results and one-line errors of refused files.
+
+    Waits up to ``wait`` seconds for another process writing the warehouse. A full disk or a
+    permission problem stops the run: the file being loaded is rolled back, those loaded before
+    it stay committed (:class:`~salesops_analysis.DiskFullError`, ``AccessDeniedError``).
+    """
+    import duckdb
     from tqdm import tqdm
 
     from .ingest.load import INGEST_ORDER, detect_kind, ingest_file
@@ -166,9 +224,23 @@ def run_ingest(
             echo(f"refused: {exc}", err=True)
     planned.sort(key=lambda kf: INGEST_ORDER.index(kf[0]))
     results = []
+    current: list[Path] = []
+
+    def kept() -> str:
+        loaded = sum(r.status == "loaded" for r in results)
+        committed = (
+            f"{loaded} file(s) loaded before it stay committed in {db_path}"
+            if loaded
+            else f"{db_path} keeps its last committed state"
+        )
+        if not current:
+            return committed.replace(" before it", "")
+        return f"{current[-1].name} not loaded (rolled back); {committed}"
+
+    _KEPT["note"] = kept
     total = sum(f.stat().st_size for _, f in planned if f.exists())
     with (
-        open_warehouse(db_path) as wh,
+        open_warehouse(db_path, wait=wait, notify=_notify) as wh,
         tqdm(
             total=total,
             unit="B",
@@ -181,6 +253,7 @@ def run_ingest(
     ):
         for k, f in planned:
             bar.set_postfix_str(f.name)
+            current[:] = [f]
             try:
                 r = ingest_file(wh, f, config, kind=k)
                 results.append(r)
@@ -188,6 +261,12 @@ def run_ingest(
             except FileRefusedError as exc:
                 errors.append(str(exc))
                 echo(f"refused: {exc}", err=True)
+            except (OSError, duckdb.Error) as exc:  # the disk, not the file
+                error = os_error(exc, kept=kept())
+                if error is None:
+                    raise
+                raise error from None
+            current.clear()
             bar.update(f.stat().st_size if f.exists() else 0)
     return results, errors
 
@@ -200,15 +279,16 @@ def run_ingest(
     default=None,
     help="Kind of every file given (default: from each file's name).",
 )
+@wait_option
 @common
 @friendly_errors
-def ingest(paths, kind, db_path, config_path) -> None:
+def ingest(paths, kind, wait, db_path, config_path) -> None:
     """Clean, validate and load exports (files or folders) into the warehouse."""
     config = load_config(config_path)
     files = _expand(paths)
     if not files:
         raise SalesOpsError(f"no export files found in {', '.join(paths)}")
-    results, errors = run_ingest(files, db_path, config, kind)
+    results, errors = run_ingest(files, db_path, config, kind, wait=wait)
     if errors:
         _fail(f"{len(errors)} of {len(files)} file(s) refused, nothing of them loaded (see above)")
     loaded = sum(r.status == "loaded" for r in results)
@@ -316,14 +396,27 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
         )
     out = Path(out) if out else Path("data/scores") / f"worklist_{as_of}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".parquet", ".pq"):
-        wl.to_parquet(out, index=False)
-    else:
-        # as the collections report writes it: text that a spreadsheet would run as a
-        # formula is quoted
-        from .reports.excel import write_worklist_csv
+    # written beside, then renamed: a full disk or a signal never leaves half a worklist
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    from ._lock import remove_stale_temporaries
 
-        write_worklist_csv(wl, out)
+    remove_stale_temporaries(out.parent, f".{out.name}.tmp-*")  # left by killed runs
+    _KEPT["note"] = lambda: f"{out} not written; a worklist there before is unchanged"
+    try:
+        if out.suffix.lower() in (".parquet", ".pq"):
+            wl.to_parquet(tmp, index=False)
+        else:
+            # as the collections report writes it: text that a spreadsheet would run as a
+            # formula is quoted
+            from .reports.excel import write_worklist_csv
+
+            write_worklist_csv(wl, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        error = os_error(exc, kept=f"{out} not written; a worklist there before is unchanged")
+        raise (error or exc) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     total = wl["expected_late_amount"].sum()
     ccy = wl["reporting_currency"].iloc[0] if len(wl) else config.reporting_currency
     scored_with = path.name if path is not None else "a baseline"
@@ -375,6 +468,8 @@ def report(report_name, day, out, models_dir, model_path, wait, db_path, config_
 
     if not Path(db_path).exists():
         raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
+    state = _ReportState(out, day)
+    _KEPT["note"] = lambda: state.line([report_name])
     run = run_report(
         report_name,
         day,
@@ -384,8 +479,38 @@ def report(report_name, day, out, models_dir, model_path, wait, db_path, config_
         models_dir=models_dir,
         model_path=model_path,
         wait=wait,
+        notify=_notify,
     )
     click.echo(run.line())
+
+
+class _ReportState:
+    """Which reports of a day a run has published, told by their folders (a published report
+    is a new folder, renamed into place)."""
+
+    def __init__(self, out: str, day) -> None:
+        self.day_dir = Path(out) / str(day)
+        self.before = {name: self._inode(name) for name in ("daily-mis", "collections")}
+
+    def _inode(self, name: str) -> int | None:
+        try:
+            return (self.day_dir / name).stat().st_ino
+        except OSError:
+            return None
+
+    def line(self, names: list[str]) -> str:
+        """Return e.g. "daily-mis published, collections not run; the previous collections
+        report is unchanged"."""
+        done = [n for n in names if self._inode(n) not in (None, self.before[n])]
+        missed = [n for n in names if n not in done]
+        parts = [f"{n} published" for n in done] + [f"{n} not run" for n in missed]
+        kept = [
+            f"the previous {n} report is unchanged"
+            if self.before[n] is not None
+            else f"no {n} report of {self.day_dir.name} was written"
+            for n in missed
+        ]
+        return ", ".join(parts) + ("; " + ", ".join(kept) if kept else "")
 
 
 def _config_file(config_path: str | None) -> str | None:
@@ -420,9 +545,10 @@ def _config_file(config_path: str | None) -> str | None:
     show_default=True,
     help="Trained models.",
 )
+@wait_option
 @common
 @friendly_errors
-def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
+def daily(day, raw_dir, out, models_dir, wait, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
     import threading
 
@@ -435,20 +561,30 @@ def daily(day, raw_dir, out, models_dir, db_path, config_path) -> None:
     kernels = {name: ReportKernel(name) for name in first}
     threading.Thread(target=_notebook_tools, daemon=True).start()
     try:
-        _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels)
+        _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels, wait)
     finally:
         for kernel in kernels.values():  # those no run took over (e.g. no warehouse)
             kernel.shutdown()
 
 
-def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None:
+def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels, wait) -> None:
     from .reports import REPORTS, run_report
 
     config = load_config(config_path)
-    failures: list[str] = []
+    failures: list[SalesOpsError | str] = []
+    state = _ReportState(out, day)
     files = _expand((raw_dir,)) if Path(raw_dir).is_dir() else []
     if files:
-        results, errors = run_ingest(files, db_path, config, None, echo=lambda *a, **k: None)
+        try:
+            results, errors = run_ingest(
+                files, db_path, config, None, echo=lambda *a, **k: None, wait=wait
+            )
+        except KeyboardInterrupt:
+            note = _KEPT["note"]() if _KEPT["note"] else ""
+            _KEPT["note"] = lambda: (
+                f"during ingest: {note}; reports not run, the previous " + ("reports are unchanged")
+            )
+            raise
         loaded = sum(r.status == "loaded" for r in results)
         rows = sum(r.loaded for r in results)
         click.echo(
@@ -462,18 +598,21 @@ def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None
         raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
     from .warehouse import SCHEMA_VERSION, upgrade_warehouse
 
-    if upgrade_warehouse(db_path):  # the reports open it read-only
+    if upgrade_warehouse(db_path, wait=wait, notify=_notify):  # the reports open it read-only
         click.echo(f"warehouse: {db_path} upgraded to schema version {SCHEMA_VERSION}")
     # the reports are independent: run them side by side, each notebook in its own kernel
     # process; threads suffice to drive the kernels (and start faster than worker processes)
     from concurrent.futures import ThreadPoolExecutor
 
+    _KEPT["note"] = lambda: state.line(list(REPORTS))
     kwargs = dict(
         db_path=db_path,
         config_path=_config_file(config_path),
         out=out,
         models_dir=models_dir,
         progress=False,
+        wait=wait,
+        notify=_notify,
     )
     with ThreadPoolExecutor(max_workers=len(REPORTS)) as pool:
         futures = {
@@ -485,9 +624,11 @@ def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None
                 click.echo(future.result().line())
             except SalesOpsError as exc:
                 click.echo(f"{name} {day}: FAILED: {exc}")
-                failures.append(str(exc))
+                failures.append(exc)
     if failures:
-        _fail(f"{len(failures)} step(s) failed; first: {failures[0]}")
+        # retrying helps only when every failure was a temporary condition (lock, full disk)
+        code = 75 if all(isinstance(f, TemporaryError) for f in failures) else 1
+        _fail(f"{len(failures)} step(s) failed; first: {failures[0]}", code)
 
 
 if __name__ == "__main__":  # pragma: no cover

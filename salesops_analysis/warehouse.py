@@ -20,26 +20,51 @@ Layout (``schema_version`` 2)
     moves its change time, so its content is then hashed again. Added in version 2.
 ``_meta``
     ``schema_version`` and other facts about the warehouse itself.
+
+Files beside it
+---------------
+``<stem>.published<suffix>`` (``data/salesops.published.duckdb``)
+    The readers' copy: what every read-only open reads, published by each writer that changed
+    something, when it closes (see :func:`publish`).
+``<name>.lock`` (``data/salesops.duckdb.lock``)
+    The writers' lock: who writes (pid, command, since), empty when nobody does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
+import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 import duckdb
 
-from ._errors import WarehouseError
+from ._errors import WarehouseError, os_error
+from ._lock import ProcessLock, remove_stale_temporaries
 from .schemas import KINDS, sql_type
 
 if TYPE_CHECKING:  # pandas loads on first read: checking what is already ingested needs none
     import pandas as pd
 
-__all__ = ["SCHEMA_VERSION", "Warehouse", "open_warehouse", "upgrade_warehouse"]
+__all__ = [
+    "DEFAULT_WAIT",
+    "SCHEMA_VERSION",
+    "Warehouse",
+    "lock_path",
+    "open_warehouse",
+    "publish",
+    "snapshot_path",
+    "upgrade_warehouse",
+]
 
 SCHEMA_VERSION = 2
 DEFAULT_DB = Path("data/salesops.duckdb")
+#: Seconds a writer waits for another writer to finish (``--wait``).
+DEFAULT_WAIT = 600.0
 
 
 def _q(name: str) -> str:
@@ -56,6 +81,139 @@ def _create_file_stats(con: duckdb.DuckDBPyConnection) -> None:
 _MIGRATIONS: list = [_create_file_stats]  # 1 -> 2: files already ingested known by their stat
 
 
+# -- readers beside a writer -------------------------------------------------------------------
+# DuckDB lets one process write a database file or many read it, never both. So the writer keeps
+# the warehouse file to itself (behind a lock file: writers queue), and readers open a copy that
+# each writer publishes when it closes: copied under a temporary name, then renamed over the
+# previous copy. Renaming is atomic, and a reader that still has the previous copy open keeps
+# reading it (the file lives on until closed), so readers never wait and never see half a load.
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def lock_path(path: str | Path) -> Path:
+    """Return the writers' lock file of the warehouse at ``path`` (``<name>.lock``)."""
+    path = Path(path)
+    return path.with_name(path.name + ".lock")
+
+
+def snapshot_path(path: str | Path) -> Path:
+    """Return the readers' copy of the warehouse at ``path`` (``<stem>.published<suffix>``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.published{path.suffix}")
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        msg = str(exc).splitlines()[0]
+        if "lock" in msg.lower():
+            msg = "in use by another process (a program opening the file itself?)"
+        error = os_error(exc, kept="nothing was changed")
+        raise error or WarehouseError(f"{path}: cannot open the warehouse: {msg}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"{path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
+        ) from None
+
+
+def _attach_read_only(file: Path, path: Path) -> duckdb.DuckDBPyConnection:
+    # attached to an in-memory database rather than opened: within one process DuckDB shares
+    # one open database per path, which would go on showing a copy replaced since
+    con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+    try:
+        con.execute(f"ATTACH {_literal(file)} AS wh (READ_ONLY)")
+        con.execute("USE wh")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(
+            f"{path}: cannot read the warehouse ({str(exc).splitlines()[0]})"
+        ) from None
+    return con
+
+
+def _published(path: Path, *, wait: float, notify: Callable[[str], None] | None) -> Path:
+    """Return the readers' copy of the warehouse, publishing it first if there is none yet
+    (a warehouse written by a version of salesops without readers' copies)."""
+    snap = snapshot_path(path)
+    if snap.is_file():
+        return snap
+    if not path.exists():
+        raise WarehouseError(f"{path}: no warehouse there; run `salesops ingest` first")
+    lock = ProcessLock(lock_path(path), what=f"the warehouse {path}")
+    holder = lock.holder()
+    if holder is not None and holder.pid == os.getpid():
+        raise WarehouseError(
+            f"{path}: nothing published for readers yet; the writer open in this process "
+            "publishes when it closes"
+        )
+    with lock.hold(wait, notify):
+        if not snap.is_file():
+            publish(path)
+    return snap
+
+
+def _remove_unpublished(path: Path) -> None:
+    """Remove readers' copies left half-written by writers that died while publishing."""
+    snap = snapshot_path(path)
+    remove_stale_temporaries(snap.parent, f"{snap.name}.tmp-*")
+
+
+def publish(path: str | Path) -> bool:
+    """Publish the warehouse at ``path`` to its readers if it changed since the last time;
+    return whether it did.
+
+    The caller holds the writers' lock (:class:`Warehouse` does, when a writer closes). The
+    copy keeps the warehouse file's size and modification time, which is how the next call
+    knows it is current.
+
+    Raises
+    ------
+    DiskFullError, AccessDeniedError
+        No room or no right to write the copy; the previous copy is left as it was.
+    """
+    path = Path(path)
+    snap = snapshot_path(path)
+    if Path(f"{path}.wal").exists():  # commits not yet in the file (e.g. after a kill -9)
+        con = _connect(path)
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    src = path.stat()
+    with contextlib.suppress(FileNotFoundError):
+        dst = snap.stat()
+        if (dst.st_size, dst.st_mtime_ns) == (src.st_size, src.st_mtime_ns):
+            return False
+    tmp = snap.with_name(f"{snap.name}.tmp-{os.getpid()}")
+    try:
+        shutil.copyfile(path, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.utime(tmp, ns=(src.st_atime_ns, src.st_mtime_ns))
+        os.replace(tmp, snap)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            kept = (
+                f"the readers' copy needs {src.st_size / 2**20:,.1f} MB; what was committed is "
+                f"in {path}, readers keep the previous state until a later run publishes it"
+            )
+            error = os_error(exc, kept=kept)
+            if error is not None:
+                raise error from None
+        raise
+    return True
+
+
 class Warehouse:
     """An open warehouse; use :func:`open_warehouse`.
 
@@ -67,25 +225,43 @@ class Warehouse:
     0
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        wait: float = DEFAULT_WAIT,
+        notify: Callable[[str], None] | None = _to_stderr,
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        if read_only and not self.path.exists():
-            raise WarehouseError(f"{self.path}: no warehouse there; run `salesops ingest` first")
-        if not read_only:
+        self._lock: ProcessLock | None = None
+        self._closed = False
+        if read_only:
+            self.file = _published(self.path, wait=wait, notify=notify)
+            self.con = _attach_read_only(self.file, self.path)
+        else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = ProcessLock(lock_path(self.path), what=f"the warehouse {self.path}")
+            try:
+                self._lock.acquire(wait, notify)
+            except OSError as exc:  # e.g. a read-only folder
+                raise (os_error(exc, kept="nothing was changed") or exc) from None
+            try:
+                _remove_unpublished(self.path)
+                self.file = self.path
+                self.con = _connect(self.path)
+            except BaseException:
+                self._lock.release()
+                raise
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            msg = str(exc).splitlines()[0]
-            if "lock" in msg.lower():
-                msg = "in use by another process (a running ingest or report?)"
-            raise WarehouseError(f"{self.path}: cannot open the warehouse: {msg}") from None
-        except duckdb.Error as exc:
-            raise WarehouseError(
-                f"{self.path}: not a DuckDB warehouse ({str(exc).splitlines()[0]})"
-            ) from None
-        self._setup()
+            self._setup()
+            if self._lock is not None and not snapshot_path(self.path).is_file():
+                self.con.execute("CHECKPOINT")
+                publish(self.path)  # readers can open it from now on
+        except BaseException:
+            self._close_quietly()
+            raise
 
     # -- schema --------------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -230,15 +406,67 @@ class Warehouse:
         where = f"WHERE file_id = {int(file_id)}" if file_id is not None else ""
         return self.con.sql(f"SELECT * FROM rejects {where} ORDER BY file_id, line").df()
 
+    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Return the result of a SQL query as a DataFrame.
+
+        The analysts' own door into the warehouse: a read-only warehouse answers from the last
+        committed ingest, whatever a running ingest is doing.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> with open_warehouse(os.path.join(tempfile.mkdtemp(), "w.duckdb")) as wh:
+        ...     wh.sql("SELECT count(*) AS n FROM invoices")["n"].tolist()
+        [0]
+        """
+        from ._frames import arrow_to_frame
+
+        return arrow_to_frame(self.con.sql(query, params=params).to_arrow_table())
+
     def close(self) -> None:
-        """Close the connection."""
-        self.con.close()
+        """Close the connection; a writer then publishes what it committed to the readers.
+
+        Raises
+        ------
+        DiskFullError, AccessDeniedError
+            The readers' copy could not be written: what was committed stays in the warehouse,
+            readers keep the previous state until the next writer publishes.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._lock is None:
+            self.con.close()
+            return
+        try:
+            try:
+                self.con.execute("CHECKPOINT")  # the readers' copy needs every commit in the file
+            finally:
+                self.con.close()
+            publish(self.path)
+        finally:
+            self._lock.release()
+
+    def _close_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.close()
+        self._closed = True
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # the run already fails: publish what was committed before, if the disk allows,
+        # without hiding the first error
+        try:
+            self.close()
+        except Exception:
+            self._close_quietly()
 
 
 class _Transaction:
@@ -256,34 +484,65 @@ class _Transaction:
             self.con.execute("ROLLBACK")
 
 
-def open_warehouse(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Warehouse:
+def open_warehouse(
+    path: str | Path = DEFAULT_DB,
+    *,
+    read_only: bool = False,
+    wait: float = DEFAULT_WAIT,
+    notify: Callable[[str], None] | None = _to_stderr,
+) -> Warehouse:
     """Return the warehouse at ``path``, creating (or upgrading) it when opened for writing.
+
+    Readers and writers never exclude each other: a read-only warehouse shows the state the last
+    writer published when it closed, at once, whatever a writer is doing meanwhile. Writers
+    queue: one waits up to ``wait`` seconds for another, telling ``notify`` (default: standard
+    error) for whom it waits.
+
+    Parameters
+    ----------
+    path : str or Path
+        The warehouse file (its readers' copy sits beside it, see :func:`snapshot_path`).
+    read_only : bool
+        Open the last published state for reading.
+    wait : float
+        Seconds a writer waits for another writer (default 600).
+    notify : callable, optional
+        Receives one line when the writer has to wait, or takes over the lock of a process
+        that died holding it.
 
     Raises
     ------
     WarehouseError
-        Missing (read-only), locked by another process, not a DuckDB file, or from a newer
-        version of salesops.
+        Missing (read-only), not a DuckDB file, or from a newer version of salesops.
+    LockTimeoutError
+        Another writer held the warehouse for more than ``wait`` seconds.
     """
-    return Warehouse(path, read_only=read_only)
+    return Warehouse(path, read_only=read_only, wait=wait, notify=notify)
 
 
-def upgrade_warehouse(path: str | Path = DEFAULT_DB) -> bool:
+def upgrade_warehouse(
+    path: str | Path = DEFAULT_DB,
+    *,
+    wait: float = DEFAULT_WAIT,
+    notify: Callable[[str], None] | None = _to_stderr,
+) -> bool:
     """Bring the warehouse at ``path`` to this version's schema if it is older; return whether it
     was upgraded.
 
     Readers open the warehouse read-only and refuse an older schema; ``salesops daily`` calls
     this first, so that a morning without new exports after a package upgrade still reports. It
-    opens for writing only when an upgrade is due; anything else (no file, not a warehouse, a
-    lock) is left for the next open to report.
+    opens for writing only when the readers' copy is of an older version; anything else (no
+    file, not a warehouse) is left for the next open to report.
     """
     path = Path(path)
     if not path.is_file():
         return False
+    snap = snapshot_path(path)
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect()
         try:
-            rows = con.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()
+            con.execute(f"ATTACH {_literal(snap if snap.is_file() else path)} AS wh (READ_ONLY)")
+            rows = con.execute("SELECT value FROM wh._meta WHERE key = 'schema_version'").fetchall()
         finally:
             con.close()
         version = int(rows[0][0])
@@ -291,5 +550,5 @@ def upgrade_warehouse(path: str | Path = DEFAULT_DB) -> bool:
         return False
     if version >= SCHEMA_VERSION:
         return False
-    open_warehouse(path).close()
+    open_warehouse(path, wait=wait, notify=notify).close()
     return True

@@ -128,3 +128,38 @@ def test_exports_already_ingested_are_checked_without_loading_pandas(demo_db, de
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "['already ingested'] [] False"
+
+
+def test_exit_codes_name_the_kind_of_failure(tmp_path):
+    """1 a failure, 75 a temporary condition (a lock past --wait), 2 usage."""
+    from salesops_analysis._lock import ProcessLock
+    from salesops_analysis.warehouse import lock_path
+
+    db = tmp_path / "w.duckdb"
+    export = write(tmp_path / "payments.csv", "payment_id,invoice_id,payment_date,amount\n")
+    with ProcessLock(lock_path(db), what="the warehouse").hold(wait=0):
+        result = CliRunner().invoke(main, ["ingest", str(export), "--db", str(db), "--wait", "0"])
+    assert result.exit_code == 75
+    assert f"locked by pid {os.getpid()}" in result.output
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path / "none.csv"), "--db", str(db)])
+    assert result.exit_code == 1
+    assert CliRunner().invoke(main, ["ingest"]).exit_code == 2
+
+
+def test_interrupted_line_says_which_reports_were_published(tmp_path):
+    from salesops_analysis.cli import _ReportState
+
+    day = tmp_path / "2025-06-30"
+    for name in ("daily-mis", "collections"):
+        (day / name).mkdir(parents=True)
+    state = _ReportState(str(tmp_path), "2025-06-30")
+    (day / ".daily-mis.tmp-1").mkdir()  # a run publishes daily-mis: a new folder renamed in
+    (day / "daily-mis").rename(day / ".daily-mis.old-1")
+    (day / ".daily-mis.tmp-1").rename(day / "daily-mis")
+    assert state.line(["daily-mis", "collections"]) == (
+        "daily-mis published, collections not run; the previous collections report is unchanged"
+    )
+    fresh = _ReportState(str(tmp_path), "2025-07-01")
+    assert fresh.line(["collections"]) == (
+        "collections not run; no collections report of 2025-07-01 was written"
+    )

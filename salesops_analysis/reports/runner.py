@@ -11,7 +11,7 @@ wait (up to ``wait`` seconds), then refuse.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import os
 import shutil
 import sys
@@ -21,9 +21,18 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .._errors import ReportError
+from .. import _signals
+from .._errors import DiskFullError, ReportError, os_error
+from .._lock import ProcessLock, pid_alive, remove_stale_temporaries
 
-__all__ = ["REPORTS", "ReportKernel", "ReportRun", "notebook_path", "run_report"]
+__all__ = [
+    "REPORTS",
+    "ReportKernel",
+    "ReportRun",
+    "notebook_path",
+    "remove_stale_runs",
+    "run_report",
+]
 
 REPORTS = {"daily-mis": "daily_mis", "collections": "collections"}
 
@@ -68,25 +77,38 @@ def notebook_path(report: str) -> Path:
 
 
 @contextlib.contextmanager
-def _lock(path: Path, wait: float):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as fh:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ReportError(
-                        f"another run holds {path} (the same report and date are being "
-                        f"produced); waited {wait:.0f}s"
-                    ) from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _lock(path: Path, wait: float, what: str = "this report and date", notify=None):
+    """Hold the lock of one report and date: a second run waits up to ``wait`` seconds."""
+    with ProcessLock(path, what=what).hold(wait, notify):
+        yield
+
+
+def remove_stale_runs(out: str | Path) -> list[Path]:
+    """Remove what killed report runs left under ``out/<date>/``; return what was removed.
+
+    A run works in ``.<report>.tmp-<pid>/`` and, while it swaps in the new report, keeps the
+    previous one as ``.<report>.old-<pid>/``. When that process is gone (``kill -9``, a power
+    cut), its temporary folder is removed and a previous report is put back if the swap did not
+    finish. Folders of running processes are left alone.
+    """
+    removed: list[Path] = []
+    out = Path(out)
+    if not out.is_dir():
+        return removed
+    for day_dir in out.iterdir():
+        if not day_dir.is_dir() or day_dir.name.startswith("."):
+            continue
+        for old in day_dir.glob(".*.old-*"):
+            pid = old.name.rsplit("-", 1)[-1]
+            final = day_dir / old.name[1:].rsplit(".old-", 1)[0]
+            if pid.isdigit() and not pid_alive(int(pid)) and not final.exists():
+                # the swap was cut short: the previous report goes back (once: the reports of
+                # `salesops daily` clean up side by side)
+                with contextlib.suppress(OSError):
+                    old.rename(final)
+        removed += remove_stale_temporaries(day_dir, ".*.tmp-*")
+        removed += remove_stale_temporaries(day_dir, ".*.old-*")
+    return removed
 
 
 _IMPORT_LOCK = threading.Lock()
@@ -148,6 +170,9 @@ class ReportKernel:
             km = AsyncKernelManager(kernel_name="python3")
             self._km = km
             run_sync(km.start_kernel)(cwd=self._cwd, extra_arguments=KERNEL_ARGUMENTS)
+            if _signals.INTERRUPTED.is_set():  # the signal came while it was starting
+                self.kill()
+                return
             kc = BlockingKernelClient()
             kc.load_connection_info(km.get_connection_info())
             kc.start_channels()
@@ -168,15 +193,35 @@ class ReportKernel:
     def manager(self):
         """Wait for the warm-up; return the kernel manager, or ``None`` if the kernel did not
         start (the run then starts a kernel of its own)."""
-        self._thread.join()
+        if not self._join():
+            raise KeyboardInterrupt  # interrupted while the kernel warmed up
         if self._error is not None or self._km is None or not self._km.has_kernel:
             self.shutdown()
             return None
         return self._km
 
+    def _join(self) -> bool:
+        """Wait for the warm-up; return ``False`` if a signal came first."""
+        while self._thread.is_alive():
+            self._thread.join(0.1)
+            if _signals.INTERRUPTED.is_set():
+                return not self._thread.is_alive()
+        return True
+
+    def kill(self) -> None:
+        """Kill the kernel process (safe from a signal handler: one system call)."""
+        km = self._km
+        provisioner = getattr(km, "provisioner", None) if km is not None else None
+        pid = getattr(provisioner, "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+
     def shutdown(self) -> None:
         """Stop the kernel at once (it ran no notebook, or its notebook has finished)."""
-        self._thread.join()
+        if not self._join():  # a signal: the warm-up may wait long for a killed kernel
+            self.kill()
+            return
         km, self._km = self._km, None
         if km is not None and km.has_kernel:
             from jupyter_core.utils import run_sync
@@ -194,6 +239,55 @@ def _export_html(notebook: Path, html: Path) -> None:
     html.write_text(body, encoding="utf-8")
 
 
+class _NoMetrics(Exception):
+    pass
+
+
+def _execute(pm, nb: Path, executed: Path, params: dict, tmp: Path, progress: bool, kernel):
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    km = kernel.manager()
+    try:
+        pm.execute_notebook(
+            str(nb),
+            str(executed),
+            parameters={**params, "out_dir": str(tmp)},
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=str(Path.cwd()),
+            extra_arguments=KERNEL_ARGUMENTS,
+            # every output has arrived and every file is closed when the last cell ends; a
+            # graceful shutdown then only waits about 1.3 s for a 2 GB kernel to tear itself down
+            shutdown_kernel="immediate",
+            # a warm kernel (None: papermill starts one)
+            km=km,
+        )
+    finally:
+        kernel.shutdown()  # papermill stops only the kernels it started
+    if not (tmp / "metrics.json").exists():
+        raise _NoMetrics
+
+
+def _disk_full(exc) -> bool:
+    text = f"{exc.ename}: {exc.evalue}"
+    return "No space left on device" in text or f"[Errno {errno.ENOSPC}]" in text
+
+
+def _kept(final: Path) -> str:
+    if final.exists():
+        return f"the previous report in {final} is unchanged"
+    return "there was no earlier report of that date"
+
+
+def _could_not_run(report: str, day: str, exc: BaseException, executed: Path, failed: Path):
+    if executed.exists():
+        shutil.move(executed, failed)
+    return ReportError(
+        f"{report} {day} could not run: {type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else ''}"
+    )
+
+
 def run_report(
     report: str,
     date,
@@ -206,17 +300,28 @@ def run_report(
     progress: bool = True,
     wait: float = 60.0,
     kernel: ReportKernel | None = None,
+    notify=None,
 ) -> ReportRun:
     """Execute a report notebook for ``date`` and publish it under ``out/<date>/<report>/``.
 
     ``kernel`` is a :class:`ReportKernel` started earlier for this report; the run uses it and
-    stops it when done (without one, the run starts and stops its own).
+    stops it when done (without one, the run starts and stops its own). ``notify`` receives a
+    line when the run waits for another run of the same report and date.
+
+    Before it starts, the run removes what killed runs left in ``out`` (see
+    :func:`remove_stale_runs`). Whatever ends the run early (an error, a full disk, SIGTERM
+    or Ctrl-C as :class:`KeyboardInterrupt`), its temporary folder is removed and the report
+    published before, if any, stays as it was.
 
     Raises
     ------
     ReportError
         The notebook failed (message: the failing cell and error, and where the executed
-        notebook was kept), or another run of the same report and date holds the lock.
+        notebook was kept).
+    LockTimeoutError
+        Another run of the same report and date held the lock for more than ``wait`` seconds.
+    DiskFullError, AccessDeniedError
+        The report could not be written; nothing of it was published.
     """
     import json
 
@@ -235,64 +340,60 @@ def run_report(
     if report == "collections":
         params["models_dir"] = str(Path(models_dir).resolve())
         params["model_path"] = str(Path(model_path).resolve()) if model_path else ""
+    if kernel is None:  # a kernel of the run's own, so that a signal can stop it
+        kernel = ReportKernel(report)
+    remove_stale_runs(out)
     with contextlib.ExitStack() as stack:
-        if kernel is not None:  # stopped however the run ends (also if the lock times out)
-            stack.callback(kernel.shutdown)
-        stack.enter_context(_lock(day_dir / f".{report}.lock", wait))
+        stack.callback(kernel.shutdown)  # however the run ends (also if the lock times out)
+        stack.enter_context(_signals.on_interrupt(kernel.kill))
+        stack.enter_context(
+            _lock(day_dir / f".{report}.lock", wait, f"the {report} report of {day}", notify)
+        )
         tmp = day_dir / f".{report}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         executed = tmp / "report.ipynb"
-        km = kernel.manager() if kernel is not None else None
+        published = False
         try:
-            pm.execute_notebook(
-                str(nb),
-                str(executed),
-                parameters={**params, "out_dir": str(tmp)},
-                kernel_name="python3",
-                progress_bar=progress,
-                cwd=str(Path.cwd()),
-                extra_arguments=KERNEL_ARGUMENTS,
-                # every output has arrived and every file is closed when the
-                # last cell ends; a graceful shutdown then only waits about
-                # 1.3 s for a 2 GB kernel to tear itself down
-                shutdown_kernel="immediate",
-                # a warm kernel (None: papermill starts one)
-                km=km,
-            )
+            _execute(pm, nb, executed, params, tmp, progress, kernel)
+            _export_html(executed, tmp / "report.html")
+            _signals.check()  # an interrupted run publishes nothing
+            old = day_dir / f".{report}.old-{os.getpid()}"
+            with _signals.deferred():  # both renames, or neither
+                if final.exists():
+                    final.rename(old)
+                tmp.rename(final)
+            published = True
+            shutil.rmtree(old, ignore_errors=True)
+            failed.unlink(missing_ok=True)
         except pm.PapermillExecutionError as exc:
+            if _disk_full(exc):
+                raise DiskFullError(
+                    f"disk full writing {tmp}: {report} {day} not published; {_kept(final)}"
+                ) from None
             shutil.move(executed, failed)
-            shutil.rmtree(tmp, ignore_errors=True)
             evalue = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
             raise ReportError(
                 f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
                 f"{evalue} (executed notebook kept at {failed})"
             ) from None
-        except Exception as exc:
-            if executed.exists():
-                shutil.move(executed, failed)
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ReportError(
-                f"{report} {day} could not run: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}"
-            ) from None
-        finally:
-            if kernel is not None:  # papermill stops only the kernels it started
-                kernel.shutdown()
-        metrics_file = tmp / "metrics.json"
-        if not metrics_file.exists():
+        except _NoMetrics:
             shutil.move(executed, failed)
-            shutil.rmtree(tmp, ignore_errors=True)
             raise ReportError(
                 f"{report} {day}: the notebook wrote no metrics.json "
                 f"(executed notebook kept at {failed})"
-            )
-        _export_html(executed, tmp / "report.html")
-        old = day_dir / f".{report}.old-{os.getpid()}"
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-        failed.unlink(missing_ok=True)
+            ) from None
+        except OSError as exc:
+            error = os_error(exc, kept=f"{report} {day} not published; {_kept(final)}", path=tmp)
+            if error is not None:
+                raise error from None
+            raise _could_not_run(report, day, exc, executed, failed) from None
+        except (ReportError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _signals.INTERRUPTED.is_set():  # the kernel was stopped by the signal
+                raise KeyboardInterrupt from None
+            raise _could_not_run(report, day, exc, executed, failed) from None
+        finally:
+            if not published:
+                shutil.rmtree(tmp, ignore_errors=True)
     metrics = json.loads((final / "metrics.json").read_text())
     return ReportRun(report, day, final, metrics, time.perf_counter() - started)

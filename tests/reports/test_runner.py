@@ -178,7 +178,7 @@ def test_failure_keeps_the_last_good_report_and_exits_non_zero(runs, small_site,
 def test_a_second_run_of_the_same_report_waits_then_refuses(small_site):
     lock = small_site / "reports" / DAY / ".daily-mis.lock"
     with _lock(lock, wait=0):
-        with pytest.raises(so.ReportError, match="another run"):
+        with pytest.raises(so.LockTimeoutError, match=f"locked by pid {os.getpid()}"):
             run_report(
                 "daily-mis",
                 DAY,
