@@ -25,8 +25,10 @@ DEFAULT_DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y%m%d",
 )
-DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%d/%m/%y")
-MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%y")
+# %y before %Y: DuckDB's %Y would read the "20" of "12/19/20" as the year 20, while %y does not
+# read "12/19/2020" at all.
+DAY_FIRST_FORMATS = ("%d/%m/%y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y %H:%M")
+MONTH_FIRST_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%m/%d/%Y %H:%M")
 # Month names are unambiguous, so they are tried after the numeric forms whatever day_first says:
 # "Jan 28 2021", "28-Nov-17", "December 19, 2020", "19 Dec 2020". Two-digit years (%y) pivot as
 # POSIX strptime does: 00-68 are 2000-2068, 69-99 are 1969-1999.

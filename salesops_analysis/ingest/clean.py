@@ -294,6 +294,8 @@ def _derived(kind: str, name: str, present: set[str], options: KindOptions) -> s
             parts.append("WHEN invoiced_date IS NOT NULL THEN 'invoiced'")
         if "shipped_date" in present:
             parts.append("WHEN shipped_date IS NOT NULL THEN 'shipped'")
+        if len(parts) == 1:  # no date to tell a later status by
+            return "'received'"
         parts.append("ELSE 'received' END")
         return " ".join(parts)
     if name == "currency":
@@ -587,6 +589,16 @@ def _problems(table, kind, mapping, present, options) -> list[tuple[str, str, st
             out.append((f"{c} IS NULL AND NOT ({blank_raw})", f.name, rc, what))
         if not f.nullable:
             out.append((f"{c} IS NULL AND {blank_raw}", f.name, rc, "'missing value'"))
+        if f.type == "date" and in_file:
+            # DuckDB's %Y reads "12/19/20" as the year 20: such a date is refused, not kept
+            out.append(
+                (
+                    f"{c} < DATE '1900-01-01'",
+                    f.name,
+                    rc,
+                    "'date before 1900 (a two-digit year read with %Y? use %y)'",
+                )
+            )
         if f.type == "currency":
             codes = "|".join(sorted(ISO_4217))  # one compiled regex: cheaper than IN (...)
             out.append(
