@@ -70,7 +70,7 @@ _ID_WORDS = ("no", "number", "num", "nr", "id", "code", "ref", "reference")
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "invoices": {
         "invoice_id": (
-            "invoice id", "invoice no", "invoice number", "invoice num", "invoice", "inv no",
+            "invoice number", "invoice no", "invoice num", "invoice id", "invoice", "inv no",
             "invoice nr", "invoice ref", "bill no", "document number", "document no", "doc no",
             "voucher no", "voucher", "num", "no", "number", "id", "reference", "transaction no",
             "document",
@@ -83,12 +83,14 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "order_id": ("order id", "order no", "order number", "sales order", "so number", "po"),
         "invoice_date": (
-            "invoice date", "date", "posting date", "document date", "doc date", "doc date",
+            "invoice date", "invoice bill date", "date", "document date", "doc date",
+            "posting date",
             "transaction date", "issue date", "bill date", "date issued", "invoice dt",
         ),
         "due_date": ("due date", "net due date", "payment due date", "due", "date due", "due on"),
         "amount": (
-            "amount", "invoice amount", "total", "grand total", "invoice total", "total amount",
+            "amount", "invoice amount", "invoiced amount", "total signed", "total", "grand total",
+            "invoice total", "total amount",
             "amount total", "total amount in document currency", "amount in doc curr",
             "amount in dc", "sales", "gross amount", "total incl tax", "value", "total bcy",
             "total fcy", "amount signed",
@@ -104,8 +106,10 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "payment date",
         ),
         "currency": ("currency", "currency code", "curr", "crcy", "document currency"),
-        "status": ("status", "payment status", "invoice status", "state", "payment state"),
-        "payment_terms": ("payment terms", "terms", "payment term", "terms of payment"),
+        "status": ("payment status", "invoice status", "status", "payment state", "state"),
+        "payment_terms": (
+            "payment terms label", "payment terms", "terms", "payment term", "terms of payment",
+        ),
         "applies_to_invoice_id": ("return against", "reversed entry", "applies to"),
     },
     "orders": {
@@ -191,7 +195,7 @@ _STATUS_GUESSES = {
             r"|submitted|viewed|issued|authorised|authorized",
             "open",
         ),
-        (r"paid|settled|closed|cleared", "paid"),
+        (r"paid|settled|closed|cleared|in payment", "paid"),
         (r"disput", "disputed"),
         (r"write|bad debt", "written_off"),
         (r"void|cancel|credit|return|revers", "credited"),
@@ -391,6 +395,7 @@ def _choose_formats(
             line = f"{c}: {covered:,} of {p.filled:,} values parse as {' or '.join(own)}"
             rivals = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}
             rivals |= {"%m/%d/%y": "%d/%m/%y", "%d/%m/%y": "%m/%d/%y"}
+            rivals |= {"%d-%m-%Y": "%m-%d-%Y", "%m-%d-%Y": "%d-%m-%Y"}
             for f in own:
                 if f in rivals:
                     bad = p.filled - p.dates.get(rivals[f], 0)
@@ -434,28 +439,36 @@ def _match_names(columns: list[str], kind: str) -> tuple[dict[str, str], dict[st
 
 
 def _choose_kind(path: Path, columns: list[str], kind: str | None) -> tuple[str, str]:
+    """Return the kind and why: --kind, else the first kind whose required columns are all
+    named (the file name's kind when it is one of those with as many required columns)."""
     from ..config import Config
     from .load import detect_kind
 
     if kind:
         return kind, "given with --kind"
     try:
-        return detect_kind(path, Config()), "from the file name"
+        named = detect_kind(path, Config())
     except FileRefusedError:
-        pass
-    best, best_missing = "invoices", 99
-    for k in ("invoices", "orders", "payments", "customers", "activities"):
+        named = None
+    missing = {}
+    for k in ("invoices", "orders", "payments", "activities", "customers"):
         mapping, _ = _match_names(columns, k)
-        missing = [
+        missing[k] = [
             f.name
             for f in KINDS[k].fields
-            if f.required
-            and f.name not in mapping
-            and not (k == "payments" and f.name == "payment_id")
+            if f.required and f.name not in mapping and (k, f.name) != ("payments", "payment_id")
         ]
-        if len(missing) < best_missing:
-            best, best_missing = k, len(missing)
-    return best, "from its columns: the file name does not say"
+    complete = [k for k in missing if not missing[k]]
+    required = {k: sum(f.required for f in KINDS[k].fields) for k in KINDS}
+    if named in complete and required[named] >= required[complete[0]]:
+        return named, "from the file name"
+    if complete:
+        why = "from its columns" + (f" (the file name says {named})" if named else "")
+        return complete[0], why
+    if named in missing:
+        return named, "from the file name"
+    best = min(missing, key=lambda k: len(missing[k]))
+    return best, "from its columns (none maps every required column)"
 
 
 def _status_words(con, column: str, kind: str) -> tuple[dict[str, str], list[str]]:
@@ -521,7 +534,9 @@ def inspect_export(path: str | Path, *, kind: str | None = None) -> Inspection:
     for f in filled[1:]:
         n_filled = pc.add(n_filled, f)
     firsts = pc.coalesce(*[pc.if_else(pc.equal(c, ""), None, c) for c in cells])
-    total = pc.match_substring_regex(pc.utf8_lower(pc.fill_null(firsts, "")), r"^'?(sub)?total")
+    total = pc.match_substring_regex(
+        pc.utf8_lower(pc.fill_null(firsts, "")), r"^('?(sub)?total|\*+$)"
+    )
     data = table.filter(pc.and_(pc.greater(n_filled, 1), pc.invert(total)))
     rows = data.num_rows
     sampled = rows > SAMPLE_ROWS
@@ -635,7 +650,7 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
     n = f"{rows:,} data rows"
     prof = f"profiled on an evenly spread sample of {SAMPLE_ROWS:,}" if sampled else "all profiled"
     out.append(f"# salesops inspect {path.name}: {n} ({prof})")
-    out.append(f"# kind: {kind} ({kind_why})")
+    out.append(f"# kind: {kind}, {kind_why}")
     if header > 1:
         out.append(f"# header on line {header}: lines 1-{header - 1} are a title block")
     for note in notes:
@@ -736,7 +751,7 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
                 )
                 del mapping[t]
     line_col = None
-    names = con.execute("SELECT * FROM _data LIMIT 0").fetch_arrow_table().column_names
+    names = [d[0] for d in con.execute("SELECT * FROM _data LIMIT 0").description]
     words = {c: _words(c) for c in names}
     for w in _LINE_WORDS:
         for c, cw in words.items():

@@ -8,11 +8,13 @@ and a footer with the print time. The rule, written once:
   :data:`HEADER_SEARCH_LINES` lines whose names map every required column of the kind; lines
   above it are the **title block**;
 * below it, a line is a **report line** when every cell is blank, or when its key is blank (or
-  is itself the ``Total`` label), it
-  has no date (every mapped date column blank) and either holds a single non-blank cell (a
-  **section, title or footer** line: "Current", "Printed on ...") or its first non-blank cell
-  starts with ``Total`` or ``Subtotal``: ``Total``/``Grand Total``/``Report Total`` alone is the
-  **grand total**, any other such text a **subtotal** ("Total for Current");
+  holds the ``Total`` label itself), it
+  has no date (every mapped date column blank, or the label) and either holds a single
+  non-blank cell (a **section, title or footer** line: "Current", "Printed on ...") or its
+  first non-blank cell starts with ``Total`` or ``Subtotal``, or is only asterisks (SAP marks
+  totals ``*``,
+  ``**``): ``Total``/``Grand Total``/``Report Total`` alone is the **grand total**, any other
+  such text a **subtotal** ("Total for Current", "*");
 * a CSV line with the wrong number of fields holding at most one non-blank cell (a footer such as
   ``Printed on ...``) is a report line too.
 
@@ -56,7 +58,7 @@ SECTION = "section, title or footer line (one cell, no key, no date)"
 SHORT = "title or footer line (one cell)"
 
 _GRAND_WORDS = ("total", "grand total", "report total", "total:", "grand total:", "'total'")
-_SUBTOTAL_PREFIX = r"^'?(sub)?total'?:?(\s|$)"
+_SUBTOTAL_PREFIX = r"^('?(sub)?total'?:?(\s|$)|\*+$)"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,12 @@ def _blank(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.equal(pc.utf8_trim_whitespace(col), "")
 
 
+def _blank_or_label(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return where a cell is blank or holds a total label ("Total", "Total for ...", "*")."""
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(col))
+    return pc.or_(pc.equal(text, ""), pc.match_substring_regex(text, _SUBTOTAL_PREFIX))
+
+
 def _all(masks: list) -> pa.ChunkedArray | None:
     out = None
     for m in masks:
@@ -150,13 +158,8 @@ def split_report_lines(
     )
     if t.num_rows == 0 or not key_cols:
         return raw, ReportLines(pre_table)
-    # the key blank, or holding the total label itself ("TOTAL" in the first column)
-    key0 = pc.utf8_lower(pc.utf8_trim_whitespace(t.column(key_cols[0])))
-    keyless = pc.or_(
-        _all([_blank(t.column(c)) for c in key_cols]),
-        pc.match_substring_regex(key0, _SUBTOTAL_PREFIX),
-    )
-    candidate = _all([keyless] + [_blank(t.column(c)) for c in date_cols])
+    # the key and dates blank, or holding the total label itself ("Total" in the first column)
+    candidate = _all([_blank_or_label(t.column(c)) for c in key_cols + date_cols])
     if not pc.any(candidate).as_py():
         return raw, ReportLines(pre_table)
     # only the few candidate rows are looked at cell by cell
