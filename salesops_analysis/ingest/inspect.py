@@ -349,6 +349,24 @@ def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _P
     return out
 
 
+_RIVALS = {
+    "%m/%d/%Y": "%d/%m/%Y",
+    "%d/%m/%Y": "%m/%d/%Y",
+    "%m/%d/%y": "%d/%m/%y",
+    "%d/%m/%y": "%m/%d/%y",
+    "%d-%m-%Y": "%m-%d-%Y",
+    "%m-%d-%Y": "%d-%m-%Y",
+}
+
+
+def _date_evidence(p: _Profile, formats: list[str], covered: int) -> str:
+    line = f"{p.name}: {covered:,} of {p.filled:,} values parse as {' or '.join(formats)}"
+    for f in formats:
+        if f in _RIVALS:
+            line += f"; {p.filled - p.dates.get(_RIVALS[f], 0):,} are impossible as {_RIVALS[f]}"
+    return line
+
+
 def _choose_formats(
     con: duckdb.DuckDBPyConnection, date_cols: list[str], profiles: dict[str, _Profile]
 ) -> tuple[list[str], list[str], list[str]]:
@@ -356,6 +374,21 @@ def _choose_formats(
     chosen: list[str] = []
     evidence: list[str] = []
     ambiguous: list[str] = []
+    filled = [c for c in date_cols if profiles[c].filled]
+    # one format that reads every value of every date column: the columns decide together
+    full = [
+        f
+        for f in DATE_CANDIDATES
+        if filled and all(profiles[c].dates[f] == profiles[c].filled for c in filled)
+    ]
+    if full:
+        if len(full) > 1:
+            ambiguous.append(
+                f"dates: every value parses as any of {', '.join(full)}; {full[0]} chosen"
+            )
+        for c in filled:
+            evidence.append(_date_evidence(profiles[c], [full[0]], profiles[c].filled))
+        return [full[0]], evidence, ambiguous
     for c in date_cols:
         p = profiles[c]
         if p.filled == 0:
@@ -392,15 +425,7 @@ def _choose_formats(
             if f not in chosen:
                 chosen.append(f)
         if own:
-            line = f"{c}: {covered:,} of {p.filled:,} values parse as {' or '.join(own)}"
-            rivals = {"%m/%d/%Y": "%d/%m/%Y", "%d/%m/%Y": "%m/%d/%Y"}
-            rivals |= {"%m/%d/%y": "%d/%m/%y", "%d/%m/%y": "%m/%d/%y"}
-            rivals |= {"%d-%m-%Y": "%m-%d-%Y", "%m-%d-%Y": "%d-%m-%Y"}
-            for f in own:
-                if f in rivals:
-                    bad = p.filled - p.dates.get(rivals[f], 0)
-                    line += f"; {bad:,} are impossible as {rivals[f]}"
-            evidence.append(line)
+            evidence.append(_date_evidence(p, own, covered))
     # in the candidates' order: %y before %Y, so that "12/19/20" is never read as the year 20
     chosen.sort(key=DATE_CANDIDATES.index)
     return chosen, evidence, ambiguous
@@ -566,7 +591,10 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
         for t in mapping
         if t in _AMOUNT_EXTRAS or (t in table.columns and table.field(t).type == "amount")
     ]
-    score = {s: sum(profiles[mapping[t]].amounts[s] for t in amount_targets) for s in _SEPARATORS}
+    scored = [mapping[t] for t in amount_targets] or [
+        c for c in columns if profiles[c].decimals and not profiles[c].date_like
+    ]
+    score = {s: sum(profiles[c].amounts[s] for c in scored) for s in _SEPARATORS}
     sep = max(_SEPARATORS, key=lambda s: (score[s], s == (".", ",")))
     # content checks: a date column holds dates, an amount column amounts
     for t in list(mapping):
@@ -639,9 +667,11 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
         if unknown:
             notes.append(
                 f"status words not known: {', '.join(map(repr, unknown))}: {mapping['status']!r} "
-                "left unmapped (status is derived); map the words under value_maps to use it"
+                "kept as text (status_text) and status derived; map the words under value_maps "
+                "and the column to status to use it"
             )
-            del mapping["status"]
+            mapping["status_text"] = mapping.pop("status")
+            why["status_text"] = "status words not known"
             value_maps = {}
     # line-level grain
     lines_sum, lines_note, line_col = _lines(con, table, mapping, notes)
