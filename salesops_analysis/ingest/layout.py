@@ -59,6 +59,7 @@ SHORT = "title or footer line (one cell)"
 
 _GRAND_WORDS = ("total", "grand total", "report total", "total:", "grand total:", "'total'")
 _SUBTOTAL_PREFIX = r"^('?(sub)?total'?:?(\s|$)|\*+$)"
+_BLANK_OR_LABEL = r"^\s*(('?(sub)?total'?:?(\s|$)|\*+\s*$)|$)"
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,7 @@ def _blank(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _blank_or_label(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """Return where a cell is blank or holds a total label ("Total", "Total for ...", "*")."""
-    text = pc.utf8_lower(pc.utf8_trim_whitespace(col))
-    return pc.or_(pc.equal(text, ""), pc.match_substring_regex(text, _SUBTOTAL_PREFIX))
-
-
-def _all(masks: list) -> pa.ChunkedArray | None:
-    out = None
-    for m in masks:
-        out = m if out is None else pc.and_(out, m)
-    return out
+    return pc.match_substring_regex(col, _BLANK_OR_LABEL, ignore_case=True)
 
 
 def _skipped_table(lines: list[int], texts: list[str], reasons: list[str]) -> pa.Table:
@@ -158,8 +151,13 @@ def split_report_lines(
     )
     if t.num_rows == 0 or not key_cols:
         return raw, ReportLines(pre_table)
-    # the key and dates blank, or holding the total label itself ("Total" in the first column)
-    candidate = _all([_blank_or_label(t.column(c)) for c in key_cols + date_cols])
+    # the key and dates blank, or holding the total label itself ("Total" in the first column);
+    # the key alone first: in a plain export no row is a candidate and nothing more is read
+    candidate = _blank_or_label(t.column(key_cols[0]))
+    if not pc.any(candidate).as_py():
+        return raw, ReportLines(pre_table)
+    for c in key_cols[1:] + date_cols:
+        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
     if not pc.any(candidate).as_py():
         return raw, ReportLines(pre_table)
     # only the few candidate rows are looked at cell by cell
