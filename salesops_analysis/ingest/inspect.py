@@ -320,31 +320,56 @@ class _Profile:
         return self.filled > 0 and self.amounts.get(sep, 0) >= 0.9 * self.filled
 
 
+_DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{8}$|[a-z]{3}"
+_AMOUNT_SHAPE = r"^[-+(\s]*[$€£¥]?\s*[\d.,' ]*\d[\d.,' ]*\s*[$€£¥]?\s*\)?-?$"
+
+
 def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _Profile]:
+    """Return what each column of ``_sample`` holds: filled values, dates and amounts per format.
+
+    Formats are tried only on the columns whose values mostly have the shape of a date or an
+    amount (one cheap regex pass), since a failed strptime costs DuckDB far more than a match.
+    """
     from .clean import _amount_expr
 
-    out = {}
+    vals = {c: f"nullif(trim({_q(c)}), '')" for c in columns}
+    shape = []
     for c in columns:
-        v = f"nullif(trim({_q(c)}), '')"
-        exprs = [f"count({v})", f"approx_count_distinct({v})"]
-        exprs += [
-            f"count(CASE WHEN try_strptime({v}, {_lit(f)}) >= TIMESTAMP '1900-01-01' THEN 1 END)"
-            for f in DATE_CANDIDATES
+        v = vals[c]
+        shape += [
+            f"count({v})",
+            f"approx_count_distinct({v})",
+            f"count(CASE WHEN regexp_matches(lower({v}), {_lit(_DATE_SHAPE)}) THEN 1 END)",
+            f"count(CASE WHEN regexp_matches({v}, {_lit(_AMOUNT_SHAPE)}) THEN 1 END)",
+            rf"count(CASE WHEN regexp_matches({v}, '[.,]\d{{1,2}}\)?-?$|[$€£¥]') THEN 1 END)",
         ]
-        exprs += [
-            f"count({_amount_expr(v, KindOptions(decimal=d, thousands=t))})" for d, t in _SEPARATORS
-        ]
-        exprs.append(
-            f"count(CASE WHEN regexp_matches({v}, '[.,]\\d{{1,2}}\\)?$|[$€£¥]') THEN 1 END)"
-        )
-        row = con.execute(f"SELECT {', '.join(exprs)} FROM _sample").fetchall()[0]
-        n_dates = len(DATE_CANDIDATES)
-        p = _Profile(c, int(row[0]), int(row[1]))
-        p.dates = {f: int(n) for f, n in zip(DATE_CANDIDATES, row[2 : 2 + n_dates], strict=True)}
-        p.amounts = {
-            s: int(n) for s, n in zip(_SEPARATORS, row[2 + n_dates : 2 + n_dates + 6], strict=True)
-        }
-        p.decimals = int(row[-1])
+    row = con.execute(f"SELECT {', '.join(shape)} FROM _sample").fetchall()[0] if columns else []
+    out = {}
+    for i, c in enumerate(columns):
+        filled, distinct, dated, numeric, decimals = (int(x) for x in row[5 * i : 5 * i + 5])
+        p = _Profile(c, filled, distinct, decimals=decimals)
+        p.dates = dict.fromkeys(DATE_CANDIDATES, 0)
+        p.amounts = dict.fromkeys(_SEPARATORS, 0)
+        v = vals[c]
+        exprs = []
+        if filled and dated >= 0.5 * filled:
+            exprs += [
+                f"count(CASE WHEN try_strptime({v}, {_lit(f)}) >= TIMESTAMP '1900-01-01' "
+                "THEN 1 END)"
+                for f in DATE_CANDIDATES
+            ]
+        if filled and numeric >= 0.5 * filled:
+            exprs += [
+                f"count({_amount_expr(v, KindOptions(decimal=d, thousands=t))})"
+                for d, t in _SEPARATORS
+            ]
+        if exprs:
+            counts = con.execute(f"SELECT {', '.join(exprs)} FROM _sample").fetchall()[0]
+            if filled and dated >= 0.5 * filled:
+                p.dates = dict(zip(DATE_CANDIDATES, map(int, counts), strict=False))
+                counts = counts[len(DATE_CANDIDATES) :]
+            if filled and numeric >= 0.5 * filled:
+                p.amounts = dict(zip(_SEPARATORS, map(int, counts), strict=True))
         out[c] = p
     return out
 
@@ -736,7 +761,16 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
         out.append("    value_maps:   # status words proposed from their meaning: check them")
         out.append(f"      status: {_y(value_maps)}")
     text = "\n".join(out) + "\n"
-    checked = _check(path, kind, text) if not missing else "not checked: columns missing"
+    if missing:
+        checked = "not checked: columns missing"
+    elif sampled:
+        from .read import RawTable
+
+        part = con.sql("SELECT * FROM _sample").to_arrow_table()
+        sample_raw = RawTable(path, part, raw.columns, [], raw.encoding, raw.delimiter, raw.excel)
+        checked = _check(path, kind, text, sample=sample_raw) + " (on the sample)"
+    else:
+        checked = _check(path, kind, text)
     text += f"# check: {checked}\n"
     return Inspection(path, kind, header, mapping, text, rows, sampled, checked, ambiguous)
 
@@ -803,14 +837,15 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
     return sums, f"one row per line ({evidence}); {what}", line_col
 
 
-def _check(path: Path, kind: str, text: str) -> str:
-    """Return the accounting of the config tried on the file, or why it was refused."""
+def _check(path: Path, kind: str, text: str, sample=None) -> str:
+    """Return the accounting of the config tried on the file (or on ``sample``, a RawTable of
+    the sampled rows), or why it was refused."""
     from .clean import clean_export
     from .read import read_export
 
     cfg = config_from_dict(yaml.safe_load(text), source="inspect")
     try:
-        raw = read_export(path, cfg.kind(kind), kind)
+        raw = sample if sample is not None else read_export(path, cfg.kind(kind), kind)
         result = clean_export(raw, kind, cfg.kind(kind), validate=False)
     except SalesOpsError as exc:
         return f"REFUSED: {exc}"

@@ -139,7 +139,9 @@ def test_big_file_is_profiled_on_a_sample_and_says_so(tmp_path, monkeypatch):
         tmp_path, "payments.csv", "payment_id,invoice_id,payment_date,amount\n" + rows
     )
     assert found.sampled and "evenly spread sample of 10" in found.config_text
-    assert "read 100 = loaded 100" in found.config_text
+    assert "read 10 = loaded 10 + rejected 0 + duplicates 0 + skipped 0 (on the sample)" in (
+        found.config_text
+    )
 
 
 def test_unreadable_file_is_refused(tmp_path):
@@ -147,3 +149,14 @@ def test_unreadable_file_is_refused(tmp_path):
         inspect_export(tmp_path / "missing.csv")
     with pytest.raises(so.FileRefusedError):
         inspect_export(write(tmp_path / "empty.csv", ""))
+
+
+def test_sampled_config_still_reads_the_whole_file(tmp_path, monkeypatch):
+    from salesops_analysis.ingest import inspect
+
+    monkeypatch.setattr(inspect, "SAMPLE_ROWS", 7)
+    rows = "".join(f'P{i},I{i},01/{i % 28 + 1:02d}/2021,"{i},000.50"\n' for i in range(60))
+    found, _, path = proposed(
+        tmp_path, "payments.csv", "payment_id,invoice_id,payment_date,amount\n" + rows
+    )
+    assert load(tmp_path, found, path).loaded == 60
