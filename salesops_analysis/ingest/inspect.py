@@ -44,10 +44,15 @@ __all__ = ["Inspection", "SAMPLE_ROWS", "inspect_export"]
 #: Files with more data rows than this are profiled on an evenly spread sample of this many.
 SAMPLE_ROWS = 50_000
 
+#: A key repeated on at least this many rows per key, on average, makes a line-level export;
+#: fewer repeats are versions of one row (an export listing later edits again).
+LINE_LEVEL_ROWS_PER_KEY = 1.1
+
 #: Date formats tried on every date-like column (ISO first; %y before %Y, see config.py).
 DATE_CANDIDATES = (
     "%Y-%m-%d",
     "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%Y/%m/%d",
     "%m/%d/%y",
@@ -107,6 +112,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "currency": ("currency", "currency code", "curr", "crcy", "document currency"),
         "status": ("payment status", "invoice status", "status", "payment state", "state"),
+        "disputed": ("disputed", "in dispute", "dispute", "dispute flag"),
         "payment_terms": (
             "payment terms label", "payment terms", "terms", "payment term", "terms of payment",
         ),
@@ -139,7 +145,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "payments": {
         "payment_id": (
-            "payment id", "payment no", "payment number", "payment", "receipt no", "receipt",
+            "payment id", "payment entry", "payment no", "payment number", "payment", "receipt no", "receipt",
             "payment reference", "transaction id", "reference", "ref", "document number", "num",
             "no", "number", "id",
         ),
@@ -155,7 +161,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "payment date", "date", "received date", "receipt date", "value date", "posting date",
             "date paid",
         ),
-        "amount": ("amount", "amount paid", "paid", "payment amount", "received", "total"),
+        "amount": ("amount", "paid amount", "amount paid", "paid", "payment amount", "received", "total"),
         "currency": ("currency", "currency code", "curr"),
     },
     "customers": {
@@ -171,9 +177,11 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "activities": {
         "activity_id": ("activity id", "id", "activity", "number"),
-        "activity_date": ("activity date", "date", "created", "created on"),
+        "activity_date": (
+            "activity date", "date", "timestamp", "date time", "datetime", "created", "created on",
+        ),
         "owner": ("owner", "user", "collector", "assigned to"),
-        "type": ("type", "activity type", "channel"),
+        "type": ("activity type", "type", "channel"),
         "customer_id": ("customer id", "customer", "client", "party", "account"),
         "invoice_id": ("invoice id", "invoice", "invoice no"),
         "order_id": ("order id", "order", "order no"),
@@ -451,6 +459,9 @@ def _choose_formats(
                 chosen.append(f)
         if own:
             evidence.append(_date_evidence(p, own, covered))
+        elif chosen:  # read by the formats another column chose
+            best = max(chosen, key=lambda f: p.dates.get(f, 0))
+            evidence.append(_date_evidence(p, [best], p.dates.get(best, 0)))
     # in the candidates' order: %y before %Y, so that "12/19/20" is never read as the year 20
     chosen.sort(key=DATE_CANDIDATES.index)
     return chosen, evidence, ambiguous
@@ -510,9 +521,8 @@ def _choose_kind(path: Path, columns: list[str], kind: str | None) -> tuple[str,
         ]
     complete = [k for k in missing if not missing[k]]
     required = {k: sum(f.required for f in KINDS[k].fields) for k in KINDS}
-    if named in complete and required[named] >= required[complete[0]]:
-        return named, "from the file name"
-    if complete:
+    named_found = required[named] - len(missing[named]) if named in missing else 0
+    if complete and named_found <= required[complete[0]] and named != complete[0]:
         why = "from its columns" + (f" (the file name says {named})" if named else "")
         return complete[0], why
     if named in missing:
@@ -779,7 +789,7 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
     """Return the sum columns of a line-level export (None for one row per key), the evidence
     and the line id column."""
     key = table.key[0]
-    if key not in mapping or len(table.key) > 1:
+    if table.kind not in ("orders", "invoices") or key not in mapping:
         return None, "", None
     k = _q(mapping[key])
     n, distinct = con.execute(
@@ -788,6 +798,12 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
     if n == distinct or distinct == 0:
         return None, "", None
     evidence = f"{mapping[key]!r}: {n:,} rows hold {distinct:,} different values"
+    if n < LINE_LEVEL_ROWS_PER_KEY * distinct:
+        notes.append(
+            f"{evidence}: a few keys repeat, taken as versions of one row (the last wins); "
+            f"if they are the lines of one document, set lines"
+        )
+        return None, "", None
     varying = {}
     for t, c in mapping.items():
         if t == key:
