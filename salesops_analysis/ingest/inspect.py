@@ -145,7 +145,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "payments": {
         "payment_id": (
-            "payment id", "payment entry", "payment no", "payment number", "payment", "receipt no", "receipt",
+            "payment id", "payment entry", "payment no", "payment number", "payment", "receipt no",
+            "receipt",
             "payment reference", "transaction id", "reference", "ref", "document number", "num",
             "no", "number", "id",
         ),
@@ -161,7 +162,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "payment date", "date", "received date", "receipt date", "value date", "posting date",
             "date paid",
         ),
-        "amount": ("amount", "paid amount", "amount paid", "paid", "payment amount", "received", "total"),
+        "amount": (
+            "amount", "paid amount", "amount paid", "paid", "payment amount", "received", "total",
+        ),
         "currency": ("currency", "currency code", "curr"),
     },
     "customers": {
