@@ -720,7 +720,8 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
     out.append(f"# salesops inspect {path.name}: {n} ({prof})")
     out.append(f"# kind: {kind}, {kind_why}")
     if header > 1:
-        out.append(f"# header on line {header}: lines 1-{header - 1} are a title block")
+        above = "line 1 is" if header == 2 else f"lines 1-{header - 1} are"
+        out.append(f"# header on line {header}: {above} a title block")
     for note in notes:
         out.append(f"# note: {note}")
     for a in ambiguous:

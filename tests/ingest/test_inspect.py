@@ -160,3 +160,26 @@ def test_sampled_config_still_reads_the_whole_file(tmp_path, monkeypatch):
         tmp_path, "payments.csv", "payment_id,invoice_id,payment_date,amount\n" + rows
     )
     assert load(tmp_path, found, path).loaded == 60
+
+
+def test_workbook_report_with_title_block_and_unheaded_column(tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Acme Ltd"])
+    ws.append(["A/R Aging Detail"])
+    ws.append([None, "Date", "Num", "Customer", "Due Date", "Amount"])
+    ws.append(["Current"])
+    ws.append([None, dt.datetime(2020, 12, 28), 1001, "Cust A", dt.datetime(2021, 1, 27), 100])
+    ws.append([None, dt.datetime(2020, 12, 30), 1002, "Cust B", dt.datetime(2021, 1, 29), 50.5])
+    ws.append(["TOTAL", None, None, None, None, 150.5])
+    path = tmp_path / "aging.xlsx"
+    wb.save(path)
+    found = inspect_export(path)
+    assert found.kind == "invoices" and found.header_line == 3
+    assert "# header on line 3: lines 1-2 are a title block" in found.config_text
+    assert "read 6 = loaded 2 + rejected 0 + duplicates 0 + skipped 4" in found.config_text
+    assert load(tmp_path, found, path).data["amount"].sum() == 150.5

@@ -256,3 +256,11 @@ def test_one_row_report_and_header_only_report(tmp_path):
     empty = write(tmp_path / "b.csv", "Report\npayment_id,invoice_id,payment_date,amount\n")
     with pytest.raises(so.FileRefusedError, match="no data rows"):
         so.clean_file(empty, "payments", so.Config())
+
+
+def test_report_with_only_report_lines_loads_nothing_and_checks_its_total(tmp_path):
+    head = "Receipts\npayment_id,invoice_id,payment_date,amount\n"
+    result = so.clean_file(write(tmp_path / "payments.csv", head + "Total,,,0.00\n"), "payments")
+    assert (result.rows_read, result.loaded, result.skipped) == (2, 0, 2)
+    with pytest.raises(so.FileRefusedError, match="does not tie"):
+        so.clean_file(write(tmp_path / "payments2.csv", head + "Total,,,5.00\n"), "payments")
