@@ -160,6 +160,10 @@ def map_columns(raw: RawTable, kind: str, options: KindOptions) -> tuple[dict[st
             raise FileRefusedError(
                 raw.path, f"kinds.{kind}.lines.sum names '{name}', which no column maps to"
             )
+        if name not in KINDS[kind].columns or KINDS[kind].field(name).type != "amount":
+            raise FileRefusedError(
+                raw.path, f"kinds.{kind}.lines.sum names '{name}', which is not an amount column"
+            )
     ignored = [c for c in raw.columns if c not in used]
     return mapping, ignored
 

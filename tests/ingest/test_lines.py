@@ -169,3 +169,9 @@ def test_sum_of_an_unmapped_column_refuses_the_file(tmp_path):
 def test_lines_option_is_validated():
     with pytest.raises(so.ConfigError, match="lines"):
         config_from_dict({"kinds": {"orders": {"lines": {"add": ["amount"]}}}})
+
+
+def test_sum_of_a_text_column_refuses_the_file(tmp_path):
+    p = write(tmp_path / "orders.csv", ORD + "O1,C1,2025-01-02,10,A\n")
+    with pytest.raises(so.FileRefusedError, match="not an amount column"):
+        so.clean_file(p, "orders", cfg(sum=["customer_id"]))
