@@ -816,11 +816,8 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
             f"SELECT count(*) FROM (SELECT lower(trim({k})) AS k FROM _data WHERE trim({k}) <> '' "
             f"GROUP BY 1 HAVING count(DISTINCT trim({_q(c)})) > 1)"
         ).fetchall()[0][0]
-    amounts = [
-        t
-        for t in mapping
-        if t in table.columns and table.field(t).type == "amount" or t in _AMOUNT_EXTRAS
-    ]
+    # only canonical amounts are summed; an extra amount that differs between lines is unmapped
+    amounts = [t for t in mapping if t in table.columns and table.field(t).type == "amount"]
     sums = [t for t in amounts if varying.get(t)]
     for t in list(mapping):
         if t in varying and varying[t] and t not in sums:

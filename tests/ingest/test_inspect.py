@@ -183,3 +183,18 @@ def test_workbook_report_with_title_block_and_unheaded_column(tmp_path):
     assert "# header on line 3: lines 1-2 are a title block" in found.config_text
     assert "read 6 = loaded 2 + rejected 0 + duplicates 0 + skipped 4" in found.config_text
     assert load(tmp_path, found, path).data["amount"].sum() == 150.5
+
+
+def test_line_level_balance_that_differs_between_lines_is_left_out(tmp_path):
+    found, kind, path = proposed(
+        tmp_path,
+        "invoices.csv",
+        "Invoice No,Client,Date,Due Date,Line Amount,Balance\n"
+        "I1,A,2021-01-02,2021-02-01,10.00,4.00\nI1,A,2021-01-02,2021-02-01,5.00,1.00\n"
+        "I2,B,2021-01-03,2021-02-02,7.00,7.00\n",
+    )
+    assert kind["lines"] == {"sum": ["amount"]}
+    assert "Balance" not in kind["columns"]
+    assert "differs between lines of one document: not mapped" in found.config_text
+    result = load(tmp_path, found, path)
+    assert sorted(result.data["amount"]) == [7.0, 15.0]
