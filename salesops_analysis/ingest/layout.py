@@ -110,10 +110,6 @@ def find_header(rows: list[tuple[int, list[str]]], kind: str | None, options: Ki
     return first
 
 
-def _blank(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.equal(pc.utf8_trim_whitespace(col), "")
-
-
 def _blank_or_label(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """Return where a cell is blank or holds a total label ("Total", "Total for ...", "*")."""
     return pc.match_substring_regex(col, _BLANK_OR_LABEL, ignore_case=True)
@@ -134,8 +130,8 @@ def split_report_lines(
 ) -> tuple[RawTable, ReportLines]:
     """Return the export without its report lines, and the report lines (see module docs).
 
-    The reader's own skipped lines (title block, blank and one-cell lines) come first in
-    ``skipped``; the table's report lines follow, by line.
+    ``skipped`` holds the reader's own skipped lines (title block, blank and one-cell lines)
+    and the table's report lines, by line number.
     """
     from .read import RawTable
 
@@ -205,5 +201,5 @@ def split_report_lines(
         header_line=raw.header_line,
         skipped=[],
     )
-    skipped = pa.concat_tables([pre_table, report])
+    skipped = pa.concat_tables([pre_table, report]).sort_by("line")
     return data, ReportLines(skipped, total, total_line)
