@@ -513,7 +513,7 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
             kind=kind,
             sums=sums,
             columns=file_cols,
-            derived=[(n, e) for n, e in derived],
+            derived=derived,
             out_cols=out_cols,
         )
         source = "SELECT * FROM _docs"
