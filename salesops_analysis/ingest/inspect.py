@@ -238,7 +238,10 @@ class Inspection:
 
 
 def _words(name: str) -> str:
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", name.lower()).split())
+    """Return a header as lower-case words: "Invoice No." -> "invoice no", "customerID" ->
+    "customer id" (camelCase split)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", spaced.lower()).split())
 
 
 def _q(name: str) -> str:

@@ -7,7 +7,7 @@ import yaml
 
 import salesops_analysis as so
 from salesops_analysis.ingest.inspect import guess_header, inspect_export
-from tests.conftest import write
+from tests.conftest import IBM_CONFIG, IBM_CSV, requires_realdata, write
 
 
 def proposed(tmp_path, name, text, kind=None):
@@ -198,3 +198,24 @@ def test_line_level_balance_that_differs_between_lines_is_left_out(tmp_path):
     assert "differs between lines of one document: not mapped" in found.config_text
     result = load(tmp_path, found, path)
     assert sorted(result.data["amount"]) == [7.0, 15.0]
+
+
+def test_camel_case_headers_are_read_as_words():
+    from salesops_analysis.ingest.inspect import _words
+
+    assert _words("customerID") == "customer id"
+    assert _words("InvoiceAmount") == "invoice amount"
+    assert _words(" Invoice No. ") == "invoice no"
+    assert _words("") == ""
+
+
+@requires_realdata
+def test_inspect_reads_the_real_ibm_export_as_the_hand_written_example(tmp_path):
+    found = inspect_export(IBM_CSV, kind="invoices")
+    assert "NEEDS EDITS" not in found.config_text
+    cfg_path = write(tmp_path / "proposed.yml", found.config_text)
+    by_inspect = so.clean_file(IBM_CSV, "invoices", str(cfg_path)).data
+    by_hand = so.clean_file(IBM_CSV, "invoices", str(IBM_CONFIG)).data
+    cols = ["invoice_id", "customer_id", "invoice_date", "due_date", "amount", "paid_date"]
+    cols += ["disputed", "status", "paid_amount"]
+    assert by_inspect[cols].equals(by_hand[cols])
