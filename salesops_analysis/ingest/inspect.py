@@ -649,7 +649,8 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
         elif (t in amount_targets) and not p.amount_like(sep):
             notes.append(f"{mapping[t]!r} is named like {t} but holds no amounts: not mapped")
             del mapping[t]
-    # required columns no header names: taken by content when exactly one column fits
+    # required columns no header names: taken by content (the first column that fits; several
+    # candidates are listed as ambiguous)
     used = set(mapping.values())
     for f in table.fields:
         if not f.required or f.name in mapping or (kind == "payments" and f.name == "payment_id"):
