@@ -92,7 +92,7 @@ def clean_file(path, kind: str | None = None, config: Config | str | None = None
 
     cfg = config if isinstance(config, Config) else load_config(config)
     kind = kind or detect_kind(path, cfg)
-    raw = read_export(path, cfg.kind(kind))
+    raw = read_export(path, cfg.kind(kind), kind)
     return clean_export(raw, kind, cfg.kind(kind))
 
 

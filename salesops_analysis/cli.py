@@ -295,6 +295,23 @@ def ingest(paths, kind, wait, db_path, config_path) -> None:
     click.echo(f"{loaded} file(s) loaded, {len(results) - loaded} already ingested, into {db_path}")
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--kind",
+    type=click.Choice(list(KINDS)),
+    default=None,
+    help="Kind of export (default: from the file name, else from its columns).",
+)
+@common
+@friendly_errors
+def inspect(path, kind, db_path, config_path) -> None:
+    """Print a config (YAML) that reads the export PATH, with the evidence for each choice."""
+    from .ingest.inspect import inspect_export
+
+    click.echo(inspect_export(path, kind=kind).config_text, nl=False)
+
+
 def _tables(db_path: str, load=None):
     """Return the warehouse tables, or ``load(wh)`` of the open warehouse."""
     from .metrics import load_tables

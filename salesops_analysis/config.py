@@ -25,8 +25,23 @@ DEFAULT_DATE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y%m%d",
 )
-DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%d/%m/%y")
-MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%y")
+# %y before %Y: DuckDB's %Y would read the "20" of "12/19/20" as the year 20, while %y does not
+# read "12/19/2020" at all.
+DAY_FIRST_FORMATS = ("%d/%m/%y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y %H:%M")
+MONTH_FIRST_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%m/%d/%Y %H:%M")
+# Month names are unambiguous, so they are tried after the numeric forms whatever day_first says:
+# "Jan 28 2021", "28-Nov-17", "December 19, 2020", "19 Dec 2020". Two-digit years (%y) pivot as
+# POSIX strptime does: 00-68 are 2000-2068, 69-99 are 1969-1999.
+MONTH_NAME_FORMATS = (
+    "%b %d %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+    "%B %d, %Y",
+    "%d-%b-%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+)
 
 # Built-in words for the enumerated columns (lower-cased source word -> canonical value).
 DEFAULT_VALUE_MAPS: dict[str, dict[str, dict[str, str]]] = {
@@ -114,13 +129,20 @@ class KindOptions:
     encoding: str = "auto"
     delimiter: str = "auto"
     sheet: str | int | None = None
+    header_row: str | int = "auto"
+    lines: dict[str, list[str]] | None = None
 
     def formats(self) -> list[str]:
         """Return the date formats tried, in order."""
         if self.date_formats:
             return list(self.date_formats)
         extra = DAY_FIRST_FORMATS if self.day_first else MONTH_FIRST_FORMATS
-        return [*DEFAULT_DATE_FORMATS, *extra]
+        return [*DEFAULT_DATE_FORMATS, *extra, *MONTH_NAME_FORMATS]
+
+    @property
+    def line_sums(self) -> list[str] | None:
+        """Return the columns summed over a document's lines, or None for one row per document."""
+        return None if self.lines is None else list(self.lines.get("sum") or [])
 
 
 @dataclass
@@ -200,6 +222,21 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
             raise ConfigError(f"{path}: '{where}.{key}' must be a list")
         if key in ("decimal", "thousands") and not isinstance(value, str):
             raise ConfigError(f"{path}: '{where}.{key}' must be a string such as ',' or '.'")
+        if key == "header_row" and not (
+            value == "auto"
+            or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+        ):
+            raise ConfigError(
+                f"{path}: '{where}.header_row' must be auto or a line number (1, 2, ...)"
+            )
+        if key == "lines" and value is not None:
+            if not isinstance(value, dict) or set(value) - {"sum"}:
+                raise ConfigError(
+                    f"{path}: '{where}.lines' must be a mapping like {{sum: [amount]}}"
+                )
+            if not isinstance(value.get("sum") or [], list):
+                raise ConfigError(f"{path}: '{where}.lines.sum' must be a list of column names")
+            value = {"sum": [str(c) for c in value.get("sum") or []]}
         merged[key] = value
     if merged.get("decimal") and merged.get("decimal") == merged.get("thousands"):
         raise ConfigError(f"{path}: '{where}': decimal and thousands separators are the same")

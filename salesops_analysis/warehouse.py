@@ -1,6 +1,6 @@
 """The embedded DuckDB warehouse: canonical tables with history, the ingest log and rejects.
 
-Layout (``schema_version`` 2)
+Layout (``schema_version`` 3)
 -----------------------------
 ``<kind>_history``
     Every version of every row ever loaded: the canonical columns (then extras), ``_key`` (the
@@ -13,6 +13,10 @@ Layout (``schema_version`` 2)
     inserted / updated / unchanged, unmatched references, time.
 ``rejects``
     Every rejected row problem: file, line, column, raw value, reason.
+``skipped_lines``
+    Every report line skipped (title block, blank, section, subtotal, total, footer): file, line,
+    text, reason. ``ingest_log.rows_skipped`` counts them and ``documents_loaded`` counts the
+    documents built from a line-level export's loaded lines. Added in version 3.
 ``file_stats``
     Where each ingested file was seen on disk: path, kind, size, modification and change times
     (ns), inode and device, and its ``ingest_log`` row. A file seen again with all of these
@@ -61,7 +65,7 @@ __all__ = [
     "upgrade_warehouse",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data/salesops.duckdb")
 #: Seconds a writer waits for another writer to finish (``--wait``).
 DEFAULT_WAIT = 600.0
@@ -77,8 +81,26 @@ def _create_file_stats(con: duckdb.DuckDBPyConnection) -> None:
             mtime_ns BIGINT, ctime_ns BIGINT, inode BIGINT, device BIGINT)""")
 
 
+def _create_skipped_lines(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS skipped_lines (file_id INTEGER, file_name VARCHAR, line BIGINT,
+            text VARCHAR, reason VARCHAR)""")
+
+
+def _add_report_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """2 -> 3: skipped report lines, and documents beside lines, in the ingest log."""
+    # IF NOT EXISTS: a warehouse marked older by hand (tests do) may already have them
+    con.execute("ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0")
+    con.execute("ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS documents_loaded BIGINT")
+    con.execute("UPDATE ingest_log SET documents_loaded = coalesce(documents_loaded, rows_loaded)")
+    _create_skipped_lines(con)
+
+
 # Each migration takes a warehouse at version i and brings it to i + 1.
-_MIGRATIONS: list = [_create_file_stats]  # 1 -> 2: files already ingested known by their stat
+_MIGRATIONS: list = [
+    _create_file_stats,  # 1 -> 2: files already ingested known by their stat
+    _add_report_lines,  # 2 -> 3: skipped report lines, documents loaded
+]
 
 
 # -- readers beside a writer -------------------------------------------------------------------
@@ -311,11 +333,12 @@ class Warehouse:
                     rows_rejected BIGINT, rows_duplicate BIGINT, rows_inserted BIGINT,
                     rows_updated BIGINT, rows_unchanged BIGINT, unmatched_references BIGINT,
                     unmatched_note VARCHAR, ignored_columns VARCHAR, loaded_at TIMESTAMP,
-                    seconds DOUBLE)""")
+                    seconds DOUBLE, rows_skipped BIGINT DEFAULT 0, documents_loaded BIGINT)""")
             self.con.execute("""
                 CREATE TABLE rejects (file_id INTEGER, file_name VARCHAR, line BIGINT,
                     "column" VARCHAR, value VARCHAR, reason VARCHAR)""")
             _create_file_stats(self.con)
+            _create_skipped_lines(self.con)
             for kind, table in KINDS.items():
                 cols = ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in table.fields)
                 self.con.execute(f"""
@@ -422,6 +445,11 @@ class Warehouse:
         from ._frames import arrow_to_frame
 
         return arrow_to_frame(self.con.sql(query, params=params).to_arrow_table())
+
+    def skipped_lines(self, file_id: int | None = None) -> pd.DataFrame:
+        """Return the skipped report lines (of one load, or of all): file, line, text, reason."""
+        where = f"WHERE file_id = {int(file_id)}" if file_id is not None else ""
+        return self.con.sql(f"SELECT * FROM skipped_lines {where} ORDER BY file_id, line").df()
 
     def close(self) -> None:
         """Close the connection; a writer then publishes what it committed to the readers.

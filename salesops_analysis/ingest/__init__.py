@@ -11,11 +11,13 @@ import importlib
 _EXPORTS = {
     "CleanExport": "clean",
     "clean_export": "clean",
+    "Inspection": "inspect",
+    "inspect_export": "inspect",
     "RawTable": "read",
     "read_export": "read",
 }
 
-__all__ = ["CleanExport", "RawTable", "clean_export", "read_export"]
+__all__ = ["CleanExport", "Inspection", "RawTable", "clean_export", "inspect_export", "read_export"]
 
 
 def __getattr__(name: str):

@@ -7,11 +7,17 @@ options in the config. Every input row ends in exactly one place:
 * the rejects, with line, column, raw value and reason (``rejected``; a row may have several
   problems, each a rejects row, but counts once);
 * the exact-duplicate count (``duplicates``): a row identical, in every column of the file, to
-  an earlier row is counted and dropped. Identity is tested on a 64-bit hash of the whole row.
+  an earlier row is counted and dropped. Identity is tested on a 64-bit hash of the whole row;
+* the skipped report lines (``skipped``): title block, blank, section, subtotal, total and footer
+  lines of a report layout (see :mod:`~salesops_analysis.ingest.layout`).
 
 Rows that share a key but differ in content (one file): **the last row in the file wins** (an
 export lists later edits later); each earlier row goes to the rejects with the reason
-``superseded by line N (same key, later in the file)``.
+``superseded by line N (same key, later in the file)``. A line-level export (``lines:`` set)
+instead builds one document from its lines (see :mod:`~salesops_analysis.ingest.lines`).
+
+A report's grand total row, when it has one, is checked: the amounts of its data rows must add
+up to it, else the file is refused (rows were lost).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from .._errors import FileRefusedError
 from .._frames import arrow_to_frame
 from ..config import KindOptions
 from ..schemas import KINDS, Field, pandera_schema, sql_type
+from .columns import LINE_ID, match_columns
+from .layout import ReportLines, split_report_lines
 from .read import RawTable
 
 __all__ = ["CleanExport", "clean_export", "map_columns"]
@@ -51,7 +59,10 @@ class CleanExport:
     """One export, cleaned: the canonical rows, the rejects and the accounting.
 
     ``table`` holds the canonical columns (then extras, ``_key`` and ``_line``); ``rejects`` has
-    ``line, column, value, reason``. ``rows_read == loaded + rejected + duplicates`` always.
+    ``line, column, value, reason``; ``skipped_lines`` has ``line, text, reason``.
+    ``rows_read == loaded + rejected + duplicates + skipped`` always. ``documents`` is the number
+    of rows in ``table``: the documents built from the loaded lines of a line-level export, else
+    ``loaded``.
     """
 
     kind: str
@@ -66,6 +77,21 @@ class CleanExport:
     loaded_rows: int = 0
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    skipped: int = 0
+    skipped_lines: pa.Table | None = None
+    documents_rows: int | None = None
+
+    @property
+    def documents(self) -> int:
+        """Return the number of documents loaded (the loaded rows, unless ``lines:`` is set)."""
+        return self.loaded_rows if self.documents_rows is None else self.documents_rows
+
+    @property
+    def skipped_frame(self) -> pd.DataFrame:
+        """Return the skipped report lines (line, text, reason) as a DataFrame."""
+        if self.skipped_lines is None:
+            return pd.DataFrame({"line": [], "text": [], "reason": []})
+        return arrow_to_frame(self.skipped_lines)
 
     @property
     def loaded(self) -> int:
@@ -94,6 +120,8 @@ class CleanExport:
             "loaded": self.loaded,
             "rejected": self.rejected,
             "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "documents": self.documents,
         }
 
 
@@ -112,38 +140,30 @@ def map_columns(raw: RawTable, kind: str, options: KindOptions) -> tuple[dict[st
     FileRefusedError
         Two columns map to one name, or a required column is missing.
     """
-    table = KINDS[kind]
-    canonical = set(table.columns)
-    by_norm = {c.strip().lower(): c for c in raw.columns}
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for src, target in options.columns.items():
-        col = by_norm.get(src.strip().lower())
-        if col is None:
-            continue
-        if target in mapping:
-            raise FileRefusedError(
-                raw.path, f"columns '{mapping[target]}' and '{col}' both map to '{target}'"
-            )
-        mapping[target] = col
-        used.add(col)
-    for col in raw.columns:
-        if col in used:
-            continue
-        name = _norm(col)
-        if name in canonical and name not in mapping:
-            mapping[name] = col
-            used.add(col)
-    missing = [f.name for f in table.fields if f.required and f.name not in mapping]
+    match = match_columns(raw.columns, kind, options)
+    if match.clash:
+        first, second, target = match.clash
+        raise FileRefusedError(raw.path, f"columns '{first}' and '{second}' both map to '{target}'")
+    mapping, used, missing = dict(match.mapping), match.used, match.missing
     if missing:
         sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(raw.delimiter or "")
         hint = f"; read with {sep} delimiter" if sep else ""
+        where = f" under the header on line {raw.header_line}" if raw.header_line > 1 else ""
         raise FileRefusedError(
             raw.path,
             f"required column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing for "
-            f"kind '{kind}' (columns found: {', '.join(raw.columns)}{hint}); map them under "
-            f"kinds.{kind}.columns in salesops.yml",
+            f"kind '{kind}' (columns found{where}: {', '.join(raw.columns)}{hint}); map them "
+            f"under kinds.{kind}.columns in salesops.yml",
         )
+    for name in options.line_sums or []:
+        if name not in mapping:
+            raise FileRefusedError(
+                raw.path, f"kinds.{kind}.lines.sum names '{name}', which no column maps to"
+            )
+        if name not in KINDS[kind].columns or KINDS[kind].field(name).type != "amount":
+            raise FileRefusedError(
+                raw.path, f"kinds.{kind}.lines.sum names '{name}', which is not an amount column"
+            )
     ignored = [c for c in raw.columns if c not in used]
     return mapping, ignored
 
@@ -278,11 +298,71 @@ def _derived(kind: str, name: str, present: set[str], options: KindOptions) -> s
             parts.append("WHEN invoiced_date IS NOT NULL THEN 'invoiced'")
         if "shipped_date" in present:
             parts.append("WHEN shipped_date IS NOT NULL THEN 'shipped'")
+        if len(parts) == 1:  # no date to tell a later status by
+            return "'received'"
         parts.append("ELSE 'received' END")
         return " ".join(parts)
     if name == "currency":
         return _lit(options.default_currency) if options.default_currency else "NULL"
+    if kind == "payments" and name == "payment_id":
+        return _derived_payment_id(present)
     return None
+
+
+def _derived_payment_id(present: set[str]) -> str:
+    """SQL for the id of a payment row in an export without payment ids.
+
+    ``PAY-`` and the first 16 hex digits of the MD5 of the row's invoice id (lower case), payment
+    date (ISO), amount, customer id (lower case) and currency, joined by ``|``; the second and
+    later rows with all of these equal (in file order) add ``-2``, ``-3``, ... The same payment
+    gets the same id in every export, so that re-exports update rather than duplicate it.
+    """
+    parts = [
+        "lower(invoice_id)",
+        "CAST(payment_date AS VARCHAR)",
+        "CAST(amount AS VARCHAR)",
+        "lower(customer_id)" if "customer_id" in present else "''",
+        "currency",
+    ]
+    text = f"concat_ws('|', {', '.join(f'coalesce({p}, {chr(39)}{chr(39)})' for p in parts)})"
+    n = f"row_number() OVER (PARTITION BY {text} ORDER BY _line)"
+    return f"'PAY-' || substr(md5({text}), 1, 16) || CASE WHEN {n} > 1 THEN '-' || {n} ELSE '' END"
+
+
+def _check_grand_total(con, raw, report: ReportLines, kind, mapping, options) -> None:
+    """Refuse the file when its grand total row does not tie to the data rows' amounts.
+
+    Every amount column mapped from the file whose grand total cell is filled is checked against
+    the sum of that column over the data rows (loaded, rejected or duplicate alike: a total that
+    does not tie means rows were lost, not rejected). In a line-level export a column that is
+    not summed over the lines is added up once per document.
+    """
+    if report.grand_total is None:
+        return
+    sums = options.line_sums
+    for f in KINDS[kind].fields:
+        if f.type != "amount" or f.name not in mapping:
+            continue
+        src = mapping[f.name]
+        text = (report.grand_total.get(src) or "").strip()
+        if not text:
+            continue
+        total = con.execute(f"SELECT {_amount_expr(_lit(text), options)}").fetchall()[0][0]
+        if total is None:
+            continue
+        if sums is not None and f.name not in sums:
+            one = f"SELECT any_value({_q(f.name)}) AS v FROM _parsed GROUP BY _key"
+            sql = f"SELECT sum(v) FROM ({one})"
+        else:
+            sql = f"SELECT sum({_amount_expr(_q(src), options)}) FROM _raw_arrow"
+        found = con.execute(sql).fetchall()[0][0] or 0
+        if abs(found - total) > 0.005:
+            raise FileRefusedError(
+                raw.path,
+                f"the grand total on line {report.grand_total_line} does not tie: '{src}' totals "
+                f"{total:,.2f} but the data rows add up to {found:,.2f} (difference "
+                f"{total - found:,.2f}); rows may be missing from the export",
+            )
 
 
 def clean_export(
@@ -318,10 +398,12 @@ def clean_export(
         problem: the message names the column and the formats tried).
     """
     mapping, ignored = map_columns(raw, kind, options)
+    rows_read = raw.rows_read
+    data, report = split_report_lines(raw, kind, mapping)
     own = con is None
     con = con or duckdb.connect()
     try:
-        result = _clean(con, raw, kind, options, mapping, ignored)
+        result = _clean(con, data, kind, options, mapping, ignored, rows_read, report)
         if validate:
             _validate(con, result)
         if own:
@@ -335,16 +417,20 @@ def clean_export(
             con.close()
 
 
-def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
+def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> CleanExport:
     table = KINDS[kind]
     con.register("_raw_arrow", raw.table)
     src_cols = ", ".join(_q(c) for c in raw.columns)
-    # exact duplicates: rows whose whole content hashes like an earlier row's
+    sums = options.line_sums
+    line_id = LINE_ID in mapping and sums is not None
+    # exact duplicates: rows whose whole content hashes like an earlier row's; the lines of a
+    # line-level export without line ids are never duplicates (an order may hold a line twice)
+    keep_identical = sums is not None and not line_id
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
         WITH h AS (SELECT _line, hash({src_cols}) AS h FROM _raw_arrow),
              multi AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-        SELECT _line FROM h WHERE h IN (SELECT h FROM multi)
+        SELECT _line FROM h WHERE h IN (SELECT h FROM multi) AND NOT {keep_identical}
         QUALIFY row_number() OVER (PARTITION BY h ORDER BY _line) > 1""")
     present = set(mapping)
     parse = []
@@ -353,11 +439,13 @@ def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
             parse.append(
                 f"{_parse_expr(f, _q(mapping[f.name]), options, raw.excel)} AS {_q(f.name)}"
             )
-    extras = [t for t in mapping if t not in table.columns]
+    extras = [t for t in mapping if t not in table.columns and not (line_id and t == LINE_ID)]
     for e in extras:
         parse.append(f"nullif(trim({_q(mapping[e])}), '') AS {_q(e)}")
+    if line_id:
+        parse.append(f"nullif(trim({_q(mapping[LINE_ID])}), '') AS _line_id")
     derived = []
-    for name in ("paid_amount", "disputed", "status", "currency"):
+    for name in ("paid_amount", "disputed", "status", "currency", "payment_id"):
         if name in table.columns and name not in present:
             expr = _derived(kind, name, present, options)
             derived.append((name, f"CAST({expr} AS {sql_type(table.field(name))})"))
@@ -394,25 +482,48 @@ def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
               FROM ({bad_sql}))
         ORDER BY 1, 2""").to_arrow_table()
     _refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
-    # same key, different content: the last line wins, earlier ones are rejected
-    con.execute("""
+    _check_grand_total(con, raw, report, kind, mapping, options)
+    # same key, different content: the last line wins, earlier ones are rejected (by line id in a
+    # line-level export; without line ids its lines are all kept)
+    part = "_key || chr(31) || coalesce(lower(_line_id), '')" if line_id else "_key"
+    cond = "false" if keep_identical else "true"
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _superseded AS
-        WITH multi AS (SELECT _key FROM _parsed WHERE _ok GROUP BY _key HAVING count(*) > 1)
-        SELECT _line, _key, max(_line) OVER (PARTITION BY _key) AS winner
-        FROM _parsed WHERE _ok AND _key IN (SELECT _key FROM multi)
+        WITH p AS (SELECT _line, _key, {part} AS _part FROM _parsed WHERE _ok AND {cond}),
+             multi AS (SELECT _part FROM p GROUP BY _part HAVING count(*) > 1)
+        SELECT _line, _key, max(_line) OVER (PARTITION BY _part) AS winner
+        FROM p WHERE _part IN (SELECT _part FROM multi)
         QUALIFY _line <> winner""")
     key0 = table.key[0]
+    what = "same line id" if line_id else "same key"
     superseded = con.sql(f"""
         SELECT s._line AS line, {_lit(key0)} AS "column", CAST(p.{_q(key0)} AS VARCHAR) AS value,
-               'superseded by line ' || s.winner || ' (same key, later in the file)' AS reason
+               'superseded by line ' || s.winner || ' ({what}, later in the file)' AS reason
         FROM _superseded s JOIN _parsed p USING (_line) ORDER BY 1""").to_arrow_table()
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW _clean AS
-        SELECT {", ".join(_q(c) for c in out_cols)}, _key, _line, _row_hash FROM _parsed
-        WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)""")
+    if sums is None:
+        source = "SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)"
+        documents = None
+        line_rejects = superseded.cast(rejects_rows.schema)
+    else:
+        from .lines import build_documents
+
+        file_cols = [c for c in out_cols if c in mapping]
+        docs = build_documents(
+            con,
+            kind=kind,
+            sums=sums,
+            columns=file_cols,
+            derived=derived,
+            out_cols=out_cols,
+        )
+        source = "SELECT * FROM _docs"
+        documents = docs.count
+        line_rejects = pa.concat_tables(
+            [superseded.cast(rejects_rows.schema), docs.rejects.cast(rejects_rows.schema)]
+        )
     n_dups = con.execute("SELECT count(*) FROM _dups").fetchall()[0][0]
     n_bad = con.execute("SELECT count(*) FROM _parsed WHERE NOT _ok").fetchall()[0][0]
-    rejects = pa.concat_tables([rejects_rows, superseded.cast(rejects_rows.schema)])
+    rejects = pa.concat_tables([rejects_rows, line_rejects])
     if raw.ragged:
         extra = pa.table(
             {
@@ -426,33 +537,34 @@ def _clean(con, raw, kind, options, mapping, ignored) -> CleanExport:
             }
         )
         rejects = pa.concat_tables([rejects, extra.cast(rejects.schema)])
-    rejected = n_bad + superseded.num_rows + len(raw.ragged)
-    loaded = raw.rows_read - n_dups - rejected
+    rejected = n_bad + line_rejects.num_rows + len(raw.ragged)
+    skipped = report.skipped.num_rows
+    loaded = rows_read - n_dups - rejected - skipped
     result = CleanExport(
         kind,
         str(raw.path),
         None,
         rejects,
-        raw.rows_read,
+        rows_read,
         n_dups,
         rejected,
         dict(mapping),
         ignored,
         loaded_rows=loaded,
+        skipped=skipped,
+        skipped_lines=report.skipped,
+        documents_rows=documents,
     )
     # missing optional canonical columns are added as typed NULLs by the loader and below
     result.missing_columns = [f.name for f in table.fields if f.name not in present]
     result.extra_columns = extras
-    if result.missing_columns:
-        nulls = ", ".join(
-            f"CAST(NULL AS {sql_type(table.field(c))}) AS {_q(c)}" for c in result.missing_columns
-        )
-        cols = ", ".join(_q(c) for c in [*table.columns, *extras])
-        con.execute(f"""
-            CREATE OR REPLACE TEMP VIEW _clean AS
-            SELECT {cols}, _key, _line, _row_hash FROM (
-                SELECT *, {nulls} FROM _parsed
-                WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded))""")
+    nulls = "".join(
+        f", CAST(NULL AS {sql_type(table.field(c))}) AS {_q(c)}" for c in result.missing_columns
+    )
+    cols = ", ".join(_q(c) for c in [*table.columns, *extras])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW _clean AS
+        SELECT {cols}, _key, _line, _row_hash FROM (SELECT *{nulls} FROM ({source}))""")
     return result
 
 
@@ -481,6 +593,16 @@ def _problems(table, kind, mapping, present, options) -> list[tuple[str, str, st
             out.append((f"{c} IS NULL AND NOT ({blank_raw})", f.name, rc, what))
         if not f.nullable:
             out.append((f"{c} IS NULL AND {blank_raw}", f.name, rc, "'missing value'"))
+        if f.type == "date" and in_file:
+            # DuckDB's %Y reads "12/19/20" as the year 20: such a date is refused, not kept
+            out.append(
+                (
+                    f"{c} < DATE '1900-01-01'",
+                    f.name,
+                    rc,
+                    "'date before 1900 (a two-digit year read with %Y? use %y)'",
+                )
+            )
         if f.type == "currency":
             codes = "|".join(sorted(ISO_4217))  # one compiled regex: cheaper than IN (...)
             out.append(

@@ -52,6 +52,9 @@ class IngestResult:
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
+    skipped: int = 0
+    documents: int = 0
+    superseded: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -65,14 +68,23 @@ class IngestResult:
         name = Path(self.path).name
         if self.status != "loaded":
             return f"{name} ({self.kind}): {self.status}, nothing changed"
+        docs = f"{self.documents:,} documents: " if self.documents != self.loaded else ""
         text = (
             f"{name} ({self.kind}): read {self.rows_read:,} = loaded {self.loaded:,} "
-            f"(new {self.inserted:,}, updated {self.updated:,}, unchanged {self.unchanged:,})"
-            f" + rejected {self.rejected:,} + duplicates {self.duplicates:,}"
-            f" in {self.seconds:.1f}s"
+            f"({docs}new {self.inserted:,}, updated {self.updated:,}, "
+            f"unchanged {self.unchanged:,}) + rejected {self.rejected:,} "
+            f"+ duplicates {self.duplicates:,}"
         )
+        if self.skipped:
+            text += f" + skipped {self.skipped:,} (report lines)"
+        text += f" in {self.seconds:.1f}s"
         if self.unmatched:
             text += f"; {self.unmatched_note}"
+        if self.superseded:
+            text += (
+                f"; {self.superseded:,} rows superseded by a later row with the same key: if each"
+                f" row is one line of a document, set kinds.{self.kind}.lines"
+            )
         return text
 
 
@@ -198,7 +210,7 @@ def ingest_file(
     from .clean import clean_export
     from .read import read_export
 
-    raw = read_export(path, options)
+    raw = read_export(path, options, kind)
     try:
         clean = clean_export(raw, kind, options, con=con)
         with wh.transaction():
@@ -252,7 +264,7 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         ORDER BY _line""",
         {"f": file_id, "t": loaded_at},
     )
-    inserted = clean.loaded - unchanged - updated
+    inserted = clean.documents - unchanged - updated
     unmatched, note = _unmatched(wh, kind)
     con.register("_rejects_arrow", clean.rejects)
     con.execute(
@@ -261,8 +273,19 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         {"f": file_id, "n": path.name},
     )
     con.unregister("_rejects_arrow")
+    if clean.skipped_lines is not None and clean.skipped_lines.num_rows:
+        con.register("_skipped_arrow", clean.skipped_lines)
+        con.execute(
+            "INSERT INTO skipped_lines SELECT $f, $n, line, text, reason FROM _skipped_arrow",
+            {"f": file_id, "n": path.name},
+        )
+        con.unregister("_skipped_arrow")
     con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (file_id, file_name, file_path, content_hash, kind, rows_read, "
+        "rows_loaded, rows_rejected, rows_duplicate, rows_inserted, rows_updated, "
+        "rows_unchanged, unmatched_references, unmatched_note, ignored_columns, loaded_at, "
+        "seconds, rows_skipped, documents_loaded) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             file_id,
             path.name,
@@ -281,7 +304,12 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
             ", ".join(clean.ignored_columns),
             loaded_at,
             0.0,
+            clean.skipped,
+            clean.documents,
         ],
+    )
+    superseded = sum(
+        1 for r in clean.rejects.column("reason").to_pylist() if r.startswith("superseded by")
     )
 
     return IngestResult(
@@ -293,6 +321,9 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         loaded=clean.loaded,
         rejected=clean.rejected,
         duplicates=clean.duplicates,
+        skipped=clean.skipped,
+        documents=clean.documents,
+        superseded=superseded,
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
@@ -309,6 +340,10 @@ def _drop_temp(wh: Warehouse) -> None:
         ("TABLE", "_parsed"),
         ("TABLE", "_dups"),
         ("TABLE", "_superseded"),
+        ("TABLE", "_doc_lines"),
+        ("TABLE", "_doc_conflicts"),
+        ("TABLE", "_doc_broken"),
+        ("TABLE", "_docs"),
     ):
         wh.con.execute(f"DROP {kind} IF EXISTS {name}")
 

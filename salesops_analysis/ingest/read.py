@@ -2,7 +2,12 @@
 
 Every value is read as text, exactly as exported, so that ids keep their leading zeros and the
 cleaning step sees what the user sees. Each row carries its line number in the file (``_line``;
-the header is line 1) so that rejects can point at it.
+line 1 is the first line of the file) so that rejects can point at it.
+
+The header is found as :func:`~salesops_analysis.ingest.layout.find_header` says (line 1 of a
+plain export; below a title block in a report layout). Title lines, blank lines and one-cell
+lines of the wrong width are kept as :class:`~salesops_analysis.ingest.layout.SkippedLine` s,
+counted in ``rows_read``.
 
 Problems that make the whole file unusable raise :class:`~salesops_analysis.FileRefusedError`
 with a one-line reason: missing or empty file, binary or HTML content, corrupt workbook or
@@ -23,6 +28,7 @@ import pyarrow.csv as pacsv
 
 from .._errors import FileRefusedError
 from ..config import KindOptions
+from .layout import BLANK, HEADER_SEARCH_LINES, SHORT, TITLE, SkippedLine, find_header, name_columns
 
 __all__ = ["RaggedRow", "RawTable", "read_export"]
 
@@ -50,14 +56,18 @@ class RawTable:
     encoding: str = "utf-8"
     delimiter: str | None = None
     excel: bool = False
+    header_line: int = 1
+    skipped: list[SkippedLine] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
-        """Return the number of data rows in the file (ragged rows included)."""
-        return self.table.num_rows + len(self.ragged)
+        """Return the number of lines read besides the header (ragged and skipped included)."""
+        return self.table.num_rows + len(self.ragged) + len(self.skipped)
 
 
-def read_export(path: str | Path, options: KindOptions | None = None) -> RawTable:
+def read_export(
+    path: str | Path, options: KindOptions | None = None, kind: str | None = None
+) -> RawTable:
     """Return the file's rows as strings, with their line numbers.
 
     Parameters
@@ -66,7 +76,10 @@ def read_export(path: str | Path, options: KindOptions | None = None) -> RawTabl
         A ``.csv``/``.txt``/``.tsv`` (any of ``,`` ``;`` tab ``|``), ``.xlsx``/``.xlsm`` or
         ``.parquet`` file.
     options : KindOptions, optional
-        Reading options (encoding, delimiter, sheet).
+        Reading options (encoding, delimiter, sheet, header row).
+    kind : str, optional
+        The export's kind: with ``header_row: auto`` the header is the first line that maps
+        every required column of this kind. Without a kind, the first non-blank line.
 
     Raises
     ------
@@ -83,7 +96,7 @@ def read_export(path: str | Path, options: KindOptions | None = None) -> RawTabl
         raise FileRefusedError(path, "file is empty")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        raw = _read_xlsx(path, options)
+        raw = _read_xlsx(path, options, kind)
     elif suffix in (".parquet", ".pq"):
         raw = _read_parquet(path)
     elif suffix == ".xls":
@@ -91,9 +104,9 @@ def read_export(path: str | Path, options: KindOptions | None = None) -> RawTabl
             path, "old .xls workbooks are not supported: save it as .xlsx or CSV"
         )
     else:
-        raw = _read_csv(path, options)
+        raw = _read_csv(path, options, kind)
     _check_header(path, raw.columns)
-    if raw.rows_read == 0:
+    if raw.table.num_rows + len(raw.ragged) == 0:
         raise FileRefusedError(path, "has a header but no data rows")
     return raw
 
@@ -101,8 +114,6 @@ def read_export(path: str | Path, options: KindOptions | None = None) -> RawTabl
 def _check_header(path: Path, columns: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(columns):
-        if name == "":
-            raise FileRefusedError(path, f"column {i + 1} has an empty header")
         if name.lower() in seen:
             raise FileRefusedError(
                 path,
@@ -127,10 +138,11 @@ def _detect_encoding(path: Path, head: bytes, option: str) -> str:
         return "cp1252"
 
 
-def _sniff_delimiter(header: str, option: str) -> str:
+def _sniff_delimiter(lines: list[str], option: str) -> str:
+    """Return the delimiter most used on one line among the first lines (title lines have few)."""
     if option != "auto":
         return "\t" if option in ("\\t", "tab") else option
-    counts = {d: _count_outside_quotes(header, d) for d in _DELIMITERS}
+    counts = {d: max(_count_outside_quotes(line, d) for line in lines) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
 
@@ -145,7 +157,11 @@ def _count_outside_quotes(line: str, ch: str) -> int:
     return count
 
 
-def _read_csv(path: Path, options: KindOptions) -> RawTable:
+def _line_text(cells: list[str], sep: str) -> str:
+    return sep.join(cells).rstrip(sep + " ")
+
+
+def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawTable:
     data = path.read_bytes()
     head = data[:65536]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -160,13 +176,21 @@ def _read_csv(path: Path, options: KindOptions) -> RawTable:
         raise FileRefusedError(path, "an HTML/XML page, not a CSV export")
     if data.startswith(b"PK\x03\x04"):
         raise FileRefusedError(path, "a zip/xlsx file with a CSV name: rename it to .xlsx")
-    header_line = text_head.splitlines()[0] if text_head.strip() else ""
-    if not header_line.strip():
+    first_lines = text_head.splitlines()[: HEADER_SEARCH_LINES + 1]
+    if len(data) > len(head) and len(first_lines) > 1:
+        first_lines = first_lines[:-1]  # the sample may end inside the last line
+    if not any(line.strip() for line in first_lines):
         raise FileRefusedError(path, "first line is blank: expected a header row")
-    delimiter = _sniff_delimiter(header_line, options.delimiter)
+    delimiter = _sniff_delimiter(first_lines, options.delimiter)
+    rows = list(enumerate(csv.reader(first_lines, delimiter=delimiter), start=1))
+    header_line = find_header(rows, kind, options)
+    if header_line == 1 and not first_lines[0].strip():
+        raise FileRefusedError(path, "first line is blank: expected a header row")
     if np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord('"')) % 2 == 1:
         raise FileRefusedError(path, "unterminated quoted field (odd number of '\"' characters)")
-    columns = [c.strip() for c in next(csv.reader([header_line], delimiter=delimiter))]
+    if header_line != 1:
+        return _read_csv_slow(path, data, encoding, delimiter, header_line)
+    columns = name_columns(next(csv.reader([first_lines[0]], delimiter=delimiter)))
     _check_header(path, columns)
 
     ragged: list[RaggedRow] = []
@@ -188,38 +212,56 @@ def _read_csv(path: Path, options: KindOptions) -> RawTable:
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if encoding == "utf-8" and options.encoding == "auto" and "UTF8" in str(exc).upper():
-            return _read_csv_as(path, options, "cp1252")
+            return _read_csv_as(path, options, "cp1252", kind)
         raise FileRefusedError(path, f"not a readable CSV table ({_first_line(exc)})") from None
     blank_lines = b"\n\n" in data or b"\n\r\n" in data
     if ragged or blank_lines:
         # Rare: exact line numbers need a line-aware parser. Python's csv module counts lines.
-        return _read_csv_slow(path, data, encoding, delimiter, columns)
+        return _read_csv_slow(path, data, encoding, delimiter, 1)
     lines = pa.array(range(2, table.num_rows + 2), type=pa.int64())
     return RawTable(path, table.append_column("_line", lines), columns, [], encoding, delimiter)
 
 
-def _read_csv_as(path: Path, options: KindOptions, encoding: str) -> RawTable:
+def _read_csv_as(path: Path, options: KindOptions, encoding: str, kind: str | None) -> RawTable:
     opts = KindOptions(**{**options.__dict__, "encoding": encoding})
-    return _read_csv(path, opts)
+    return _read_csv(path, opts, kind)
 
 
 def _read_csv_slow(
-    path: Path, data: bytes, encoding: str, delimiter: str, columns: list[str]
+    path: Path, data: bytes, encoding: str, delimiter: str, header_line: int
 ) -> RawTable:
-    text = data.decode(encoding, errors="strict").lstrip("\ufeff")
+    """Read line by line: a title block, blank lines or lines of the wrong width."""
+    try:
+        text = data.decode(encoding, errors="strict").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise FileRefusedError(path, f"not {encoding} text ({_first_line(exc)})") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader)
+    skipped: list[SkippedLine] = []
+    header: list[str] | None = None
+    start = 1
+    for record in reader:
+        if start >= header_line:
+            header = record
+            break
+        skipped.append(SkippedLine(start, _line_text(record, delimiter), TITLE))
+        start = reader.line_num + 1
+    if header is None or not any(c.strip() for c in header):
+        raise FileRefusedError(path, f"line {header_line} is blank or missing: expected a header")
+    columns = name_columns(header)
+    _check_header(path, columns)
     n = len(columns)
     cols: list[list[str]] = [[] for _ in range(n)]
     lines: list[int] = []
     ragged: list[RaggedRow] = []
     start = reader.line_num + 1
     for record in reader:
-        if not record or record == [""]:
-            start = reader.line_num + 1
-            continue
-        if len(record) != n:
-            ragged.append(RaggedRow(start, delimiter.join(record), n, len(record)))
+        if not any(c.strip() for c in record):
+            skipped.append(SkippedLine(start, _line_text(record, delimiter), BLANK))
+        elif len(record) != n:
+            if sum(1 for c in record if c.strip()) <= 1:
+                skipped.append(SkippedLine(start, _line_text(record, delimiter), SHORT))
+            else:
+                ragged.append(RaggedRow(start, delimiter.join(record), n, len(record)))
         else:
             for i, value in enumerate(record):
                 cols[i].append(value)
@@ -227,7 +269,16 @@ def _read_csv_slow(
         start = reader.line_num + 1
     arrays = {c: pa.array(v, type=pa.string()) for c, v in zip(columns, cols, strict=True)}
     arrays["_line"] = pa.array(lines, type=pa.int64())
-    return RawTable(path, pa.table(arrays), columns, ragged, encoding, delimiter)
+    return RawTable(
+        path,
+        pa.table(arrays),
+        columns,
+        ragged,
+        encoding,
+        delimiter,
+        header_line=header_line,
+        skipped=skipped,
+    )
 
 
 def _cell_text(value: object) -> str:
@@ -244,7 +295,7 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, options: KindOptions) -> RawTable:
+def _read_xlsx(path: Path, options: KindOptions, kind: str | None = None) -> RawTable:
     import zipfile
 
     from openpyxl import load_workbook
@@ -266,29 +317,52 @@ def _read_xlsx(path: Path, options: KindOptions) -> RawTable:
                     path, f"no sheet named '{options.sheet}' (sheets: {', '.join(wb.sheetnames)})"
                 )
             ws = wb[options.sheet]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise FileRefusedError(path, "the sheet is empty")
-        while header and header[-1] is None:
-            header = header[:-1]
-        columns = [_cell_text(h).strip() for h in header]
-        _check_header(path, columns)
-        n = len(columns)
-        cols: list[list[str]] = [[] for _ in range(n)]
-        lines: list[int] = []
-        for line, row in enumerate(rows, start=2):
-            if row is None or all(v is None for v in row):
-                continue
-            values = list(row[:n]) + [None] * (n - len(row))
-            for i, v in enumerate(values):
-                cols[i].append(_cell_text(v))
-            lines.append(line)
+        rows = [
+            [_cell_text(v) for v in row] if row is not None else []
+            for row in ws.iter_rows(values_only=True)
+        ]
     finally:
         wb.close()
+    if not rows:
+        raise FileRefusedError(path, "the sheet is empty")
+    header_line = find_header(list(enumerate(rows[:HEADER_SEARCH_LINES], start=1)), kind, options)
+    if header_line > len(rows):
+        raise FileRefusedError(path, f"header_row {header_line} is past the end of the sheet")
+    header = rows[header_line - 1]
+    while header and not header[-1].strip():
+        header = header[:-1]
+    if not header:
+        raise FileRefusedError(path, f"row {header_line} is blank: expected a header row")
+    columns = name_columns(header)
+    _check_header(path, columns)
+    n = len(columns)
+    skipped = [
+        SkippedLine(i, _line_text(row, ", "), TITLE)
+        for i, row in enumerate(rows[: header_line - 1], start=1)
+    ]
+    cols: list[list[str]] = [[] for _ in range(n)]
+    lines: list[int] = []
+    for line, row in enumerate(rows[header_line:], start=header_line + 1):
+        if not any(v.strip() for v in row):
+            skipped.append(SkippedLine(line, _line_text(row, ", "), BLANK))
+            continue
+        values = row[:n] + [""] * (n - len(row))
+        for i, v in enumerate(values):
+            cols[i].append(v)
+        lines.append(line)
     arrays = {c: pa.array(v, type=pa.string()) for c, v in zip(columns, cols, strict=True)}
     arrays["_line"] = pa.array(lines, type=pa.int64())
-    return RawTable(path, pa.table(arrays), columns, [], "xlsx", None, excel=True)
+    return RawTable(
+        path,
+        pa.table(arrays),
+        columns,
+        [],
+        "xlsx",
+        None,
+        excel=True,
+        header_line=header_line,
+        skipped=skipped,
+    )
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -79,15 +79,43 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path):
     with so.open_warehouse(path) as wh:
         so.ingest_file(wh, p, CFG)
         wh.con.execute("DROP TABLE file_stats")
+        _back_to_version_2(wh)
         wh.con.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
     with pytest.raises(so.WarehouseError, match="needs an upgrade"):
         so.open_warehouse(path, read_only=True)
     with so.open_warehouse(path) as wh:
         v = wh.con.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchall()[0][0]
-        assert int(v) == SCHEMA_VERSION == 2
+        assert int(v) == SCHEMA_VERSION == 3
         assert so.ingest_file(wh, p, CFG).status == "already ingested"  # hashed, then known
         assert wh.con.execute("SELECT count(*) FROM file_stats").fetchall()[0][0] == 1
         assert len(wh.table("payments")) == 1
+
+
+def _back_to_version_2(wh) -> None:
+    """Make a fresh warehouse look as version 2 left it (no report-line accounting)."""
+    wh.con.execute("DROP TABLE skipped_lines")
+    wh.con.execute("ALTER TABLE ingest_log DROP COLUMN rows_skipped")
+    wh.con.execute("ALTER TABLE ingest_log DROP COLUMN documents_loaded")
+    wh.con.execute("UPDATE _meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_a_version_2_warehouse_gets_report_line_accounting_in_place(tmp_path):
+    path = tmp_path / "w.duckdb"
+    p = write(tmp_path / "payments.csv", PAY + "P1,I1,2025-01-02,10\nP2,I2,2025-01-03,20\n")
+    with so.open_warehouse(path) as wh:
+        so.ingest_file(wh, p, CFG)
+        _back_to_version_2(wh)
+    with so.open_warehouse(path) as wh:
+        log = wh.ingest_log().iloc[0]
+        assert (log.rows_read, log.rows_skipped, log.documents_loaded) == (2, 0, 2)
+        assert wh.skipped_lines().empty
+        report = write(
+            tmp_path / "payments_report.csv",
+            "Receipts\n\n" + PAY + "P3,I3,2025-01-04,5\nTotal,,,5\n",
+        )
+        r = so.ingest_file(wh, report, CFG)
+        assert (r.rows_read, r.loaded, r.skipped) == (4, 1, 3)  # the header is not a row
+        assert wh.skipped_lines()["line"].tolist() == [1, 2, 5]
 
 
 def test_upgrade_warehouse_opens_for_writing_only_when_due(tmp_path):
@@ -97,6 +125,7 @@ def test_upgrade_warehouse_opens_for_writing_only_when_due(tmp_path):
     assert upgrade_warehouse(path) is False  # no file: nothing to do (the next open says so)
     with so.open_warehouse(path) as wh:
         wh.con.execute("DROP TABLE file_stats")
+        _back_to_version_2(wh)
         wh.con.execute("UPDATE _meta SET value = '1' WHERE key = 'schema_version'")
     assert upgrade_warehouse(path) is True
     with so.open_warehouse(path, read_only=True) as wh:

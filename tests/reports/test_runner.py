@@ -16,6 +16,7 @@ from salesops_analysis.cli import main
 from salesops_analysis.metrics import daily_mis, load_tables
 from salesops_analysis.reports import collections_report, run_report
 from salesops_analysis.reports.runner import ReportKernel, _lock
+from salesops_analysis.warehouse import SCHEMA_VERSION
 from tests.reports.conftest import DAY, EVIL
 
 
@@ -235,7 +236,7 @@ def test_daily_upgrades_an_older_warehouse_before_its_read_only_reports(runs, sm
     finally:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
-    assert "upgraded to schema version 2" in result.output
+    assert f"upgraded to schema version {SCHEMA_VERSION}" in result.output
     assert (tmp_path / "out" / DAY / "collections" / "metrics.json").exists()
     with so.open_warehouse(db, read_only=True) as wh:
         assert wh.con.execute("SELECT count(*) FROM file_stats").fetchall()[0][0] == 0

@@ -1,0 +1,205 @@
+"""Report layouts: the header row, and the report lines around and between the data.
+
+Accounting systems export reports, not tables: a title block above the header, section rows
+("Current", "1 - 30 days past due"), subtotal rows ("Total for Current"), a grand ``TOTAL`` row
+and a footer with the print time. The rule, written once:
+
+* the **header** is line ``header_row`` when set, else (``auto``) the first of the first
+  :data:`HEADER_SEARCH_LINES` lines whose names map every required column of the kind; lines
+  above it are the **title block**;
+* below it, a line is a **report line** when every cell is blank, or when its key is blank (or
+  holds the ``Total`` label itself), it
+  has no date (every mapped date column blank, or the label) and either holds a single
+  non-blank cell (a **section, title or footer** line: "Current", "Printed on ...") or its
+  first non-blank cell starts with ``Total`` or ``Subtotal``, or is only asterisks (SAP marks
+  totals ``*``,
+  ``**``): ``Total``/``Grand Total``/``Report Total`` alone is the **grand total**, any other
+  such text a **subtotal** ("Total for Current", "*");
+* a CSV line with the wrong number of fields holding at most one non-blank cell (a footer such as
+  ``Printed on ...``) is a report line too.
+
+Report lines are skipped, never loaded, and counted (``rows_skipped``); each one is kept in the
+warehouse's ``skipped_lines`` with its line number, text and reason. A line with data but no key
+(a date, or several cells without a ``Total`` label) is not a report line: it is rejected as
+``blank key``, never skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..config import KindOptions
+from ..schemas import KINDS
+from .columns import DERIVABLE, match_columns, unheaded_name
+
+if TYPE_CHECKING:
+    from .read import RawTable
+
+__all__ = [
+    "HEADER_SEARCH_LINES",
+    "ReportLines",
+    "SkippedLine",
+    "find_header",
+    "name_columns",
+    "split_report_lines",
+]
+
+HEADER_SEARCH_LINES = 30
+
+BLANK = "blank line"
+TITLE = "title block (above the header)"
+GRAND_TOTAL = "grand total"
+SUBTOTAL = "subtotal"
+SECTION = "section, title or footer line (one cell, no key, no date)"
+SHORT = "title or footer line (one cell)"
+
+_GRAND_WORDS = ("total", "grand total", "report total", "total:", "grand total:", "'total'")
+_SUBTOTAL_PREFIX = r"^('?(sub)?total'?:?(\s|$)|\*+$)"
+_BLANK_OR_LABEL = r"^\s*(('?(sub)?total'?:?(\s|$)|\*+\s*$)|$)"
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    """A report line: its line number in the file, its text and why it was skipped."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReportLines:
+    """What :func:`split_report_lines` found: the skipped lines and the grand total row.
+
+    ``grand_total`` holds the source values of the single grand total row (``None`` when the file
+    has none, or several, which are then taken as subtotals) and ``grand_total_line`` its line.
+    """
+
+    skipped: pa.Table
+    grand_total: dict[str, str] | None = None
+    grand_total_line: int | None = None
+
+
+def name_columns(cells: list[str]) -> list[str]:
+    """Return the header's column names: stripped, a blank one named ``(column N)``."""
+    return [c.strip() or unheaded_name(i) for i, c in enumerate(cells)]
+
+
+def find_header(rows: list[tuple[int, list[str]]], kind: str | None, options: KindOptions) -> int:
+    """Return the line number of the header row among the first lines ``rows``.
+
+    ``rows`` holds ``(line number, cells)`` of the first lines of the file. With
+    ``header_row: N`` it is N; with ``auto`` the first line whose names map every required
+    column of ``kind``; without a kind, or when no line does, the first non-blank line (the
+    missing columns are then reported by the mapping).
+    """
+    if options.header_row != "auto":
+        return int(options.header_row)
+    first = next((line for line, cells in rows if any(c.strip() for c in cells)), 1)
+    if kind is None:
+        return first
+    for line, cells in rows[:HEADER_SEARCH_LINES]:
+        if sum(1 for c in cells if c.strip()) < 2:
+            continue
+        if not match_columns(name_columns(cells), kind, options).missing:
+            return line
+    return first
+
+
+def _blank_or_label(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return where a cell is blank or holds a total label ("Total", "Total for ...", "*")."""
+    return pc.match_substring_regex(col, _BLANK_OR_LABEL, ignore_case=True)
+
+
+def _skipped_table(lines: list[int], texts: list[str], reasons: list[str]) -> pa.Table:
+    return pa.table(
+        {
+            "line": pa.array(lines, pa.int64()),
+            "text": pa.array(texts, pa.string()),
+            "reason": pa.array(reasons, pa.string()),
+        }
+    )
+
+
+def split_report_lines(
+    raw: RawTable, kind: str, mapping: dict[str, str]
+) -> tuple[RawTable, ReportLines]:
+    """Return the export without its report lines, and the report lines (see module docs).
+
+    ``skipped`` holds the reader's own skipped lines (title block, blank and one-cell lines)
+    and the table's report lines, by line number.
+    """
+    from .read import RawTable
+
+    table = KINDS[kind]
+    key_cols = [mapping[k] for k in table.key if k in mapping]
+    if kind in DERIVABLE and not key_cols:  # a derived payment id: its invoice names the row
+        key_cols = [mapping[c] for c in ("invoice_id",) if c in mapping]
+    date_cols = [mapping[f.name] for f in table.fields if f.type == "date" and f.name in mapping]
+    t = raw.table
+    pre = raw.skipped
+    pre_table = _skipped_table(
+        [s.line for s in pre], [s.text for s in pre], [s.reason for s in pre]
+    )
+    if t.num_rows == 0 or not key_cols:
+        return raw, ReportLines(pre_table)
+    # the key and dates blank, or holding the total label itself ("Total" in the first column);
+    # the key alone first: in a plain export no row is a candidate and nothing more is read
+    candidate = _blank_or_label(t.column(key_cols[0]))
+    if not pc.any(candidate).as_py():
+        return raw, ReportLines(pre_table)
+    for c in key_cols[1:] + date_cols:
+        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
+    if not pc.any(candidate).as_py():
+        return raw, ReportLines(pre_table)
+    # only the few candidate rows are looked at cell by cell
+    cand = t.filter(candidate)
+    cells = [pc.utf8_trim_whitespace(cand.column(c)) for c in raw.columns]
+    filled = [pc.not_equal(c, "") for c in cells]
+    n_filled = filled[0].cast(pa.int32())
+    for f in filled[1:]:
+        n_filled = pc.add(n_filled, f.cast(pa.int32()))
+    firsts = pc.coalesce(*[pc.if_else(f, c, None) for f, c in zip(filled, cells, strict=True)])
+    first = pc.utf8_lower(pc.fill_null(firsts, ""))
+    blank = pc.equal(n_filled, 0)
+    grand = pc.is_in(first, value_set=pa.array(_GRAND_WORDS))
+    sub = pc.match_substring_regex(first, _SUBTOTAL_PREFIX)
+    is_report = pc.or_(pc.less_equal(n_filled, 1), sub)
+    if not pc.all(is_report).as_py():  # rows with data but no key stay, to be rejected
+        cand = cand.filter(is_report)
+        if cand.num_rows == 0:
+            return raw, ReportLines(pre_table)
+        first, blank, grand, sub = (a.filter(is_report) for a in (first, blank, grand, sub))
+        candidate = pc.is_in(t.column("_line"), value_set=cand.column("_line").combine_chunks())
+    reason = pc.if_else(
+        blank, BLANK, pc.if_else(grand, GRAND_TOTAL, pc.if_else(sub, SUBTOTAL, SECTION))
+    )
+    sep = raw.delimiter or ","
+    text = pc.utf8_rtrim(
+        pc.binary_join_element_wise(*[cand.column(c) for c in raw.columns], sep),
+        characters=sep + " ",
+    )
+    lines = cand.column("_line")
+    report = _skipped_table(lines.to_pylist(), text.to_pylist(), reason.to_pylist())
+    grand_rows = cand.filter(grand)
+    total = total_line = None
+    if grand_rows.num_rows == 1:
+        total = {c: grand_rows.column(c)[0].as_py() for c in raw.columns}
+        total_line = grand_rows.column("_line")[0].as_py()
+    data = RawTable(
+        raw.path,
+        t.filter(pc.invert(candidate)),
+        raw.columns,
+        raw.ragged,
+        raw.encoding,
+        raw.delimiter,
+        raw.excel,
+        header_line=raw.header_line,
+        skipped=[],
+    )
+    skipped = pa.concat_tables([pre_table, report]).sort_by("line")
+    return data, ReportLines(skipped, total, total_line)
