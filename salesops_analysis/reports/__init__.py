@@ -12,6 +12,7 @@ _EXPORTS = {
     "collections_report": "collections",
     "DailyReport": "daily",
     "daily_mis_report": "daily",
+    "write_index": "index",
     "neutralize": "excel",
     "write_worklist_csv": "excel",
     "write_worklist_xlsx": "excel",

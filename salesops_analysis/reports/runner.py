@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from .._errors import ReportError
+from .index import write_index
 
 __all__ = ["REPORTS", "ReportKernel", "ReportRun", "notebook_path", "run_report"]
 
@@ -295,4 +296,5 @@ def run_report(
         shutil.rmtree(old, ignore_errors=True)
         failed.unlink(missing_ok=True)
     metrics = json.loads((final / "metrics.json").read_text())
+    write_index(out)  # reports/index.html lists every published date, this one included
     return ReportRun(report, day, final, metrics, time.perf_counter() - started)
