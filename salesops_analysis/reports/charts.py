@@ -183,6 +183,8 @@ def backlog_chart(daily_orders: pd.DataFrame, backlog: pd.DataFrame):
     b.set_title("Open orders by age")
     b.set_xlabel("days since ordered")
     b.set_ylabel("orders")
+    for axis in (a, b):
+        axis.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     fig.tight_layout()
     total = int(daily_orders["orders"].sum())
     parts = ", ".join(
@@ -203,6 +205,7 @@ def escalations_chart(esc: pd.DataFrame):
     ax.barh(counts.index, counts.to_numpy(), color=RED)
     ax.set_title("Orders past SLA by reason (orders)")
     ax.set_xlabel("orders")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     parts = ", ".join(f"{k} {int(v):,}" for k, v in counts.iloc[::-1].items())
     return describe(fig, f"Bar chart of orders past SLA by reason: {parts}.")
 
@@ -226,7 +229,9 @@ def rep_activity_chart(activity: pd.DataFrame, top: int = 15):
         index="owner", columns="type", values="activities", aggfunc="sum", fill_value=0
     )
     table = table.loc[table.sum(axis=1).sort_values(ascending=False).index[:top]]
+    table.columns = [str(c).replace("_", " ") for c in table.columns]
     table.plot.bar(stacked=True, ax=ax, width=0.8)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title("Activities by owner and type (activities)")
     ax.set_xlabel("")
     ax.set_ylabel("activities")

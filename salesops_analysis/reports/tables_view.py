@@ -84,6 +84,8 @@ AMOUNTS = {
 #: Free-text columns that wrap inside their cell; every other column stays on one line (ids,
 #: names, dates, amounts), and a table wider than the page scrolls inside its own box.
 WRAPPED = {"reason", "reason_1", "reason_2", "reason_3", "next_action", "change"}
+#: Code-like values shown as words (``on_hold`` -> ``on hold``).
+WORDED = {"status_on_day", "type", "outcome", "dunning_stage", "promise_status"}
 #: Columns shown as a share (0.42 -> 42%).
 SHARES = {"probability"}
 _BUCKET = re.compile(r"^(\d+)_(\d+|plus)$")
@@ -182,6 +184,8 @@ def _column_cells(
         text = x.map(lambda v: "" if np.isnan(v) else fmt.format(v))
         return _fill(text, blank), "num"
     text = values.astype("object").map(lambda v: "" if v is None else str(v))
+    if name in WORDED:
+        text = text.str.replace("_", " ", regex=False)
     css = "text" if name in WRAPPED else "nowrap"
     return _fill(text, blank), css
 

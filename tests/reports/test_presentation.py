@@ -251,6 +251,12 @@ def test_table_escapes_text_and_never_breaks_ids():
     assert '<td class="text">call &amp; write' in html
 
 
+def test_table_writes_status_codes_as_words():
+    f = pd.DataFrame({"status_on_day": ["on_hold"], "order_id": ["SO_1"]})
+    (t,) = _parse(tv.table(f).html).tables
+    assert t["rows"] == [["on hold", "SO_1"]]  # ids are never rewritten
+
+
 def test_kpi_table_colours_changes_by_meaning_and_says_what_is_missing():
     c = headline_changes(TODAY, YESTERDAY, MONTH_END, FIGS)
     html = tv.kpi_table(c, FIGS, "USD", missing={"orders_received": "no orders export"}).html
