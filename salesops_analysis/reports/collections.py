@@ -148,19 +148,31 @@ COLLECTIONS_FIGURES = {
 
 
 def comparison_figures(
-    tables: Tables, day, config: Config, models_dir: str | Path | None = None
+    tables: Tables,
+    day,
+    config: Config,
+    models_dir: str | Path | None = None,
+    *,
+    current: TrainedModel | None = None,
 ) -> dict[str, object]:
     """Return the :data:`COLLECTIONS_FIGURES` at the end of an earlier ``day``.
 
     The open invoices, AR and overdue count come from that day's open items. The expected
-    late amount is that day's only if a model fitted for it is in ``models_dir`` (today's model
-    has seen later outcomes and refuses earlier dates); otherwise it is ``None``, never a
-    baseline figure compared with a model one.
+    late amount is that day's only if a model fitted for it is in ``models_dir`` (today's model,
+    trained later, has seen later outcomes and refuses earlier dates); otherwise it is
+    ``None``, never a baseline figure compared with a model one. ``current`` is today's
+    model: trained on or before ``day``, it is the one that day would use too (the newest fit
+    for it), and scores it without loading a file again.
     """
     day = pd.Timestamp(day).normalize()
-    found = find_model(models_dir, day) if models_dir is not None else None
-    if found is not None:
-        scored = score_open_invoices(found[1], tables, day, config)
+    model = None
+    if current is not None and pd.Timestamp(current.as_of) <= day:
+        model = current
+    elif models_dir is not None:
+        found = find_model(models_dir, day)
+        model = found[1] if found is not None else None
+    if model is not None:
+        scored = score_open_invoices(model, tables, day, config)
     else:
         scored = score_by_baseline(tables, day, config)
     return {
@@ -169,7 +181,7 @@ def comparison_figures(
         "open_invoices": int(len(scored)),
         "overdue_invoices": int((scored["days_past_due"] > 0).sum()),
         "expected_late_amount": round(float(scored["expected_late_amount"].sum()), 2)
-        if found is not None
+        if model is not None
         else None,
     }
 
@@ -328,8 +340,10 @@ def collections_report(
     # the previous day's and last month-end's open invoices, scored the same way
     metrics["changes"] = headline_changes(
         metrics,
-        comparison_figures(tables, day - pd.Timedelta(days=1), config, models_dir),
-        comparison_figures(tables, last_month_end(day), config, models_dir),
+        *(
+            comparison_figures(tables, earlier, config, models_dir, current=model)
+            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
+        ),
         COLLECTIONS_FIGURES,
     )
     report = CollectionsReport(wl, model, path.name if path else None, note, drift, metrics)

@@ -499,3 +499,46 @@ def test_reports_fit_1280_px_without_horizontal_page_scroll(published):
         width, height = page_size(page, 1280)
         assert width <= 1280, (page, width)
         assert height > 500
+
+
+@pytest.mark.slow
+def test_collections_changes_equal_the_earlier_days_own_figures(small_site, tmp_path):
+    """With a model trained before both earlier dates, each comparison is what that day's own
+    report gives (the same model scores it); without one, the expected late amount is n/a."""
+    from click.testing import CliRunner
+
+    from salesops_analysis.cli import main
+    from salesops_analysis.reports import collections_report
+
+    db, cfg = small_site / "data" / "salesops.duckdb", small_site / "salesops.yml"
+    models = tmp_path / "models"
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--as-of",
+            "2025-05-15",
+            "--db",
+            str(db),
+            "--config",
+            str(cfg),
+            "--out",
+            str(models),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    today = collections_report(db, DAY, cfg, models_dir=models).metrics
+    for which, day in (("previous_day", PREV), ("month_end", "2025-05-31")):
+        then = collections_report(db, day, cfg, models_dir=models).metrics
+        for key in ("ar_open", "open_invoices", "overdue_invoices", "expected_late_amount"):
+            change = today["changes"][key][which]
+            assert change["date"] == day
+            assert change["value"] == pytest.approx(then[key], abs=0.01), (which, key)
+            assert change["delta"] == pytest.approx(today[key] - then[key], abs=0.02)
+    assert today["changes"]["expected_late_amount"]["month_end"]["better"] in (True, False, None)
+    fresh = collections_report(db, DAY, cfg, models_dir=tmp_path / "none").metrics
+    assert fresh["changes"]["expected_late_amount"]["previous_day"]["delta"] is None
+    assert (
+        fresh["changes"]["ar_open"]["previous_day"]["value"]
+        == today["changes"]["ar_open"]["previous_day"]["value"]
+    )
