@@ -358,7 +358,7 @@ def kpi_table(
     rows = []
     for key in keys:
         fig, c = figures[key], changes[key]
-        value = missing.get(key) or _figure_text(c["value"], fig.kind, currency)
+        value = missing.get(key) or _figure_text(c["value"], fig.kind, currency) or "n/a"
         cells = [
             f'<td class="nowrap">{html.escape(fig.label)}</td>',
             f'<td class="num">{html.escape(value)}</td>',
