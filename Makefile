@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DATE ?= 2025-06-30
 
-.PHONY: demo test lint format lab bench clean venv
+.PHONY: demo test lint format lab bench clean venv screenshots
 
 venv: $(STAMP)
 
@@ -37,8 +37,13 @@ format: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# PNG of the index and both reports of the newest date, for reviewing a change (needs the
+# Debian package chromium; says so and does nothing without it)
+screenshots: $(STAMP)
+	$(BIN)/python -m salesops_analysis.reports.browser reports screenshots
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) data/raw data/*.duckdb* reports/2* models .pytest_cache .ruff_cache
+	rm -rf $(VENV) data/raw data/*.duckdb* reports/2* reports/index.html screenshots models .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ _EXPORTS = {
     "daily_mis_report": "daily",
     "neutralize": "tables_out",
     "write_csv": "tables_out",
+    "write_index": "index",
     "write_worklist_csv": "excel",
     "write_worklist_xlsx": "excel",
     "REPORTS": "runner",

@@ -25,10 +25,11 @@ from ..risk import (
     worklist,
 )
 from ..warehouse import open_warehouse
-from .daily import write_json
+from .daily import Figure, headline_changes, last_month_end, write_json
 from .excel import write_worklist_csv, write_worklist_xlsx
 
 __all__ = [
+    "COLLECTIONS_FIGURES",
     "XLSX_ROWS",
     "CollectionsReport",
     "collections_report",
@@ -134,6 +135,54 @@ class CollectionsReport:
                 "model's accuracy drops, retrain."
             )
         return text
+
+
+#: The collections headline figures compared with the previous day and the last month-end.
+COLLECTIONS_FIGURES = {
+    "ar_open": Figure("AR open", "amount"),
+    "open_invoices": Figure("Open invoices", "count"),
+    "overdue_invoices": Figure("Overdue invoices", "count", "down"),
+    "expected_late_amount": Figure("Expected late amount", "amount", "down"),
+}
+
+
+def comparison_figures(
+    tables: Tables,
+    day,
+    config: Config,
+    models_dir: str | Path | None = None,
+    *,
+    current: TrainedModel | None = None,
+) -> dict[str, object]:
+    """Return the :data:`COLLECTIONS_FIGURES` at the end of an earlier ``day``.
+
+    The open invoices, AR and overdue count come from that day's open items. The expected
+    late amount is that day's only if a model fitted for it is in ``models_dir`` (today's model,
+    trained later, has seen later outcomes and refuses earlier dates); otherwise it is
+    ``None``, never a baseline figure compared with a model one. ``current`` is today's
+    model: trained on or before ``day``, it is the one that day would use too (the newest fit
+    for it), and scores it without loading a file again.
+    """
+    day = pd.Timestamp(day).normalize()
+    model = None
+    if current is not None and pd.Timestamp(current.as_of) <= day:
+        model = current
+    elif models_dir is not None:
+        found = find_model(models_dir, day)
+        model = found[1] if found is not None else None
+    if model is not None:
+        scored = score_open_invoices(model, tables, day, config)
+    else:
+        scored = score_by_baseline(tables, day, config)
+    return {
+        "report_date": str(day.date()),
+        "ar_open": round(float(scored["open_amount_reporting"].sum()) + open_not_scored(scored), 2),
+        "open_invoices": int(len(scored)),
+        "overdue_invoices": int((scored["days_past_due"] > 0).sum()),
+        "expected_late_amount": round(float(scored["expected_late_amount"].sum()), 2)
+        if model is not None
+        else None,
+    }
 
 
 #: The orders columns the collections report reads.
@@ -288,6 +337,15 @@ def collections_report(
         "max_feature_psi": round(float(drift["psi"].max()), 4) if len(drift) else None,
         "sections_skipped": sections_skipped_collections(tables, reason),
     }
+    # the previous day's and last month-end's open invoices, scored the same way
+    metrics["changes"] = headline_changes(
+        metrics,
+        *(
+            comparison_figures(tables, earlier, config, models_dir, current=model)
+            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
+        ),
+        COLLECTIONS_FIGURES,
+    )
     report = CollectionsReport(wl, model, path.name if path else None, note, drift, metrics)
     if out_dir is not None:
         out = Path(out_dir)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,119 @@ from ..metrics.receivables import rate_factors
 from ..warehouse import open_warehouse
 from .tables_out import write_csv
 
-__all__ = ["DailyReport", "daily_mis_report", "write_json"]
+__all__ = [
+    "CHANGE_LABELS",
+    "HEADLINE_FIGURES",
+    "DailyReport",
+    "Figure",
+    "daily_mis_report",
+    "headline_changes",
+    "last_month_end",
+    "write_json",
+]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure: its label, its kind (how it is shown) and which way is better.
+
+    ``kind`` is ``count``, ``amount`` (reporting currency), ``days`` or ``pct``; ``better`` is
+    ``"up"`` (cash, CEI), ``"down"`` (DSO, orders past SLA) or ``None`` where a change is
+    neither good nor bad by itself (AR open, the backlog).
+    """
+
+    label: str
+    kind: str
+    better: str | None = None
+
+
+#: The daily MIS headline, in the order a finance reader scans it: receivables first.
+HEADLINE_FIGURES = {
+    "ar_open": Figure("AR open", "amount"),
+    "dso_countback": Figure("DSO (countback)", "days", "down"),
+    "best_possible_dso": Figure("Best possible DSO", "days", "down"),
+    "average_days_delinquent": Figure("Average days delinquent", "days", "down"),
+    "cei": Figure("CEI (collection effectiveness)", "pct", "up"),
+    "pct_current": Figure("AR not yet due", "pct", "up"),
+    "ar_90_plus": Figure("AR over 90 days past due", "amount", "down"),
+    "cash_collected": Figure("Cash collected", "amount", "up"),
+    "invoices_issued": Figure("Invoices issued", "count", "up"),
+    "invoices_issued_amount": Figure("Invoices issued, amount", "amount", "up"),
+    "orders_received": Figure("Orders received", "count", "up"),
+    "orders_received_amount": Figure("Orders received, amount", "amount", "up"),
+    "orders_shipped": Figure("Orders shipped", "count", "up"),
+    "orders_invoiced": Figure("Orders invoiced", "count", "up"),
+    "open_orders": Figure("Open orders (backlog)", "count"),
+    "open_orders_amount": Figure("Open orders, amount", "amount"),
+    "orders_past_sla": Figure("Orders past SLA", "count", "down"),
+}
+
+
+#: What changed since yesterday, in words (the keys of ``DailyMIS.changes``).
+CHANGE_LABELS = {
+    "newly_overdue": "Invoices newly overdue",
+    "newly_paid": "Invoices paid in full",
+    "promises_due_today": "Promises to pay due today",
+    "promises_broken": "Promises to pay broken",
+    "disputes_opened": "Disputes opened",
+    "new_escalations": "Orders newly past SLA",
+}
+
+
+def last_month_end(day) -> pd.Timestamp:
+    """Return the last day of the month before ``day``'s month (2025-06-30 -> 2025-05-31)."""
+    return (pd.Timestamp(day).to_period("M") - 1).to_timestamp(how="end").normalize()
+
+
+def _compare(value, base: dict, key: str, better: str | None) -> dict:
+    """Return ``value`` against ``base[key]``: the base date and value, the delta, its
+    direction (``up``/``down``/``flat``, ``None`` when either side is missing) and whether
+    it is better by the figure's meaning (``None`` for a neutral figure or no change)."""
+    old = base.get(key)
+    out = {"date": base.get("report_date"), "value": old}
+    if value is None or old is None:
+        return {**out, "delta": None, "direction": None, "better": None}
+    delta = round(float(value) - float(old), 2)
+    direction = "up" if delta > 0 else "down" if delta < 0 else "flat"
+    good = None if better is None or direction == "flat" else direction == better
+    if isinstance(value, int) and isinstance(old, int):
+        delta = int(delta)
+    return {**out, "delta": delta, "direction": direction, "better": good}
+
+
+def headline_changes(
+    today: dict, previous_day: dict, month_end: dict, figures: dict[str, Figure] | None = None
+) -> dict:
+    """Return each headline figure's change vs the previous day and vs the last month-end.
+
+    ``today``, ``previous_day`` and ``month_end`` are the metrics of the three dates (as
+    :func:`~salesops_analysis.metrics.daily_mis` returns them). Each figure maps to
+    ``{"value", "previous_day": {...}, "month_end": {...}}``, each comparison holding
+    ``date``, ``value``, ``delta``, ``direction`` and ``better``.
+
+    Examples
+    --------
+    >>> c = headline_changes(
+    ...     {"report_date": "2025-06-30", "dso_countback": 39.5},
+    ...     {"report_date": "2025-06-29", "dso_countback": 40.0},
+    ...     {"report_date": "2025-05-31", "dso_countback": 38.0},
+    ...     {"dso_countback": Figure("DSO", "days", "down")},
+    ... )["dso_countback"]
+    >>> c["previous_day"]["delta"], c["previous_day"]["better"], c["month_end"]["direction"]
+    (-0.5, True, 'up')
+    """
+    figures = HEADLINE_FIGURES if figures is None else figures
+    out = {}
+    for key, fig in figures.items():
+        if key not in today:
+            continue
+        value = today[key]
+        out[key] = {
+            "value": value,
+            "previous_day": _compare(value, previous_day, key, fig.better),
+            "month_end": _compare(value, month_end, key, fig.better),
+        }
+    return out
 
 
 def write_json(data: dict, path: Path) -> None:
@@ -36,41 +148,43 @@ class DailyReport:
     daily_orders: pd.DataFrame
     config: Config
     aging_by_team: pd.DataFrame
+    #: each headline figure vs the previous day and the last month-end (:func:`headline_changes`)
+    changes: dict = field(default_factory=dict)
+    #: customer name by customer id (empty without a customers export)
+    customer_names: pd.Series = field(default_factory=lambda: pd.Series(dtype="str"))
 
     @property
     def metrics(self) -> dict:
-        """Return the headline figures (the metrics.json content)."""
-        return self.mis.metrics
+        """Return the headline figures and their ``changes`` (the metrics.json content)."""
+        return {**self.mis.metrics, "changes": self.changes}
 
     def headline(self) -> pd.DataFrame:
-        """Return the headline figures as a two-column table for display."""
+        """Return the headline figures as a two-column table (figure, value); a figure a
+        missing export leaves out reads "no <export> export"."""
         m = self.metrics
-        labels = {
-            "orders_received": "Orders received",
-            "orders_received_amount": "… amount",
-            "orders_shipped": "Orders shipped",
-            "orders_invoiced": "Orders invoiced",
-            "open_orders": "Open orders (backlog)",
-            "open_orders_amount": "… amount",
-            "orders_past_sla": "Orders past SLA",
-            "invoices_issued": "Invoices issued",
-            "invoices_issued_amount": "… amount",
-            "cash_collected": "Cash collected",
-            "ar_open": "AR open",
-            "pct_current": "% current",
-            "dso_countback": "DSO (countback, days)",
-            "best_possible_dso": "Best possible DSO",
-            "average_days_delinquent": "Average days delinquent",
-            "cei": "CEI (%)",
-        }
-        skipped = self.sections_skipped
-        missing = {
+        missing = self.missing_figures
+        rows = [(f.label, missing.get(key, m.get(key))) for key, f in HEADLINE_FIGURES.items()]
+        return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
+
+    def change_counts(self) -> pd.DataFrame:
+        """Return how many invoices, promises and orders changed since yesterday, by kind."""
+        changes = self.mis.changes
+        return pd.DataFrame(
+            {
+                "change": [CHANGE_LABELS.get(k, k) for k in changes],
+                "count": [len(v) for v in changes.values()],
+            }
+        )
+
+    @property
+    def missing_figures(self) -> dict[str, str]:
+        """Return the headline figures a missing export leaves out, each with what to show
+        instead ("no orders export")."""
+        return {
             key: f"no {section} export"
-            for section in skipped
+            for section in self.sections_skipped
             for key in MIS_SECTION_METRICS[section]
         }
-        rows = [(label, missing.get(key, m.get(key))) for key, label in labels.items()]
-        return pd.DataFrame(rows, columns=["figure", f"{m['report_date']} ({m['currency']})"])
 
     @property
     def sections_skipped(self) -> dict[str, str]:
@@ -118,6 +232,15 @@ def _or_na(value) -> str:
     return "n/a" if value is None else str(value)
 
 
+def customer_names(tables: Tables) -> pd.Series:
+    """Return each customer's name by customer id (empty without a customers export)."""
+    c = tables.customers
+    if not len(c) or "name" not in c:
+        return pd.Series(dtype="str")
+    names = c.drop_duplicates("customer_id", keep="last").set_index("customer_id")["name"]
+    return names.loc[names.notna()].astype("str")
+
+
 def _daily_orders(tables: Tables, day: pd.Timestamp, rates: dict) -> pd.DataFrame:
     o = tables.orders
     start = day - pd.Timedelta(days=29)
@@ -156,13 +279,25 @@ def daily_mis_report(
         cei_period_days=config.cei_period_days,
         ledger=led,
     )
+    # the same figures as the previous day's and last month-end's reports give
+    changes = headline_changes(
+        mis.metrics,
+        daily_mis(tables, day - pd.Timedelta(days=1), config).metrics,
+        daily_mis(tables, last_month_end(day), config).metrics,
+    )
     report = DailyReport(
-        mis, trend, _daily_orders(tables, day, rates), config, mis.aging_by_team(config)
+        mis,
+        trend,
+        _daily_orders(tables, day, rates),
+        config,
+        mis.aging_by_team(config),
+        changes,
+        customer_names(tables),
     )
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        write_json(mis.metrics, out / "metrics.json")
+        write_json(report.metrics, out / "metrics.json")
         # every table through the one CSV writer: ids, names, reps and teams are text a
         # spreadsheet could take for a formula
         write_csv(mis.aging, out / "aging.csv", index=True)

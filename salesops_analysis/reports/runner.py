@@ -24,6 +24,7 @@ from pathlib import Path
 from .. import _signals
 from .._errors import DiskFullError, ReportError, os_error
 from .._lock import ProcessLock, pid_alive, remove_stale_temporaries
+from .index import write_index
 
 __all__ = [
     "REPORTS",
@@ -329,7 +330,10 @@ def run_report(
     started = time.perf_counter()
     nb = notebook_path(report)
     day = str(date)
-    day_dir = Path(out) / day
+    # absolute: papermill keeps one process-wide working directory for its output handler, and
+    # daily runs two reports in threads; a relative path could land in another run's folder
+    out = Path(out).resolve()
+    day_dir = out / day
     final = day_dir / report
     failed = day_dir / f"{report}.failed.ipynb"
     params = {
@@ -396,4 +400,5 @@ def run_report(
             if not published:
                 shutil.rmtree(tmp, ignore_errors=True)
     metrics = json.loads((final / "metrics.json").read_text())
+    write_index(out)  # reports/index.html lists every published date, this one included
     return ReportRun(report, day, final, metrics, time.perf_counter() - started)
