@@ -239,7 +239,9 @@ def _no_model_note(reason: str, score_kind: str | None) -> str:
     return f"No late-payment model yet ({reason}): {how}."
 
 
-def sections_skipped_collections(tables: Tables, model_reason: str | None) -> dict[str, str]:
+def sections_skipped_collections(
+    tables: Tables, model_reason: str | None, drift: pd.DataFrame | None = None
+) -> dict[str, str]:
     """Return the collections report's parts that a missing export or a missing model leaves
     out, each with the reason."""
     out = {}
@@ -247,6 +249,8 @@ def sections_skipped_collections(tables: Tables, model_reason: str | None) -> di
         out["model"] = f"no model: {model_reason}"
         out["model_quality"] = "no model to evaluate"
         out["drift"] = "no model: no training rows to compare with"
+    elif drift is not None and not len(drift):
+        out["drift"] = "no invoice issued in the last 30 days to compare with the training rows"
     if not tables.has("activities"):
         out["promises_and_contacts"] = (
             "no activities export: no promise-to-pay status, last contact or dispute flag "
@@ -335,7 +339,7 @@ def collections_report(
         if model is not None
         else None,
         "max_feature_psi": round(float(drift["psi"].max()), 4) if len(drift) else None,
-        "sections_skipped": sections_skipped_collections(tables, reason),
+        "sections_skipped": sections_skipped_collections(tables, reason, drift),
     }
     # the previous day's and last month-end's open invoices, scored the same way
     metrics["changes"] = headline_changes(
