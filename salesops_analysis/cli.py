@@ -312,14 +312,19 @@ def inspect(path, kind, db_path, config_path) -> None:
     click.echo(inspect_export(path, kind=kind).config_text, nl=False)
 
 
+def _warehouse(db_path: str) -> str:
+    """Return ``db_path`` if a warehouse is there, else refuse with a one-line message."""
+    if not Path(db_path).exists():
+        raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
+    return db_path
+
+
 def _tables(db_path: str, load=None):
     """Return the warehouse tables, or ``load(wh)`` of the open warehouse."""
     from .metrics import load_tables
     from .warehouse import open_warehouse
 
-    if not Path(db_path).exists():
-        raise SalesOpsError(f"{db_path}: no warehouse there; run `salesops ingest` first")
-    with open_warehouse(db_path, read_only=True) as wh:
+    with open_warehouse(_warehouse(db_path), read_only=True) as wh:
         return (load or load_tables)(wh)
 
 
@@ -357,7 +362,7 @@ def train(as_of, out, db_path, config_path) -> None:
 
     config = load_config(config_path)
     click.echo(f"training on what was known at the end of {as_of} ...", err=True)
-    model = _tables(db_path, lambda wh: train_from_warehouse(wh, as_of, config))
+    model = train_from_warehouse(_warehouse(db_path), as_of, config)
     paths = save_model(model, out)
     m = model.metrics
     click.echo(

@@ -1041,11 +1041,16 @@ def train_from_tables(tables, as_of, config) -> TrainedModel:
     )
 
 
-def train_from_warehouse(wh, as_of, config) -> TrainedModel:
-    """Return models trained on warehouse ``wh`` as known at the end of ``as_of``, reading
-    only :func:`training_tables` and letting them go once the knowledge is built (training
-    then holds arrays and sampled rows only)."""
-    k = _knowledge(training_tables(wh, config), as_of, config)
+def train_from_warehouse(db_path, as_of, config) -> TrainedModel:
+    """Return models trained on the warehouse at ``db_path`` as known at the end of ``as_of``,
+    reading only :func:`training_tables` (the warehouse is closed again before training) and
+    letting them go once the knowledge is built: training holds arrays and sampled rows only."""
+    from ..warehouse import open_warehouse
+
+    with open_warehouse(db_path, read_only=True) as wh:
+        tables = training_tables(wh, config)
+    k = _knowledge(tables, as_of, config)
+    del tables
     return train_models(
         k, categorical=list(config.model_categorical), test_share=config.model_test_share
     )
