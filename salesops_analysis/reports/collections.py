@@ -14,13 +14,14 @@ from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
     TrainedModel,
-    drift_at,
     find_model,
     load_model,
     open_not_scored,
+    recent_drift,
     save_model,
     score_by_baseline,
     score_open_invoices,
+    scored_knowledge,
     train_from_tables,
     worklist,
 )
@@ -294,7 +295,7 @@ def collections_report(
     if model is not None:
         scored = score_open_invoices(model, tables, day, config)
         # like with like: invoices issued lately against those issued late in training
-        drift = drift_at(model, tables, day)
+        drift = recent_drift(model, scored_knowledge(scored))
         if model.deployment_note:
             note = f"{note} {model.deployment_note}"
     else:
@@ -333,6 +334,7 @@ def collections_report(
         "score_kind": score_kind,
         "model_trained_as_of": model.as_of if model is not None else None,
         "model_deployed": model.bundle["metrics"].get("deployed") if model is not None else None,
+        "deployment_note": model.deployment_note if model is not None else None,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
         "broken_promises": int(wl["promise_status"].str.contains("broken").sum()),
         "test_roc_auc": round(float(model.metrics["test"]["roc_auc"]), 4)

@@ -21,6 +21,7 @@ from .worklist import (
     score_by_baseline,
     score_open_invoices,
     scored_features,
+    scored_knowledge,
     worklist,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "score_by_baseline",
     "score_open_invoices",
     "scored_features",
+    "scored_knowledge",
     "settlement_days",
     "train_from_tables",
     "train_from_warehouse",

@@ -41,6 +41,7 @@ __all__ = [
     "open_not_scored",
     "score_open_invoices",
     "scored_features",
+    "scored_knowledge",
     "worklist",
 ]
 
@@ -351,7 +352,9 @@ def score_open_invoices(
         prob[idx] = predict_risk(b[kind], X, rows=idx, codes=codes)
         reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx, codes=codes)
     kind = _text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"])
-    return _scored_frame(led, rows, open_now, X, kind, prob, reasons, phrases, rates, currency)
+    out = _scored_frame(led, rows, open_now, X, kind, prob, reasons, phrases, rates, currency)
+    out.attrs["knowledge"] = _Shared(k)  # for drift on the same day, without a second build
+    return out
 
 
 #: Score kinds of a worklist ranked without a model (too little history to train one): the
@@ -497,6 +500,11 @@ def scored_features(scored: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     scored invoice, in its order) and the scored invoices' row positions in the ledger."""
     features, rows = scored.attrs["features"], scored.attrs["rows"]
     return features.value, rows.value
+
+
+def scored_knowledge(scored: pd.DataFrame) -> Knowledge:
+    """Return what was known on the scoring day of a :func:`score_open_invoices` result."""
+    return scored.attrs["knowledge"].value
 
 
 def open_not_scored(scored: pd.DataFrame) -> float:
