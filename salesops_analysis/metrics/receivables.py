@@ -275,7 +275,9 @@ class Ledger:
         issued = self.issued <= d
         if self.payments is not None:
             m = (self.pay_day <= d) & (self.pay_row >= 0)
+            # float even when no payment counts yet (bincount of nothing is int64 zeros)
             settled = np.bincount(self.pay_row[m], weights=self.pay_amount[m], minlength=n)
+            settled = settled.astype(np.float64, copy=False)
             cn = self.applied_cn & (self.applies_to >= 0) & issued
             settled += np.bincount(self.applies_to[cn], weights=-self.amount[cn], minlength=n)
         else:

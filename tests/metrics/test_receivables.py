@@ -64,6 +64,21 @@ def test_credit_note_applied_to_its_invoice():
     assert _open(open_items(inv, pay, as_of="2025-06-09"), "I1") == 100.0
 
 
+def test_credit_note_applied_before_any_payment_counts():
+    # a payments export whose every payment is after the as-of date: nothing paid yet, and
+    # the credit note still reduces its invoice (this crashed on numpy's int64 empty bincount)
+    inv = invoices(
+        [
+            ("I1", "2025-06-01", "2025-06-30", 100),
+            ("CN1", "2025-06-10", "2025-06-10", -40, "USD", "I1"),
+        ]
+    )
+    pay = payments([("I1", "2025-07-05", 60)])
+    items = open_items(inv, pay, as_of=AS_OF)
+    assert _open(items, "I1") == 60.0
+    assert _open(items, "CN1") == 0.0
+
+
 def test_unapplied_credit_note_lowers_the_balance():
     inv = invoices(
         [("I1", "2025-06-01", "2025-06-30", 100), ("CN1", "2025-06-10", "2025-06-10", -40)]
