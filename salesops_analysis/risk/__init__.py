@@ -1,5 +1,12 @@
 """Late-payment risk: leakage-free features, time-split models, calibrated scores, worklist."""
 
+from .accounts import (
+    account_worklist,
+    assign_collectors,
+    call_coverage,
+    collector_calls,
+    collector_load,
+)
 from .drift import population_stability, reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
 from .model import (
@@ -18,6 +25,11 @@ __all__ = [
     "NUMERIC_FEATURES",
     "Knowledge",
     "TrainedModel",
+    "account_worklist",
+    "assign_collectors",
+    "call_coverage",
+    "collector_calls",
+    "collector_load",
     "features_at",
     "find_model",
     "latest_model",

@@ -61,8 +61,10 @@ ACCOUNT_COLUMNS = [
     "oldest_days_past_due",
     "dunning_stage",
     "promise_status",
+    "promise_pending",
     "in_dispute",
     "last_contact",
+    "last_contact_date",
     "collector",
     "call_today",
     "next_action",
@@ -132,7 +134,8 @@ def account_worklist(
         :data:`ACCOUNT_COLUMNS`: ``rank``, ids and name, open, overdue and expected late
         amounts (reporting currency), invoice counts, ``oldest_days_past_due``,
         ``dunning_stage`` (the most advanced of its invoices), ``promise_status``,
-        ``in_dispute``, ``last_contact``, ``collector``, ``call_today`` (bool),
+        ``promise_pending``, ``in_dispute``, ``last_contact`` (text) and
+        ``last_contact_date``, ``collector``, ``call_today`` (bool),
         ``next_action`` and ``invoice_1..3`` (the first three of its invoices in worklist
         order, with their open amount and days past due).
 
@@ -231,8 +234,10 @@ def account_worklist(
             "oldest_days_past_due": oldest[order],
             "dunning_stage": pd.Series(stage_arr[stage_idx][order], dtype="str"),
             "promise_status": pd.Series(facts["promise_status"][order], dtype="str"),
+            "promise_pending": pending[order],
             "in_dispute": facts["dispute"][order],
             "last_contact": pd.Series(facts["last_contact"][order], dtype="str"),
+            "last_contact_date": facts["last_contact_date"][order],
             "collector": pd.Series("", index=range(len(order)), dtype="str"),
             "call_today": callable_[order],
             "next_action": pd.Series(next_action[order], dtype="str"),
@@ -310,6 +315,8 @@ def _customer_facts(
     a_type = act["type"].astype("str").fillna("").to_numpy(dtype=object)
     a_owner = act["owner"].astype("str").fillna("").to_numpy(dtype=object)
     last_contact = np.full(n, "none", dtype=object)
+    last_contact_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    last_contact_date[last >= 0] = a_day[last[last >= 0]].astype("datetime64[D]")
     for g in np.flatnonzero(last >= 0):
         i = last[g]
         text = f"{_day_text(a_day[i])} {a_type[i]}"
@@ -357,6 +364,7 @@ def _customer_facts(
     return {
         "owner": owner,
         "last_contact": last_contact,
+        "last_contact_date": last_contact_date,
         "pending": pending,
         "broken": broken,
         "promised_day": promised_day,
