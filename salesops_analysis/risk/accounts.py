@@ -108,8 +108,8 @@ def _text_or_empty(values: pd.Series) -> np.ndarray:
 def account_worklist(
     worklist: pd.DataFrame,
     tables: Tables,
-    config: Config | None = None,
-    as_of=None,
+    config: Config | None,
+    as_of,
 ) -> pd.DataFrame:
     """Return one row per customer with an open balance, ranked by expected late amount.
 
@@ -123,10 +123,10 @@ def account_worklist(
     tables : Tables
         The canonical tables (activities, customers' segment and country, invoices' dispute
         flag).
-    config : Config, optional
-        ``dunning`` (stages), ``collectors``.
+    config : Config or None
+        ``dunning`` (stages), ``collectors``; ``None``: the built-in defaults.
     as_of : date-like
-        The worklist's day.
+        The worklist's day: activities after it are not seen.
 
     Returns
     -------
@@ -151,8 +151,6 @@ def account_worklist(
     array([['C1', 110.0, 2, 'call'],
            ['C2', 50.0, 1, 'reminder']], dtype=object)
     """
-    if as_of is None:
-        raise ValueError("account_worklist needs the worklist's as_of date")
     config = config or Config()
     day = pd.Timestamp(as_of).normalize()
     wl = worklist.reset_index(drop=True)
