@@ -132,7 +132,12 @@ def statement_items(tables: Tables, as_of, config: Config | None = None) -> pd.D
             "amount": items["amount"].astype("float64"),
             "paid": items["settled_amount"].astype("float64"),
             "open_amount": items["open_amount"].astype("float64"),
-            "days_overdue": np.maximum(items["days_past_due"].to_numpy(), 0).astype(np.int64),
+            # a credit is never overdue
+            "days_overdue": np.where(
+                items["open_amount"].to_numpy() > 0,
+                np.maximum(items["days_past_due"].to_numpy(), 0),
+                0,
+            ).astype(np.int64),
             "bucket": pd.Series(np.array(labels, dtype=object)[bucket], dtype="str"),
         }
     ).reset_index(drop=True)
@@ -197,7 +202,8 @@ class StatementsWritten:
     def line(self) -> str:
         """Return a one-line summary."""
         due = ", ".join(f"{v:,.2f} {k}" for k, v in sorted(self.total_due.items())) or "nothing"
-        return f"{self.statements:,} statements of account in {self.folder} (total due {due})"
+        noun = "statement" if self.statements == 1 else "statements"
+        return f"{self.statements:,} {noun} of account in {self.folder} (total due {due})"
 
 
 def _esc(values) -> list[str]:
@@ -443,6 +449,7 @@ def write_statements(
     company = _company_html(config.company)
     footer = _footer_html(config.company)
     date_text = str(day.date())
+    basis = "days past due" if config.aging_basis == "due_date" else "days since invoice"
     aging_head = "".join(f"<th class=n>{html.escape(b.replace('_', '–'))}</th>" for b in labels)
 
     full_run = customers is None
@@ -470,7 +477,7 @@ def write_statements(
                     f"<h2>Open items ({ccy})</h2>{_ITEMS_HEAD}{body}"
                     f"<tr class=total><td colspan=5>Total due</td><td class=n>"
                     f"{total / 100:,.2f}</td><td></td></tr></tbody></table>"
-                    f"<h2>Aging ({ccy}, days past due)</h2><table><thead><tr>{aging_head}"
+                    f"<h2>Aging ({ccy}, {basis})</h2><table><thead><tr>{aging_head}"
                     f"<th class=n>Total</th></tr></thead><tbody><tr>{cells}"
                     f"<td class=n>{total / 100:,.2f}</td></tr></tbody></table>"
                     f'<p class="due">Total due: {total / 100:,.2f} {ccy}</p>'

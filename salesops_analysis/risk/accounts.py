@@ -530,6 +530,15 @@ class CallCoverage:
             return 0.0
         return self.expected_late_amount_called / self.expected_late_amount
 
+    def sentence(self, currency: str = "") -> str:
+        """Return the coverage in words, for the collections report."""
+        unit = f" {currency}" if currency else ""
+        return (
+            f"Today's {self.calls:,} calls reach {self.expected_late_amount_called:,.0f}{unit} "
+            f"of the {self.expected_late_amount:,.0f}{unit} expected late amount "
+            f"({self.share:.0%}) across {self.customers:,} customers with an open balance."
+        )
+
 
 def call_coverage(accounts: pd.DataFrame) -> CallCoverage:
     """Return the expected late amount covered by today's calls against the total."""

@@ -134,6 +134,7 @@ def test_statement_items_reconcile_per_customer_and_currency():
     assert items.loc[items["invoice_id"] == "I1", "paid"].item() == 400.0
     assert items.loc[items["invoice_id"] == "I1", "days_overdue"].item() == 60
     assert items.loc[items["invoice_id"] == "I2", "days_overdue"].item() == 0
+    assert items.loc[items["invoice_id"] == "CN1", "days_overdue"].item() == 0  # a credit
     assert set(items["bucket"]) <= {"current", "1_30", "31_60", "61_90", "90_plus"}
 
 
@@ -248,7 +249,7 @@ def test_cli_statements(tmp_path, monkeypatch):
     assert runner.invoke(main, ["ingest", "invoices.csv"]).exit_code == 0
     result = runner.invoke(main, ["statements", "--date", DAY])
     assert result.exit_code == 0, result.output
-    assert "1 statements of account" in result.output and "100.00 USD" in result.output
+    assert "1 statement of account" in result.output and "100.00 USD" in result.output
     folder = tmp_path / "reports" / DAY / "collections" / "statements"
     assert (folder / "C1.html").is_file()
     result = runner.invoke(main, ["statements", "--date", DAY, "--customer", "C/2"])

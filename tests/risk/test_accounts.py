@@ -184,6 +184,10 @@ def test_existing_owners_are_kept_and_calls_stop_at_capacity():
     assert cover.calls == 3
     assert cover.expected_late_amount_called == pytest.approx(calls["expected_late_amount"].sum())
     assert cover.expected_late_amount == pytest.approx(acc["expected_late_amount"].sum())
+    # Ann (2 calls) gets K0, K1, K2, K4, K7 and Bob (1 call) K5 (his), K3, K6, by expected
+    # late amount per call of capacity: the calls are K0, K1 (Ann) and K3 (Bob), 100 + 99 + 97
+    assert acc.index[acc["call_today"]].tolist() == ["K0", "K1", "K3"]
+    assert cover.sentence("USD").startswith("Today's 3 calls reach 296 USD of the 772 USD")
 
 
 def test_assignment_balances_expected_late_amount_per_call_of_capacity():
