@@ -184,15 +184,17 @@ def account_worklist(
 
     # next action: the first rule that applies, as in the invoice worklist
     stage_arr = np.array(stage_names, dtype=object)
-    next_action = np.array([ACTION_BY_STAGE.get(s, s) for s in stage_names], dtype=object)
-    next_action = next_action[stage_idx]
-    not_due = oldest <= 0
-    next_action[not_due] = np.where(likely_late_not_due[not_due], COURTESY_ACTION, NO_ACTION)
-    next_action[facts["broken"]] = BROKEN_ACTION
-    pending = facts["pending"]
+    stage_action = np.array([ACTION_BY_STAGE.get(s, s) for s in stage_names], dtype=object)
+    pending, broken, dispute = facts["pending"], facts["broken"], facts["dispute"]
+    wait = np.full(n, "", dtype=object)
     for i in np.flatnonzero(pending):
-        next_action[i] = f"wait for the promised payment ({_day_text(facts['promised_day'][i])})"
-    next_action[facts["dispute"]] = DISPUTE_ACTION
+        wait[i] = f"wait for the promised payment ({_day_text(facts['promised_day'][i])})"
+    overdue_now = oldest > 0
+    next_action = np.select(
+        [dispute, pending, broken, overdue_now, likely_late_not_due],
+        [DISPUTE_ACTION, wait, BROKEN_ACTION, stage_action[stage_idx], COURTESY_ACTION],
+        NO_ACTION,
+    ).astype(object)
     # a customer whose promise is not yet due is not called today (a dispute included)
     callable_ = (next_action != NO_ACTION) & ~pending
 
