@@ -2,6 +2,7 @@
 
 from .accounts import (
     account_worklist,
+    accounts_for_sheet,
     assign_collectors,
     call_coverage,
     collector_calls,
@@ -26,6 +27,7 @@ __all__ = [
     "Knowledge",
     "TrainedModel",
     "account_worklist",
+    "accounts_for_sheet",
     "assign_collectors",
     "call_coverage",
     "collector_calls",

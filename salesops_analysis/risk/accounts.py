@@ -42,6 +42,7 @@ __all__ = [
     "ACCOUNT_COLUMNS",
     "CallCoverage",
     "account_worklist",
+    "accounts_for_sheet",
     "assign_collectors",
     "call_coverage",
     "collector_calls",
@@ -461,6 +462,28 @@ def _calls_within_capacity(
     nth = frame.groupby("collector", sort=False).cumcount().to_numpy()
     limit = np.array([capacity.get(c, 0) for c in collector[rows]], dtype=np.int64)
     out[rows[nth < limit]] = True
+    return out
+
+
+def accounts_for_sheet(accounts: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """Return the first ``limit`` customers, and when there are more, one last row that sums
+    the others (``customer_name`` says how many), so the sheet still adds up to the total.
+    """
+    if len(accounts) <= limit:
+        return accounts
+    top, rest = accounts.iloc[:limit], accounts.iloc[limit:]
+    row = {c: None for c in accounts.columns}
+    row["customer_name"] = f"the other {len(rest):,} customers (see the invoice worklist)"
+    for c in ("open_amount_reporting", "overdue_amount_reporting", "expected_late_amount"):
+        row[c] = float(_cents(rest[c]).sum()) / 100
+    for c in ("open_invoices", "overdue_invoices"):
+        row[c] = int(rest[c].sum())
+    row["reporting_currency"] = rest["reporting_currency"].iloc[0]
+    flags = [c for c in accounts.columns if pd.api.types.is_bool_dtype(accounts[c])]
+    row.update(dict.fromkeys(flags, False))
+    others = pd.DataFrame([row], columns=accounts.columns).astype(dict.fromkeys(flags, bool))
+    out = pd.concat([top, others], ignore_index=True)
+    out["rank"] = out["rank"].astype("float64")  # the sum row has no rank
     return out
 
 

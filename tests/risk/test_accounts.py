@@ -14,6 +14,7 @@ from salesops_analysis.reports.excel import sheet_name, write_worklist_xlsx
 from salesops_analysis.risk.accounts import (
     ACCOUNT_COLUMNS,
     account_worklist,
+    accounts_for_sheet,
     assign_collectors,
     call_coverage,
     collector_calls,
@@ -287,6 +288,21 @@ def test_collectors_config_is_checked():
     assert cfg.collectors == [Collector("Ann", 4, (), ("DE",))]
     assert cfg.company.address == ("1 Road", "Town") and cfg.company.name == "Acme"
     assert so.Config().collectors == []
+
+
+def test_a_capped_customers_sheet_still_adds_up(tmp_path):
+    acc = account_worklist(_wl(), Tables(), _config(), DAY)
+    assert accounts_for_sheet(acc, 3) is acc
+    capped = accounts_for_sheet(acc, 1)
+    assert len(capped) == 2 and capped["customer_id"].iloc[0] == "C2"
+    assert capped["customer_name"].iloc[1] == "the other 2 customers (see the invoice worklist)"
+    assert capped["open_amount_reporting"].iloc[1] == 715.3
+    assert capped["open_invoices"].sum() == 7 and np.isnan(capped["rank"].iloc[1])
+    path = write_worklist_xlsx(_wl(), tmp_path / "w.xlsx", customers=capped)
+    rows = list(load_workbook(path)["Customers"].iter_rows(values_only=True))
+    assert sum(r[3] for r in rows[1:]) == pytest.approx(1715.3)
+    assert rows[2][0] is None and rows[2][rows[0].index("call today")] is None
+    assert capped["in_dispute"].dtype == bool and capped["promise_pending"].dtype == bool
 
 
 def test_sheet_names_are_valid_and_unique():
