@@ -356,36 +356,9 @@ def write_statements(
     day = pd.Timestamp(as_of).normalize()
     items = statement_items(tables, day, config)
     code, distinct = _customer_codes(items["customer_id"])
-    if customers is not None:
-        wanted = pd.Series(list(customers), dtype="str")
-        known_pos = row_positions(wanted, tables.invoices["customer_id"])
-        unknown = [c for c, p in zip(customers, known_pos, strict=True) if p < 0]
-        if unknown:
-            raise ReportError(f"no invoices for customer id(s): {', '.join(map(str, unknown))}")
-        # the requested ids with open items are among ``distinct``; the others get a statement
-        # of nothing open
-        chosen_ids = pd.Series(
-            tables.invoices["customer_id"].astype("str").to_numpy()[known_pos], dtype="str"
-        )
-        keys, first_seen = np.unique(
-            chosen_ids.str.strip().str.lower().to_numpy(dtype=object), return_index=True
-        )
-        chosen_ids = chosen_ids.iloc[np.sort(first_seen)].reset_index(drop=True)
-        group_of = row_positions(chosen_ids, distinct)
-    else:
-        overdue = (items["days_overdue"].to_numpy() > 0) & (items["open_amount"].to_numpy() > 0)
-        has = np.zeros(len(distinct), dtype=bool)
-        if all_customers:
-            has[code[code >= 0]] = True
-        else:
-            has[code[(code >= 0) & overdue]] = True
-        groups = np.flatnonzero(has)
-        first = np.full(len(distinct), len(items), dtype=np.int64)
-        np.minimum.at(first, code[code >= 0], np.flatnonzero(code >= 0))
-        chosen_ids = pd.Series(
-            items["customer_id"].to_numpy(dtype=object)[first[groups]], dtype="str"
-        )
-        group_of = groups
+    chosen_ids, group_of = _chosen_customers(
+        items, code, distinct, tables, customers, all_customers
+    )
     # sections: one per (customer group, currency), rows by due date then invoice
     currency = items["currency"].to_numpy(dtype=object)
     ccy_codes, ccy_names = pd.factorize(currency, sort=True)
@@ -535,6 +508,55 @@ def write_statements(
         statements=len(chosen_ids),
         total_due={k: round(v / 100, 2) for k, v in totals.items()},
     )
+
+
+def _chosen_customers(
+    items: pd.DataFrame,
+    code: np.ndarray,
+    distinct: pd.Series,
+    tables: Tables,
+    customers: Sequence[str] | None,
+    all_customers: bool,
+) -> tuple[pd.Series, np.ndarray]:
+    """Return the ids of the customers to write (as the exports spell them) and each one's
+    group among ``distinct`` (-1: nothing open).
+
+    Raises
+    ------
+    ReportError
+        A requested customer id matches no invoice.
+    """
+    if customers is not None:
+        wanted = pd.Series(list(customers), dtype="str")
+        known_pos = row_positions(wanted, tables.invoices["customer_id"])
+        unknown = [c for c, p in zip(customers, known_pos, strict=True) if p < 0]
+        if unknown:
+            raise ReportError(f"no invoices for customer id(s): {', '.join(map(str, unknown))}")
+        # the requested ids with open items are among ``distinct``; the others get a statement
+        # of nothing open
+        chosen_ids = pd.Series(
+            tables.invoices["customer_id"].astype("str").to_numpy()[known_pos], dtype="str"
+        )
+        _, first_seen = np.unique(
+            chosen_ids.str.strip().str.lower().to_numpy(dtype=object), return_index=True
+        )
+        chosen_ids = chosen_ids.iloc[np.sort(first_seen)].reset_index(drop=True)
+        group_of = row_positions(chosen_ids, distinct)
+    else:
+        overdue = (items["days_overdue"].to_numpy() > 0) & (items["open_amount"].to_numpy() > 0)
+        has = np.zeros(len(distinct), dtype=bool)
+        if all_customers:
+            has[code[code >= 0]] = True
+        else:
+            has[code[(code >= 0) & overdue]] = True
+        groups = np.flatnonzero(has)
+        first = np.full(len(distinct), len(items), dtype=np.int64)
+        np.minimum.at(first, code[code >= 0], np.flatnonzero(code >= 0))
+        chosen_ids = pd.Series(
+            items["customer_id"].to_numpy(dtype=object)[first[groups]], dtype="str"
+        )
+        group_of = groups
+    return chosen_ids, group_of
 
 
 def _customer_names(ids: pd.Series, tables: Tables) -> list[str]:
