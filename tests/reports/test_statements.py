@@ -257,3 +257,7 @@ def test_cli_statements(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "X9" in result.output
     result = runner.invoke(main, ["statements", "--date", DAY, "--all", "--customer", "C1"])
     assert result.exit_code != 0
+    result = runner.invoke(main, ["statements", "--help"])
+    assert result.exit_code == 0 and "--db" in result.output and "--config" in result.output
+    result = runner.invoke(main, ["statements", "--date", DAY, "--db", "nowhere.duckdb"])
+    assert result.exit_code == 1 and "error: nowhere.duckdb" in result.output
