@@ -15,6 +15,8 @@ _EXPORTS = {
     "neutralize": "excel",
     "write_worklist_csv": "excel",
     "write_worklist_xlsx": "excel",
+    "AccountView": "accounts",
+    "account_view": "accounts",
     "LettersWritten": "letters",
     "letters_due": "letters",
     "write_letters": "letters",

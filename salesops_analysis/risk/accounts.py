@@ -558,8 +558,9 @@ class CallCoverage:
     def sentence(self, currency: str = "") -> str:
         """Return the coverage in words, for the collections report."""
         unit = f" {currency}" if currency else ""
+        calls = "call reaches" if self.calls == 1 else "calls reach"
         return (
-            f"Today's {self.calls:,} calls reach {self.expected_late_amount_called:,.0f}{unit} "
+            f"Today's {self.calls:,} {calls} {self.expected_late_amount_called:,.0f}{unit} "
             f"of the {self.expected_late_amount:,.0f}{unit} expected late amount "
             f"({self.share:.0%}) across {self.customers:,} customers with an open balance."
         )
