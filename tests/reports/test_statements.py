@@ -261,3 +261,27 @@ def test_cli_statements(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "--db" in result.output and "--config" in result.output
     result = runner.invoke(main, ["statements", "--date", DAY, "--db", "nowhere.duckdb"])
     assert result.exit_code == 1 and "error: nowhere.duckdb" in result.output
+
+
+def test_demo_statements_equal_every_open_balance(demo_db, demo_config, tmp_path):
+    from salesops_analysis.metrics import load_tables
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        t = load_tables(wh)
+    written = write_statements(t, DAY, tmp_path / "s", demo_config, all_customers=True)
+    items = open_items(t.invoices, t.payments, as_of=DAY)
+    items = items.loc[items["is_open"]]
+    expected = (
+        items.assign(key=items["customer_id"].str.strip().str.lower())
+        .groupby(["key", "currency"])["open_amount"]
+        .sum()
+        .round(2)
+    )
+    got = {
+        (k.strip().lower(), c): v for k, r in _index(tmp_path / "s").items()
+        for c, v in r["total_due"].items()
+    }  # fmt: skip
+    assert written.statements == items["customer_id"].str.strip().str.lower().nunique()
+    assert got == pytest.approx(expected.to_dict(), abs=0.005)
+    total = items.groupby("currency")["open_amount"].sum().round(2).to_dict()
+    assert written.total_due == pytest.approx(total, abs=0.01)
