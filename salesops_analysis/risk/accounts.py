@@ -22,8 +22,10 @@ for every customer:
   waiting for a promise), top ranked first, up to the collector's capacity; without
   ``collectors:``, every callable customer.
 
-Open amounts are summed in whole cents, so the customers' open amounts add up exactly to the
-invoice worklist's (the collections report's ``ar_open``).
+A customer's open amount is its invoices' open amounts on the worklist plus its open credit
+notes (credits not applied to an invoice, which the invoice worklist does not chase), summed in
+whole cents: the customers' open amounts add up exactly to the AR open balance (the collections
+report's ``ar_open``). A customer with only credit notes open has a row, and nothing to do.
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ import numpy as np
 import pandas as pd
 
 from ..config import Collector, Config
-from ..metrics.receivables import _day_of, _days, row_positions
+from ..metrics.receivables import (
+    CENT,
+    Ledger,
+    _day_of,
+    _days,
+    isin_ids,
+    rate_factors,
+    row_positions,
+)
 from ..metrics.tables import Tables
 from .worklist import ACTION_BY_STAGE, _customer_codes, _latest
 
@@ -43,6 +53,7 @@ __all__ = [
     "CallCoverage",
     "account_worklist",
     "accounts_for_sheet",
+    "open_credits",
     "assign_collectors",
     "call_coverage",
     "collector_calls",
@@ -55,6 +66,7 @@ ACCOUNT_COLUMNS = [
     "customer_name",
     "open_amount_reporting",
     "overdue_amount_reporting",
+    "open_credits_reporting",
     "expected_late_amount",
     "reporting_currency",
     "open_invoices",
@@ -88,11 +100,59 @@ def _cents(values) -> np.ndarray:
     return np.round(np.asarray(values, dtype="float64") * 100).astype(np.int64)
 
 
-def _group_sum_cents(code: np.ndarray, values, n: int) -> np.ndarray:
-    """Return the per-group sum of amounts, added in whole cents (exact), as floats."""
+def _group_cents(code: np.ndarray, values, n: int) -> np.ndarray:
+    """Return the per-group sum of amounts in whole cents (exact)."""
     cents = np.zeros(n, dtype=np.int64)
     np.add.at(cents, code, _cents(values))
-    return cents / 100
+    return cents
+
+
+def open_credits(tables: Tables, worklist: pd.DataFrame, as_of, config: Config) -> pd.DataFrame:
+    """Return the open credit notes at the end of ``as_of`` that are not on ``worklist``:
+    ``customer_id``, ``invoice_id``, ``open_amount_reporting`` (negative) and
+    ``reporting_currency``. The worklist's open amounts plus these make the AR open balance.
+    """
+    inv = tables.invoices
+    columns = ["customer_id", "invoice_id", "open_amount_reporting", "reporting_currency"]
+    if not len(inv):
+        return pd.DataFrame({c: pd.Series(dtype="float64" if "amount" in c else "str")
+                             for c in columns})  # fmt: skip
+    led = Ledger(inv, tables.payments)
+    _, open_now = led.open_balances(as_of)
+    rows = np.flatnonzero((np.abs(open_now) >= CENT) & (led.amount < 0))
+    if len(worklist) and len(rows):
+        listed = isin_ids(led.invoices["invoice_id"].iloc[rows], worklist["invoice_id"])
+        rows = rows[~listed]
+    rates, currency = tables.rates(as_of, config)
+    factor = rate_factors(led.invoices["currency"].iloc[rows], rates, len(rows))
+    picked = led.invoices.iloc[rows]
+    return pd.DataFrame(
+        {
+            "customer_id": picked["customer_id"].astype("str").to_numpy(),
+            "invoice_id": picked["invoice_id"].astype("str").to_numpy(),
+            "open_amount_reporting": np.round(open_now[rows] * factor, 2),
+            "reporting_currency": currency,
+        },
+        columns=columns,
+    )
+
+
+def credits_currency(credits: pd.DataFrame, config: Config) -> str:
+    """Return the reporting currency of an :func:`open_credits` frame."""
+    if len(credits):
+        return str(credits["reporting_currency"].iloc[0])
+    return config.reporting_currency
+
+
+def _customer_names(ids: pd.Series, tables: Tables) -> np.ndarray:
+    """Return each customer's name from the customers export ("" where unknown)."""
+    cust = tables.customers
+    names = np.full(len(ids), "", dtype=object)
+    if len(cust) and "name" in cust:
+        pos = row_positions(ids, cust["customer_id"])
+        text = cust["name"].astype("str").fillna("").to_numpy(dtype=object)
+        names[pos >= 0] = text[pos[pos >= 0]]
+    return names
 
 
 def _first_per_group(code: np.ndarray, n: int) -> np.ndarray:
@@ -122,8 +182,8 @@ def account_worklist(
         ``reporting_currency``, ``days_past_due``, ``probability``, ``expected_late_amount``,
         ``owner``), in its rank order.
     tables : Tables
-        The canonical tables (activities, customers' segment and country, invoices' dispute
-        flag).
+        The canonical tables (open credit notes from invoices and payments, activities,
+        customers' names, segment and country, invoices' dispute flag).
     config : Config or None
         ``dunning`` (stages), ``collectors``; ``None``: the built-in defaults.
     as_of : date-like
@@ -132,8 +192,9 @@ def account_worklist(
     Returns
     -------
     DataFrame
-        :data:`ACCOUNT_COLUMNS`: ``rank``, ids and name, open, overdue and expected late
-        amounts (reporting currency), invoice counts, ``oldest_days_past_due``,
+        :data:`ACCOUNT_COLUMNS`: ``rank``, ids and name, open (net of open credit notes),
+        overdue, open credit notes and expected late amounts (reporting currency), invoice
+        counts, ``oldest_days_past_due``,
         ``dunning_stage`` (the most advanced of its invoices), ``promise_status``,
         ``promise_pending``, ``in_dispute``, ``last_contact`` (text) and
         ``last_contact_date``, ``collector``, ``call_today`` (bool),
@@ -155,23 +216,32 @@ def account_worklist(
     config = config or Config()
     day = pd.Timestamp(as_of).normalize()
     wl = worklist.reset_index(drop=True)
-    code, distinct = _customer_codes(wl["customer_id"])
-    n = len(distinct) + 1  # the last group holds invoices without a customer id
-    code = np.where(code < 0, n - 1, code)
+    credits = open_credits(tables, wl, day, config)
+    # one code per customer over the worklist's invoices, then the open credit notes
+    both = pd.concat(
+        [wl["customer_id"].astype("str"), credits["customer_id"].astype("str")], ignore_index=True
+    )
+    all_code, distinct = _customer_codes(both)
+    n = len(distinct) + 1  # the last group holds rows without a customer id
+    all_code = np.where(all_code < 0, n - 1, all_code)
+    code, credit_code = all_code[: len(wl)], all_code[len(wl) :]
     dpd = wl["days_past_due"].to_numpy(dtype=np.int64)
     open_r = wl["open_amount_reporting"].to_numpy(dtype="float64")
     ela = wl["expected_late_amount"].to_numpy(dtype="float64")
     overdue = dpd > 0
-    first = _first_per_group(code, n)
-    present = first < len(wl)
+    first = _first_per_group(all_code, n)  # a worklist row where the customer has one
+    has_invoices = np.bincount(code, minlength=n) > 0
+    present = first < len(both)
 
-    open_sum = _group_sum_cents(code, open_r, n)
-    overdue_sum = _group_sum_cents(code[overdue], open_r[overdue], n)
-    ela_sum = _group_sum_cents(code, ela, n)
+    credit_cents = _group_cents(credit_code, credits["open_amount_reporting"], n)
+    open_sum = (_group_cents(code, open_r, n) + credit_cents) / 100
+    overdue_sum = _group_cents(code[overdue], open_r[overdue], n) / 100
+    ela_sum = _group_cents(code, ela, n) / 100
     n_open = np.bincount(code, minlength=n)
     n_overdue = np.bincount(code[overdue], minlength=n)
     oldest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(oldest, code, dpd)
+    oldest[~has_invoices] = 0  # only credit notes open
     likely_late_not_due = np.zeros(n, dtype=bool)
     prob = wl["probability"].to_numpy(dtype="float64")
     np.logical_or.at(likely_late_not_due, code, (dpd <= 0) & (prob >= 0.5))
@@ -203,31 +273,30 @@ def account_worklist(
     groups = np.flatnonzero(present)
     order = groups[np.lexsort((first[groups], -open_sum[groups], -ela_sum[groups]))]
 
-    ids = _text_or_empty(wl["customer_id"])[np.minimum(first, len(wl) - 1)] if len(wl) else []
-    names = (
-        _text_or_empty(wl["customer_name"])[np.minimum(first, len(wl) - 1)]
-        if len(wl) and "customer_name" in wl
-        else np.full(n, "", dtype=object)
-    )
-    owner_fallback = (
-        _text_or_empty(wl["owner"])[np.minimum(first, len(wl) - 1)]
-        if len(wl) and "owner" in wl
-        else np.full(n, "unassigned", dtype=object)
-    )
-    currency = (
-        _text_or_empty(wl["reporting_currency"])[np.minimum(first, len(wl) - 1)]
-        if len(wl)
-        else np.full(n, config.reporting_currency, dtype=object)
-    )
+    at = np.minimum(first, len(both) - 1)  # each group's first row
+    on_list = has_invoices & (first < len(wl))
+    ids = both.fillna("").to_numpy(dtype=object)[at] if len(both) else np.full(n, "", object)
+    names = np.full(n, "", dtype=object)
+    owner_fallback = np.full(n, "unassigned", dtype=object)
+    currency = np.full(n, credits_currency(credits, config), dtype=object)
+    if len(wl):
+        row = np.minimum(first, len(wl) - 1)
+        names[on_list] = _text_or_empty(wl["customer_name"])[row[on_list]]
+        owner_fallback[on_list] = _text_or_empty(wl["owner"])[row[on_list]]
+        currency[on_list] = _text_or_empty(wl["reporting_currency"])[row[on_list]]
+    unnamed = np.flatnonzero(present & (names == ""))
+    if len(unnamed):  # customers with only credit notes open: names from the export
+        names[unnamed] = _customer_names(pd.Series(ids[unnamed], dtype="str"), tables)
     mention = _mentions(wl, code, n)
 
     out = pd.DataFrame(
         {
             "rank": np.arange(1, len(order) + 1),
-            "customer_id": pd.Series(np.asarray(ids, dtype=object)[order], dtype="str"),
+            "customer_id": pd.Series(ids[order], dtype="str"),
             "customer_name": pd.Series(names[order], dtype="str"),
             "open_amount_reporting": np.round(open_sum[order], 2),
             "overdue_amount_reporting": np.round(overdue_sum[order], 2),
+            "open_credits_reporting": credit_cents[order] / 100,
             "expected_late_amount": np.round(ela_sum[order], 2),
             "reporting_currency": pd.Series(currency[order], dtype="str"),
             "open_invoices": n_open[order],
@@ -474,7 +543,8 @@ def accounts_for_sheet(accounts: pd.DataFrame, limit: int) -> pd.DataFrame:
     top, rest = accounts.iloc[:limit], accounts.iloc[limit:]
     row = {c: None for c in accounts.columns}
     row["customer_name"] = f"the other {len(rest):,} customers (see the invoice worklist)"
-    for c in ("open_amount_reporting", "overdue_amount_reporting", "expected_late_amount"):
+    amounts = [c for c in accounts.columns if c.endswith("_reporting") or c.startswith("expected")]
+    for c in amounts:
         row[c] = float(_cents(rest[c]).sum()) / 100
     for c in ("open_invoices", "overdue_invoices"):
         row[c] = int(rest[c].sum())
