@@ -78,8 +78,9 @@ class AccountView:
         out = {
             "customers_open": int(len(self.accounts)),
             "calls_today": self.coverage.calls,
-            "expected_late_amount_called": self.coverage.expected_late_amount_called,
-            "calls_expected_late_share": round(self.coverage.share, 4),
+            "calls_measure": self.coverage.measure,
+            "calls_amount": self.coverage.called,
+            "calls_share": round(self.coverage.share, 4),
         }
         if self.statements is not None:
             out["statements"] = self.statements.statements

@@ -97,7 +97,8 @@ def _day_text(day: int) -> str:
 
 
 def _cents(values) -> np.ndarray:
-    return np.round(np.asarray(values, dtype="float64") * 100).astype(np.int64)
+    """Return amounts in whole cents (a missing amount counts 0)."""
+    return np.round(np.nan_to_num(np.asarray(values, dtype="float64")) * 100).astype(np.int64)
 
 
 def _group_cents(code: np.ndarray, values, n: int) -> np.ndarray:
@@ -236,7 +237,10 @@ def account_worklist(
     credit_cents = _group_cents(credit_code, credits["open_amount_reporting"], n)
     open_sum = (_group_cents(code, open_r, n) + credit_cents) / 100
     overdue_sum = _group_cents(code[overdue], open_r[overdue], n) / 100
-    ela_sum = _group_cents(code, ela, n) / 100
+    # without a model and any payment history the worklist has no expected late amount (NaN)
+    # and is ranked by days past due × amount: so is the account list then, by its first invoice
+    has_ela = np.bincount(code[~np.isnan(ela)], minlength=n) > 0
+    ela_sum = np.where(has_ela, _group_cents(code, ela, n) / 100, np.nan)
     n_open = np.bincount(code, minlength=n)
     n_overdue = np.bincount(code[overdue], minlength=n)
     oldest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
@@ -271,7 +275,11 @@ def account_worklist(
 
     # rank: expected late amount, then open amount, both descending; ties by worklist order
     groups = np.flatnonzero(present)
-    order = groups[np.lexsort((first[groups], -open_sum[groups], -ela_sum[groups]))]
+    if has_ela.any():
+        ela_key = np.nan_to_num(ela_sum[groups])
+        order = groups[np.lexsort((first[groups], -open_sum[groups], -ela_key))]
+    else:
+        order = groups[np.argsort(first[groups], kind="stable")]
 
     at = np.minimum(first, len(both) - 1)  # each group's first row
     on_list = has_invoices & (first < len(wl))
@@ -320,7 +328,8 @@ def account_worklist(
     if config.collectors:
         segment, country = _segments(out["customer_id"], tables)
         collector = assign_collectors(
-            out["expected_late_amount"].to_numpy(),
+            # balance the expected late amount; the open amount where there is none
+            out["expected_late_amount"].fillna(out["open_amount_reporting"]).to_numpy(),
             owner,
             segment,
             country,
@@ -611,38 +620,44 @@ def collector_load(accounts: pd.DataFrame, config: Config | None = None) -> pd.D
 
 @dataclass(frozen=True)
 class CallCoverage:
-    """How much of the expected late amount today's calls reach."""
+    """How much of the expected late amount (or, without one, the overdue amount) today's
+    calls reach."""
 
     customers: int
     calls: int
-    expected_late_amount: float
-    expected_late_amount_called: float
+    measure: str  # "expected late amount" or "overdue amount"
+    total: float
+    called: float
 
     @property
     def share(self) -> float:
-        """Return the share of the expected late amount held by the customers called today."""
-        if self.expected_late_amount <= 0:
-            return 0.0
-        return self.expected_late_amount_called / self.expected_late_amount
+        """Return the share of the total held by the customers called today."""
+        return self.called / self.total if self.total > 0 else 0.0
 
     def sentence(self, currency: str = "") -> str:
         """Return the coverage in words, for the collections report."""
         unit = f" {currency}" if currency else ""
         calls = "call reaches" if self.calls == 1 else "calls reach"
         return (
-            f"Today's {self.calls:,} {calls} {self.expected_late_amount_called:,.0f}{unit} "
-            f"of the {self.expected_late_amount:,.0f}{unit} expected late amount "
-            f"({self.share:.0%}) across {self.customers:,} customers with an open balance."
+            f"Today's {self.calls:,} {calls} {self.called:,.0f}{unit} of the "
+            f"{self.total:,.0f}{unit} {self.measure} ({self.share:.0%}) across "
+            f"{self.customers:,} customers with an open balance."
         )
 
 
 def call_coverage(accounts: pd.DataFrame) -> CallCoverage:
-    """Return the expected late amount covered by today's calls against the total."""
+    """Return the expected late amount covered by today's calls against the total (the
+    overdue amount when the worklist has no expected late amount)."""
     called = accounts["call_today"].to_numpy(dtype=bool)
     ela = accounts["expected_late_amount"].to_numpy(dtype="float64")
+    measure, column = "expected late amount", "expected_late_amount"
+    if len(ela) and np.isnan(ela).all():
+        measure, column = "overdue amount", "overdue_amount_reporting"
+    amount = accounts[column].to_numpy(dtype="float64")
     return CallCoverage(
         customers=len(accounts),
         calls=int(called.sum()),
-        expected_late_amount=round(float(_cents(ela).sum()) / 100, 2),
-        expected_late_amount_called=round(float(_cents(ela[called]).sum()) / 100, 2),
+        measure=measure,
+        total=round(float(_cents(amount).sum()) / 100, 2),
+        called=round(float(_cents(amount[called]).sum()) / 100, 2),
     )

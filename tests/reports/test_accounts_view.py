@@ -46,12 +46,13 @@ def test_account_view_writes_its_tables_and_reads_them(tmp_path):
     assert view.metrics() == {
         "customers_open": 2,
         "calls_today": 1,
-        "expected_late_amount_called": 150.0,
-        "calls_expected_late_share": 0.4545,
+        "calls_measure": "expected late amount",
+        "calls_amount": 150.0,
+        "calls_share": 0.4545,
         "statements": 1,
         "letters": 1,
     }
-    assert view.summary().startswith("Today's 1 call reaches 150 USD of the 330 USD")
+    assert view.summary().startswith("Today's 1 call reaches 150 USD of the 330 USD expected")
     assert view.load["calls_today"].tolist() == [1]
     assert (tmp_path / "statements" / "C1.html").is_file()
     assert (tmp_path / "letters" / "C1.txt").is_file()

@@ -67,6 +67,30 @@ def test_one_row_per_customer_adding_up_to_the_worklist_exactly():
     assert acc["expected_late_amount"].sum() == pytest.approx(wl["expected_late_amount"].sum())
 
 
+def test_a_worklist_without_expected_late_amounts_keeps_its_order():
+    # a young warehouse: no model, no history; the worklist is ranked by days past due × amount
+    wl = worklist_frame(
+        [
+            {"customer_id": "A", "invoice_id": "A1", "open_amount_reporting": 10.0,
+             "days_past_due": 90, "probability": np.nan},
+            {"customer_id": "B", "invoice_id": "B1", "open_amount_reporting": 500.0,
+             "days_past_due": 1, "probability": np.nan},
+            {"customer_id": "A", "invoice_id": "A2", "open_amount_reporting": 5.0,
+             "days_past_due": -3, "probability": np.nan},
+        ]
+    )  # fmt: skip
+    assert wl["expected_late_amount"].isna().all()
+    cfg = _config(collectors=[{"name": "Ann", "capacity": 5}, {"name": "Bob", "capacity": 5}])
+    acc = account_worklist(wl, Tables(), cfg, DAY)
+    assert acc["customer_id"].tolist() == ["A", "B"]
+    assert acc["expected_late_amount"].isna().all()
+    assert acc["open_amount_reporting"].tolist() == [15.0, 500.0]
+    # balanced by open amount instead: A and B go to different collectors
+    assert acc["collector"].nunique() == 2
+    cover = call_coverage(acc)
+    assert (cover.measure, cover.total, cover.called) == ("overdue amount", 510.0, 510.0)
+
+
 def test_open_credit_notes_count_in_the_customer_balance():
     wl = _wl()
     inv = canonical(
@@ -233,8 +257,8 @@ def test_existing_owners_are_kept_and_calls_stop_at_capacity():
     assert load["customers"].sum() == 8
     cover = call_coverage(acc.reset_index())
     assert cover.calls == 3
-    assert cover.expected_late_amount_called == pytest.approx(calls["expected_late_amount"].sum())
-    assert cover.expected_late_amount == pytest.approx(acc["expected_late_amount"].sum())
+    assert cover.called == pytest.approx(calls["expected_late_amount"].sum())
+    assert cover.total == pytest.approx(acc["expected_late_amount"].sum())
     # Ann (2 calls) gets K0, K1, K2, K4, K7 and Bob (1 call) K5 (his), K3, K6, by expected
     # late amount per call of capacity: the calls are K0, K1 (Ann) and K3 (Bob), 100 + 99 + 97
     assert acc.index[acc["call_today"]].tolist() == ["K0", "K1", "K3"]
