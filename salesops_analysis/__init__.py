@@ -27,7 +27,7 @@ from ._errors import (
     TemporaryError,
     WarehouseError,
 )
-from .config import Config, KindOptions, load_config
+from .config import Collector, Company, Config, KindOptions, load_config
 from .schemas import KINDS
 
 if TYPE_CHECKING:
@@ -45,6 +45,15 @@ _LAZY = {
     "Warehouse": ".warehouse",
     "open_warehouse": ".warehouse",
     "upgrade_warehouse": ".warehouse",
+    "account_view": ".reports.accounts",
+    "account_worklist": ".risk.accounts",
+    "call_coverage": ".risk.accounts",
+    "collector_calls": ".risk.accounts",
+    "collector_load": ".risk.accounts",
+    "safe_file_names": ".reports.statements",
+    "write_statements": ".reports.statements",
+    "letters_due": ".reports.letters",
+    "write_letters": ".reports.letters",
 }
 
 
@@ -100,6 +109,8 @@ __all__ = [
     "KINDS",
     "AccessDeniedError",
     "CleanExport",
+    "Collector",
+    "Company",
     "Config",
     "ConfigError",
     "CurrencyError",
@@ -116,12 +127,21 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "__version__",
+    "account_view",
+    "account_worklist",
+    "call_coverage",
     "clean_file",
+    "collector_calls",
+    "collector_load",
     "detect_kind",
     "generate_demo",
     "ingest_file",
+    "letters_due",
     "load_config",
     "open_warehouse",
     "read_export",
+    "safe_file_names",
     "upgrade_warehouse",
+    "write_letters",
+    "write_statements",
 ]

@@ -653,5 +653,47 @@ def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels, wait) -
         _fail(f"{len(failures)} step(s) failed; first: {failures[0]}", code)
 
 
+@main.command()
+@click.option("--date", "day", type=DATE, required=True, help="Statement date (YYYY-MM-DD).")
+@click.option(
+    "--customer",
+    "customer_ids",
+    multiple=True,
+    help="Only this customer id (repeat for several); added to the existing folder.",
+)
+@click.option(
+    "--all",
+    "all_customers",
+    is_flag=True,
+    help="Every customer with an open item (default: those with an overdue balance).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Reports folder: statements land in <out>/<date>/collections/statements/.",
+)
+@common
+@friendly_errors
+def statements(day, customer_ids, all_customers, out, db_path, config_path) -> None:
+    """Write statements of account (one HTML page per customer) and their index."""
+    from .reports.statements import write_statements
+
+    if customer_ids and all_customers:
+        raise click.UsageError("give --customer or --all, not both")
+    config = load_config(config_path)
+    folder = Path(out) / str(day) / "collections" / "statements"
+    written = write_statements(
+        _tables(db_path),
+        day,
+        folder,
+        config,
+        customers=list(customer_ids) if customer_ids else None,
+        all_customers=all_customers,
+    )
+    click.echo(written.line())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

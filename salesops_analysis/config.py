@@ -16,7 +16,7 @@ import yaml
 from ._errors import ConfigError
 from .schemas import KINDS
 
-__all__ = ["Config", "KindOptions", "load_config"]
+__all__ = ["Collector", "Company", "Config", "KindOptions", "load_config"]
 
 DEFAULT_DATE_FORMATS = (
     "%Y-%m-%d",
@@ -145,6 +145,29 @@ class KindOptions:
         return None if self.lines is None else list(self.lines.get("sum") or [])
 
 
+@dataclass(frozen=True)
+class Collector:
+    """A collector (``collectors:``): daily capacity in calls, and the customers' segments
+    and countries they cover (empty: every customer)."""
+
+    name: str
+    capacity: int
+    segments: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Company:
+    """The letterhead of statements and letters (``company:``)."""
+
+    name: str = ""
+    address: tuple[str, ...] = ()
+    email: str = ""
+    phone: str = ""
+    tax_id: str = ""
+    payment_details: str = ""
+
+
 @dataclass
 class Config:
     """The whole configuration; ``Config()`` is the built-in default."""
@@ -170,6 +193,9 @@ class Config:
     )
     model_categorical: list[str] = field(default_factory=lambda: ["segment", "country"])
     model_test_share: float = 0.3
+    collectors: list[Collector] = field(default_factory=list)
+    company: Company = field(default_factory=Company)
+    letter_templates: Path | None = None
     source: str = "built-in defaults"
 
     def __post_init__(self) -> None:
@@ -194,6 +220,9 @@ _TOP_KEYS = {
     "sla_days",
     "dunning",
     "model",
+    "collectors",
+    "company",
+    "letters",
 }
 
 
@@ -348,4 +377,71 @@ def config_from_dict(raw: dict, *, source: str = "<dict>") -> Config:
         ):
             raise ConfigError(f"{source}: 'dunning' must be a list of {{stage, from_days}} items")
         cfg.dunning = sorted(ladder, key=lambda s: s["from_days"])
+    _accounts_options(raw, cfg, source)
     return cfg
+
+
+def _text_list(value, where: str, source: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: '{where}' must be a list of texts")
+    return tuple(str(v).strip() for v in value)
+
+
+def _accounts_options(raw: dict, cfg: Config, source: str) -> None:
+    """Read ``collectors:``, ``company:`` and ``letters:`` into ``cfg``."""
+    collectors = raw.get("collectors")
+    if collectors is not None:
+        if not isinstance(collectors, list):
+            raise ConfigError(f"{source}: 'collectors' must be a list of {{name, capacity}} items")
+        seen: set[str] = set()
+        for i, item in enumerate(collectors):
+            where = f"collectors[{i}]"
+            if not isinstance(item, dict):
+                raise ConfigError(f"{source}: '{where}' must be a mapping with name and capacity")
+            _check_keys(item, {"name", "capacity", "segments", "countries"}, where + ".", source)
+            name = str(item.get("name") or "").strip()
+            if not name:
+                raise ConfigError(f"{source}: '{where}.name' is missing")
+            if name.lower() in seen:
+                raise ConfigError(f"{source}: collector '{name}' is listed twice")
+            seen.add(name.lower())
+            capacity = item.get("capacity")
+            if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+                raise ConfigError(
+                    f"{source}: '{where}.capacity' must be a whole number of calls a day, "
+                    f"got {capacity!r}"
+                )
+            cfg.collectors.append(
+                Collector(
+                    name,
+                    capacity,
+                    _text_list(item.get("segments"), where + ".segments", source),
+                    _text_list(item.get("countries"), where + ".countries", source),
+                )
+            )
+    company = raw.get("company")
+    if company is not None:
+        if not isinstance(company, dict):
+            raise ConfigError(f"{source}: 'company' must be a mapping (name, address, ...)")
+        fields = set(Company.__dataclass_fields__)
+        _check_keys(company, fields, "company.", source)
+        values = {k: ("" if v is None else str(v)) for k, v in company.items() if k != "address"}
+        address = _text_list(company.get("address"), "company.address", source)
+        cfg.company = Company(**values, address=address)
+    letters = raw.get("letters")
+    if letters is not None:
+        if not isinstance(letters, dict):
+            raise ConfigError(f"{source}: 'letters' must be a mapping (templates: FOLDER)")
+        _check_keys(letters, {"templates"}, "letters.", source)
+        if letters.get("templates"):
+            folder = Path(str(letters["templates"])).expanduser()
+            # a relative folder is read next to the config file that names it
+            if not folder.is_absolute() and Path(source).is_file():
+                folder = Path(source).resolve().parent / folder
+            if not folder.is_dir():
+                raise ConfigError(f"{source}: 'letters.templates': no folder {folder}")
+            cfg.letter_templates = folder

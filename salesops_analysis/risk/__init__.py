@@ -1,5 +1,13 @@
 """Late-payment risk: leakage-free features, time-split models, calibrated scores, worklist."""
 
+from .accounts import (
+    account_worklist,
+    accounts_for_sheet,
+    assign_collectors,
+    call_coverage,
+    collector_calls,
+    collector_load,
+)
 from .drift import drift_at, population_stability, recent_drift, reference_distribution
 from .features import NUMERIC_FEATURES, Knowledge, features_at, settlement_days
 from .model import (
@@ -32,6 +40,12 @@ __all__ = [
     "Knowledge",
     "TrainedModel",
     "drift_at",
+    "account_worklist",
+    "accounts_for_sheet",
+    "assign_collectors",
+    "call_coverage",
+    "collector_calls",
+    "collector_load",
     "features_at",
     "find_model",
     "latest_model",
