@@ -14,6 +14,8 @@ from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
     TrainedModel,
+    accounts_for_sheet,
+    collector_calls,
     find_model,
     load_model,
     open_not_scored,
@@ -26,8 +28,10 @@ from ..risk import (
     worklist,
 )
 from ..warehouse import open_warehouse
+from .accounts import AccountView, account_view
 from .daily import Figure, headline_changes, last_month_end, write_json
 from .excel import write_worklist_csv, write_worklist_xlsx
+from .tables_out import write_csv
 
 __all__ = [
     "COLLECTIONS_FIGURES",
@@ -56,6 +60,7 @@ class CollectionsReport:
     model_note: str
     drift: pd.DataFrame
     metrics: dict
+    accounts: AccountView | None = None
 
     @property
     def sections_skipped(self) -> dict[str, str]:
@@ -352,14 +357,24 @@ def collections_report(
         ),
         COLLECTIONS_FIGURES,
     )
-    report = CollectionsReport(wl, model, path.name if path else None, note, drift, metrics)
-    if out_dir is not None:
-        out = Path(out_dir)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+    # customers first: one row per account, today's calls, statements and letters
+    view = account_view(wl, tables, config, day, out)
+    metrics.update(view.metrics())
+    report = CollectionsReport(
+        wl, model, path.name if path else None, note, drift, metrics, accounts=view
+    )
+    if out is not None:
         write_json(metrics, out / "metrics.json")
         write_worklist_xlsx(
-            wl.head(XLSX_ROWS), out / "worklist.xlsx", title=f"Worklist {day.date()}"
+            wl.head(XLSX_ROWS),
+            out / "worklist.xlsx",
+            title=f"Worklist {day.date()}",
+            customers=accounts_for_sheet(view.accounts, XLSX_ROWS),
+            calls=collector_calls(view.accounts),
         )
         write_worklist_csv(wl, out / "worklist.csv")
-        drift.to_csv(out / "drift.csv", index=False)
+        write_csv(drift, out / "drift.csv")
     return report
