@@ -1,0 +1,104 @@
+"""Summarize the last ``mutmut run`` as Markdown: the score per module and every survivor.
+
+Run from the project folder after ``mutmut run`` (``make mutation`` does both)::
+
+    python benchmarks/mutation_report.py > docs/mutation.md
+
+A mutant is *killed* when a test fails with it, *timeout* when the tests hang with it (also
+detected); *survived* and *no tests* (no selected test reaches the mutated function) are the
+ones to read: each is either killed by a new test or written down as equivalent (a change no
+caller can observe) in ``docs/mutation.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).with_name("mutmut")
+DETECTED = {"killed", "timeout", "caught by type check"}
+MISSED = {"survived", "no tests"}
+
+
+def _mutmut(*args: str) -> str:
+    proc = subprocess.run(
+        [str(MUTMUT), *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return proc.stdout
+
+
+def results() -> dict[str, str]:
+    """Return ``{mutant name: status}`` of every mutant of the last run."""
+    out = {}
+    for line in _mutmut("results", "--all", "true").splitlines():
+        m = re.match(r"\s+(\S+): (.+)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def module_of(name: str) -> str:
+    """Return the module a mutant name belongs to (``a.b.c.x_f__mutmut_3`` -> ``a.b.c``)."""
+    return name.split(".x", 1)[0]
+
+
+def main() -> None:
+    status = results()
+    if not status:
+        raise SystemExit('no mutation results: run "mutmut run" first')
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for name, s in status.items():
+        by_module[module_of(name)][s] += 1
+    lines = [
+        "# Mutation testing",
+        "",
+        f"Last run: {dt.date.today().isoformat()}, mutmut over the modules that hold the money "
+        "rules (`[tool.mutmut]` in pyproject.toml; `make mutation`, here under "
+        "`flock /tmp/heavy.lock`). Each mutant runs only the selected tests that reach the "
+        "mutated function.",
+        "",
+        "| module | mutants | killed | timeout | survived | no tests | other | score |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    total = Counter()
+    for module in sorted(by_module):
+        c = by_module[module]
+        total.update(c)
+        lines.append(_row(module, c))
+    lines.append(_row("**all**", total))
+    lines += [
+        "",
+        "Score = detected (killed, timeout) / (detected + survived + no tests); mutants the run "
+        "could not check (other) are left out of it.",
+        "",
+        "## Survivors",
+        "",
+    ]
+    missed = sorted(n for n, s in status.items() if s in MISSED)
+    if not missed:
+        lines.append("None.")
+    for name in missed:
+        diff = _mutmut("show", name).splitlines()
+        body = [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+        lines += [f"### `{name}` ({status[name]})", "", "```diff", *body, "```", ""]
+    print("\n".join(lines))
+
+
+def _row(module: str, c: Counter) -> str:
+    detected = sum(c[s] for s in DETECTED)
+    missed = sum(c[s] for s in MISSED)
+    other = sum(c.values()) - detected - missed
+    score = f"{detected / (detected + missed):.1%}" if detected + missed else "–"
+    return (
+        f"| {module} | {sum(c.values())} | {c['killed']} | {c['timeout']} | {c['survived']} "
+        f"| {c['no tests']} | {other} | {score} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
