@@ -146,3 +146,30 @@ def test_daily_mis_counts_an_invoice_due_that_day_as_current():
     assert m["pct_current"] == pytest.approx(90.91)
     assert (m["best_possible_dso"], m["average_days_delinquent"]) == (45.0, 4.5)
     assert m["cei"] == 50.0
+
+
+def test_kpis_without_open_receivables_are_nan_not_division_errors():
+    inv = invoices([("A", "2025-01-01", "2025-01-31", 100)])
+    pay = payments([("A", "2025-01-20", 100)])  # nothing open a year ago or now
+    assert pd.isna(pct_current(inv, pay, "2025-06-30"))
+    assert pd.isna(ar_turnover(inv, pay, "2025-06-30"))
+
+
+def test_turnover_year_is_365_days_and_a_small_balance_still_counts():
+    # OLD is dated exactly 365 days before the as-of date: outside the year (its first day is
+    # excluded); NEW inside it: sales 300. AR a year ago 0 (OLD was paid the day it was
+    # issued), now 1 (NEW paid 299 of 300): mean AR 0.5, small but not zero
+    inv = invoices(
+        [("OLD", "2024-06-30", "2024-07-30", 1000), ("NEW", "2024-07-01", "2024-07-31", 300)]
+    )
+    pay = payments([("OLD", "2024-06-30", 1000), ("NEW", "2024-08-01", 299)])
+    assert ar_turnover(inv, pay, "2025-06-30") == pytest.approx(300 / 0.5)
+
+
+def test_average_days_delinquent_over_another_period():
+    # 30-day sales (05-31, 06-30]: P 100 + C 200 = 300; AR 300, current 200
+    # -> DSO 300/300*30 = 30, best 200/300*30 = 20, ADD 10 (over 90 days it would be 10 * 3)
+    inv = invoices([("P", "2025-06-01", "2025-06-10", 100), ("C", "2025-06-20", "2025-07-20", 200)])
+    pay = payments([])
+    assert average_days_delinquent(inv, pay, "2025-06-30", period_days=30) == pytest.approx(10.0)
+    assert average_days_delinquent(inv, pay, "2025-06-30") == pytest.approx(30.0)
