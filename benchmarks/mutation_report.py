@@ -13,6 +13,7 @@ caller can observe) in ``docs/mutation.md``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 import sys
@@ -20,6 +21,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Survivors read and judged by hand: mutant name (or a glob) -> why no test can kill it.
+VERDICTS = Path(__file__).resolve().parent / "mutation_verdicts.json"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 DETECTED = {"killed", "timeout", "caught by type check"}
 MISSED = {"survived", "no tests"}
@@ -80,13 +83,33 @@ def main() -> None:
         "",
     ]
     missed = sorted(n for n, s in status.items() if s in MISSED)
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    judged = {n: _verdict(n, verdicts) for n in missed}
+    open_ = [n for n in missed if judged[n] is None]
+    lines.append(
+        f"{len(missed)} survivors: {len(missed) - len(open_)} judged equivalent (a change no "
+        f"caller can observe, reason given), {len(open_)} not judged yet (a test to write, "
+        "or a reason to give in benchmarks/mutation_verdicts.json)."
+    )
+    lines.append("")
     if not missed:
         lines.append("None.")
     for name in missed:
         diff = _mutmut("show", name).splitlines()
         body = [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
-        lines += [f"### `{name}` ({status[name]})", "", "```diff", *body, "```", ""]
+        verdict = judged[name] or "not judged yet"
+        lines += [f"### `{name}` ({status[name]})", "", f"Verdict: {verdict}", ""]
+        lines += ["```diff", *body, "```", ""]
     print("\n".join(lines))
+
+
+def _verdict(name: str, verdicts: dict[str, str]) -> str | None:
+    import fnmatch
+
+    for pattern, reason in verdicts.items():
+        if name == pattern or fnmatch.fnmatchcase(name, pattern):
+            return f"equivalent: {reason}"
+    return None
 
 
 def _row(module: str, c: Counter) -> str:

@@ -37,15 +37,23 @@ def test_unpaid_on_its_due_day_is_censored_until_the_day_after():
             ("PAID_ON_DUE", "2025-03-01", "2025-03-31", 100),
             ("PAID_DAY_AFTER", "2025-03-01", "2025-03-31", 100),
             ("NOT_ISSUED", "2025-04-02", "2025-05-02", 100),
+            ("PAID_ON_ISSUE", "2025-03-31", "2025-04-30", 100),  # issued and paid 03-31
         ]
     )
-    pay = payments([("PAID_ON_DUE", "2025-03-31", 100), ("PAID_DAY_AFTER", "2025-04-01", 100)])
+    pay = payments(
+        [
+            ("PAID_ON_DUE", "2025-03-31", 100),
+            ("PAID_DAY_AFTER", "2025-04-01", 100),
+            ("PAID_ON_ISSUE", "2025-03-31", 100),
+        ]
+    )
     k = Knowledge.at("2025-06-30", inv, pay)
     assert _labels(k, "2025-03-30") == {
         "UNPAID": "censored",
         "PAID_ON_DUE": "censored",
         "PAID_DAY_AFTER": "censored",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "censored",
     }
     # the cut-off on the due day: unpaid is not late yet, paid that day is on time
     assert _labels(k, "2025-03-31") == {
@@ -53,12 +61,14 @@ def test_unpaid_on_its_due_day_is_censored_until_the_day_after():
         "PAID_ON_DUE": "on time",
         "PAID_DAY_AFTER": "censored",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "on time",  # issued on the cut-off day and settled that day
     }
     assert _labels(k, "2025-04-01") == {
         "UNPAID": "late",
         "PAID_ON_DUE": "on time",
         "PAID_DAY_AFTER": "late",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "on time",
     }
 
 
