@@ -173,3 +173,38 @@ def test_average_days_delinquent_over_another_period():
     pay = payments([])
     assert average_days_delinquent(inv, pay, "2025-06-30", period_days=30) == pytest.approx(10.0)
     assert average_days_delinquent(inv, pay, "2025-06-30") == pytest.approx(30.0)
+
+
+def test_the_shared_ledger_gives_the_same_countback_and_trend():
+    """The daily report passes one ledger to every KPI: its month sums must give the worked
+    countback answer too (April 70, May 80, June 100; AR 212)."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-04-15", "2025-12-31", 70),
+            ("M", "2025-05-15", "2025-12-31", 80),
+            ("J", "2025-06-15", "2025-12-31", 100),
+        ]
+    )
+    pay = payments([("A", "2025-06-01", 38)])
+    led = Ledger(inv, pay)
+    expected = 30 + 31 + 32 / 70 * 30
+    assert dso_countback(inv, pay, "2025-06-30", ledger=led) == pytest.approx(expected)
+    trend = kpi_trend(inv, pay, "2025-06-30", months=3, ledger=led)
+    assert trend.index.tolist() == list(pd.to_datetime(["2025-04-30", "2025-05-31", "2025-06-30"]))
+    assert trend.loc["2025-06-30", "dso_countback"] == pytest.approx(expected)
+    # at the end of May: AR 150 against May 80 and April 70 -> 31 + 30 days
+    assert trend.loc["2025-05-31", "dso_countback"] == pytest.approx(61.0)
+    assert trend.columns.tolist() == [
+        "ar_open",
+        "pct_current",
+        "dso_countback",
+        "dso_simple",
+        "best_possible_dso",
+        "average_days_delinquent",
+        "cei",
+    ]
+    # CEI over the default 30 days to 06-30: begin AR (05-31) 150, sales 100, end AR 212 all
+    # current -> (150 + 100 - 212) / (150 + 100 - 212) = 100 %
+    assert trend.loc["2025-06-30", "cei"] == pytest.approx(100.0)
