@@ -74,10 +74,28 @@ def main() -> None:
         total.update(c)
         lines.append(_row(module, c))
     lines.append(_row("**all**", total))
+    unchecked = [m for m, c in sorted(by_module.items()) if c["not checked"] == sum(c.values())]
+    partly = [
+        f"{m} ({sum(c.values()) - c['not checked']} of {sum(c.values())})"
+        for m, c in sorted(by_module.items())
+        if 0 < c["not checked"] < sum(c.values())
+    ]
     lines += [
         "",
         "Score = detected (killed, timeout) / (detected + survived + no tests); mutants the run "
-        "could not check (other) are left out of it.",
+        "did not check (other: not checked, or could not be run) are left out of it.",
+    ]
+    if unchecked or partly:
+        lines += [
+            "",
+            "Not run in full: "
+            + "; ".join(
+                ([f"{', '.join(unchecked)} (none of their mutants)"] if unchecked else [])
+                + ([f"only some mutants of {', '.join(partly)}"] if partly else [])
+            )
+            + ".",
+        ]
+    lines += [
         "",
         "## Survivors",
         "",
