@@ -208,3 +208,56 @@ def test_the_shared_ledger_gives_the_same_countback_and_trend():
     # CEI over the default 30 days to 06-30: begin AR (05-31) 150, sales 100, end AR 212 all
     # current -> (150 + 100 - 212) / (150 + 100 - 212) = 100 %
     assert trend.loc["2025-06-30", "cei"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    ("ar", "sales", "days", "expected"),
+    [
+        (0.5, [100], [30], 0.5 / 100 * 30),  # a small balance still counts
+        (51, [1, 100], [30, 31], 30 + 50 / 100 * 31),  # a month of 1.00 absorbs 1.00
+        (150, [100, 0, 100], [30, 31, 30], 30 + 31 + 50 / 100 * 30),  # an empty month passes
+        (150, [100, -20, 100], [30, 31, 30], 30 + 31 + 50 / 100 * 30),  # so does a net credit
+        (100, [100, 50], [30, 31], 30.0),  # exactly absorbed: stops there
+        (0, [100], [30], 0.0),
+        (10, [], [], 0.0),
+    ],
+)
+def test_countback_days_by_hand(ar, sales, days, expected):
+    assert countback_days(ar, sales, days) == pytest.approx(expected)
+
+
+def test_credit_sales_exclude_the_first_day_and_include_the_last():
+    from salesops_analysis.metrics import credit_sales
+
+    inv = invoices(
+        [
+            ("START", "2025-06-01", "2025-07-01", 1),
+            ("IN", "2025-06-15", "2025-07-15", 10),
+            ("END", "2025-06-30", "2025-07-30", 100),
+            ("CN", "2025-06-20", "2025-06-20", -5),
+        ]
+    )
+    assert credit_sales(inv, "2025-06-01", "2025-06-30") == 105.0
+
+
+def test_monthly_credit_sales_by_hand_with_and_without_a_ledger():
+    from salesops_analysis.metrics import monthly_credit_sales
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("FIRST", "2023-07-01", "2023-08-01", 1),  # first day of the 24th month back
+            ("BEFORE", "2023-06-30", "2023-07-30", 1000),  # a day too early
+            ("MAY", "2025-05-31", "2025-06-30", 20),
+            ("TODAY", "2025-06-17", "2025-07-17", 300),
+            ("LATER", "2025-06-18", "2025-07-18", 4000),  # after the as-of date
+        ]
+    )
+    for ledger in (None, Ledger(inv, payments([]))):
+        m = monthly_credit_sales(inv, "2025-06-17", ledger=ledger)
+        assert len(m) == 24
+        assert m["month"].iloc[0] == pd.Period("2025-06", "M")
+        assert m["month"].iloc[-1] == pd.Period("2023-07", "M")
+        assert m["sales"].iloc[:2].tolist() == [300.0, 20.0]
+        assert m["sales"].iloc[-1] == 1.0 and m["sales"].sum() == 321.0
+        assert m["days"].iloc[:3].tolist() == [17, 31, 30]  # month to date, May, April
