@@ -51,12 +51,20 @@ def module_of(name: str) -> str:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--note", default="", help="a paragraph on this run, under the title")
+    args = parser.parse_args()
     status = results()
     if not status:
         raise SystemExit('no mutation results: run "mutmut run" first')
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
     by_module: dict[str, Counter] = defaultdict(Counter)
     for name, s in status.items():
         by_module[module_of(name)][s] += 1
+        if s in MISSED and _verdict(name, verdicts):
+            by_module[module_of(name)]["equivalent"] += 1
     lines = [
         "# Mutation testing",
         "",
@@ -65,8 +73,10 @@ def main() -> None:
         "`flock /tmp/heavy.lock`). Each mutant runs only the selected tests that reach the "
         "mutated function.",
         "",
-        "| module | mutants | killed | timeout | survived | no tests | other | score |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *([args.note, ""] if args.note else []),
+        "| module | mutants | killed | timeout | survived (judged equivalent) | no tests | other "
+        "| score | score without the equivalent |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     total = Counter()
     for module in sorted(by_module):
@@ -82,8 +92,9 @@ def main() -> None:
     ]
     lines += [
         "",
-        "Score = detected (killed, timeout) / (detected + survived + no tests); mutants the run "
-        "did not check (other: not checked, or could not be run) are left out of it.",
+        "Score = detected (killed, timeout) / (detected + survived + no tests); the second score "
+        "leaves out the survivors judged equivalent below. Mutants the run did not check "
+        "(other: not checked, or could not be run) are left out of both.",
     ]
     if unchecked or partly:
         lines += [
@@ -101,7 +112,6 @@ def main() -> None:
         "",
     ]
     missed = sorted(n for n, s in status.items() if s in MISSED)
-    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
     judged = {n: _verdict(n, verdicts) for n in missed}
     open_ = [n for n in missed if judged[n] is None]
     lines.append(
@@ -133,11 +143,14 @@ def _verdict(name: str, verdicts: dict[str, str]) -> str | None:
 def _row(module: str, c: Counter) -> str:
     detected = sum(c[s] for s in DETECTED)
     missed = sum(c[s] for s in MISSED)
-    other = sum(c.values()) - detected - missed
+    total = sum(c.values()) - c["equivalent"]
+    other = total - detected - missed
     score = f"{detected / (detected + missed):.1%}" if detected + missed else "–"
+    real = detected + missed - c["equivalent"]
+    adjusted = f"{detected / real:.1%}" if real else "–"
     return (
-        f"| {module} | {sum(c.values())} | {c['killed']} | {c['timeout']} | {c['survived']} "
-        f"| {c['no tests']} | {other} | {score} |"
+        f"| {module} | {total} | {c['killed']} | {c['timeout']} | {c['survived']} "
+        f"({c['equivalent']}) | {c['no tests']} | {other} | {score} | {adjusted} |"
     )
 
 
