@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DATE ?= 2025-06-30
 
-.PHONY: demo test lint format lab bench clean venv screenshots
+.PHONY: demo test lint format lab bench mutation clean venv screenshots
 
 venv: $(STAMP)
 
@@ -45,5 +45,16 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# Mutation testing of the money rules ([tool.mutmut] in pyproject.toml): slow, not part of
+# `make test`. MUTANTS narrows the run, e.g. MUTANTS='salesops_analysis.metrics.kpis*'.
+# Survivors and the score go to docs/mutation.md.
+MUTMUT_VERSION ?= 3.8.1
+MUTANTS ?=
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut==$(MUTMUT_VERSION)'
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python benchmarks/mutation_report.py > docs/mutation.md
+	@head -20 docs/mutation.md
+
 clean:
-	rm -rf $(VENV) data/raw data/*.duckdb* reports/2* reports/index.html screenshots models .pytest_cache .ruff_cache
+	rm -rf mutants $(VENV) data/raw data/*.duckdb* reports/2* reports/index.html screenshots models .pytest_cache .ruff_cache

@@ -73,10 +73,9 @@ def _csv_column(col: pd.Series) -> pa.Array:
     if _is_text(col):
         return _neutralized(_text(col))
     if pd.api.types.is_datetime64_any_dtype(col):
-        days = col.to_numpy(dtype="datetime64[D]")
         if (col.isna() | (col == col.dt.normalize())).all():  # dates: YYYY-MM-DD
-            return pa.array(days, type=pa.date32())
-        return pa.array(col.to_numpy(dtype="datetime64[s]"), type=pa.timestamp("s"))
+            return pa.array(col.to_numpy(dtype="datetime64[D]"))  # Arrow date32
+        return pa.array(col.to_numpy(dtype="datetime64[s]"))  # Arrow timestamp[s]
     return pa.array(col.to_numpy(), from_pandas=True)
 
 

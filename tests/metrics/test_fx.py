@@ -67,3 +67,23 @@ def test_tables_converted_to_the_reporting_currency():
     assert set(t.invoices["currency"]) == {"USD"}
     with pytest.raises(so.CurrencyError, match="converts to USD"):
         _tables(fx).in_reporting_currency("2025-06-30", so.Config(reporting_currency="JPY"))
+
+
+def test_payments_and_paid_amounts_convert_at_the_rate_of_their_own_currency():
+    """EUR invoice 100 paid 40 EUR, USD invoice 50 paid 20 USD; EUR at 1.1: open 60 EUR = 66 USD
+    and 30 USD, AR 96 USD, cash today 40 EUR + 20 USD = 64 USD. The same from the invoices'
+    paid amounts when there is no payments export."""
+    fx = pd.DataFrame({"date": pd.to_datetime(["2025-06-30"]), "currency": ["EUR"], "rate": [1.1]})
+    inv = invoices(
+        [
+            ("E", "2025-06-01", "2025-07-01", 100, "EUR"),
+            ("U", "2025-06-01", "2025-07-01", 50, "USD"),
+        ]
+    )
+    pay = payments([("E", "2025-06-30", 40, "EUR"), ("U", "2025-06-30", 20, "USD")])
+    m = daily_mis(Tables(invoices=inv, payments=pay, fx_rates=fx), "2025-06-30", so.Config())
+    assert (m.metrics["ar_open"], m.metrics["cash_collected"]) == (96.0, 64.0)
+    assert m.open_items.set_index("invoice_id")["open_amount"].to_dict() == {"E": 66.0, "U": 30.0}
+    no_export = inv.assign(paid_amount=[40.0, 20.0], paid_date=pd.Timestamp("2025-06-30"))
+    m = daily_mis(Tables(invoices=no_export, payments=None, fx_rates=fx), "2025-06-30", so.Config())
+    assert (m.metrics["ar_open"], m.metrics["cash_collected"]) == (96.0, 64.0)

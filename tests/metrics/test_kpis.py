@@ -146,3 +146,118 @@ def test_daily_mis_counts_an_invoice_due_that_day_as_current():
     assert m["pct_current"] == pytest.approx(90.91)
     assert (m["best_possible_dso"], m["average_days_delinquent"]) == (45.0, 4.5)
     assert m["cei"] == 50.0
+
+
+def test_kpis_without_open_receivables_are_nan_not_division_errors():
+    inv = invoices([("A", "2025-01-01", "2025-01-31", 100)])
+    pay = payments([("A", "2025-01-20", 100)])  # nothing open a year ago or now
+    assert pd.isna(pct_current(inv, pay, "2025-06-30"))
+    assert pd.isna(ar_turnover(inv, pay, "2025-06-30"))
+
+
+def test_turnover_year_is_365_days_and_a_small_balance_still_counts():
+    # OLD is dated exactly 365 days before the as-of date: outside the year (its first day is
+    # excluded); NEW inside it: sales 300. AR a year ago 0 (OLD was paid the day it was
+    # issued), now 1 (NEW paid 299 of 300): mean AR 0.5, small but not zero
+    inv = invoices(
+        [("OLD", "2024-06-30", "2024-07-30", 1000), ("NEW", "2024-07-01", "2024-07-31", 300)]
+    )
+    pay = payments([("OLD", "2024-06-30", 1000), ("NEW", "2024-08-01", 299)])
+    assert ar_turnover(inv, pay, "2025-06-30") == pytest.approx(300 / 0.5)
+
+
+def test_average_days_delinquent_over_another_period():
+    # 30-day sales (05-31, 06-30]: P 100 + C 200 = 300; AR 300, current 200
+    # -> DSO 300/300*30 = 30, best 200/300*30 = 20, ADD 10 (over 90 days it would be 10 * 3)
+    inv = invoices([("P", "2025-06-01", "2025-06-10", 100), ("C", "2025-06-20", "2025-07-20", 200)])
+    pay = payments([])
+    assert average_days_delinquent(inv, pay, "2025-06-30", period_days=30) == pytest.approx(10.0)
+    assert average_days_delinquent(inv, pay, "2025-06-30") == pytest.approx(30.0)
+
+
+def test_the_shared_ledger_gives_the_same_countback_and_trend():
+    """The daily report passes one ledger to every KPI: its month sums must give the worked
+    countback answer too (April 70, May 80, June 100; AR 212)."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-04-15", "2025-12-31", 70),
+            ("M", "2025-05-15", "2025-12-31", 80),
+            ("J", "2025-06-15", "2025-12-31", 100),
+        ]
+    )
+    pay = payments([("A", "2025-06-01", 38)])
+    led = Ledger(inv, pay)
+    expected = 30 + 31 + 32 / 70 * 30
+    assert dso_countback(inv, pay, "2025-06-30", ledger=led) == pytest.approx(expected)
+    trend = kpi_trend(inv, pay, "2025-06-30", months=3, ledger=led)
+    assert trend.index.tolist() == list(pd.to_datetime(["2025-04-30", "2025-05-31", "2025-06-30"]))
+    assert trend.loc["2025-06-30", "dso_countback"] == pytest.approx(expected)
+    # at the end of May: AR 150 against May 80 and April 70 -> 31 + 30 days
+    assert trend.loc["2025-05-31", "dso_countback"] == pytest.approx(61.0)
+    assert trend.columns.tolist() == [
+        "ar_open",
+        "pct_current",
+        "dso_countback",
+        "dso_simple",
+        "best_possible_dso",
+        "average_days_delinquent",
+        "cei",
+    ]
+    # CEI over the default 30 days to 06-30: begin AR (05-31) 150, sales 100, end AR 212 all
+    # current -> (150 + 100 - 212) / (150 + 100 - 212) = 100 %
+    assert trend.loc["2025-06-30", "cei"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    ("ar", "sales", "days", "expected"),
+    [
+        (0.5, [100], [30], 0.5 / 100 * 30),  # a small balance still counts
+        (51, [1, 100], [30, 31], 30 + 50 / 100 * 31),  # a month of 1.00 absorbs 1.00
+        (150, [100, 0, 100], [30, 31, 30], 30 + 31 + 50 / 100 * 30),  # an empty month passes
+        (150, [100, -20, 100], [30, 31, 30], 30 + 31 + 50 / 100 * 30),  # so does a net credit
+        (100, [100, 50], [30, 31], 30.0),  # exactly absorbed: stops there
+        (0, [100], [30], 0.0),
+        (10, [], [], 0.0),
+    ],
+)
+def test_countback_days_by_hand(ar, sales, days, expected):
+    assert countback_days(ar, sales, days) == pytest.approx(expected)
+
+
+def test_credit_sales_exclude_the_first_day_and_include_the_last():
+    from salesops_analysis.metrics import credit_sales
+
+    inv = invoices(
+        [
+            ("START", "2025-06-01", "2025-07-01", 1),
+            ("IN", "2025-06-15", "2025-07-15", 10),
+            ("END", "2025-06-30", "2025-07-30", 100),
+            ("CN", "2025-06-20", "2025-06-20", -5),
+        ]
+    )
+    assert credit_sales(inv, "2025-06-01", "2025-06-30") == 105.0
+
+
+def test_monthly_credit_sales_by_hand_with_and_without_a_ledger():
+    from salesops_analysis.metrics import monthly_credit_sales
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("FIRST", "2023-07-01", "2023-08-01", 1),  # first day of the 24th month back
+            ("BEFORE", "2023-06-30", "2023-07-30", 1000),  # a day too early
+            ("MAY", "2025-05-31", "2025-06-30", 20),
+            ("TODAY", "2025-06-17", "2025-07-17", 300),
+            ("LATER", "2025-06-18", "2025-07-18", 4000),  # after the as-of date
+        ]
+    )
+    for ledger in (None, Ledger(inv, payments([]))):
+        m = monthly_credit_sales(inv, "2025-06-17", ledger=ledger)
+        assert len(m) == 24
+        assert m["month"].iloc[0] == pd.Period("2025-06", "M")
+        assert m["month"].iloc[-1] == pd.Period("2023-07", "M")
+        assert m["sales"].iloc[:2].tolist() == [300.0, 20.0]
+        assert m["sales"].iloc[-1] == 1.0 and m["sales"].sum() == 321.0
+        assert m["days"].iloc[:3].tolist() == [17, 31, 30]  # month to date, May, April

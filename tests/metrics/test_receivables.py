@@ -239,3 +239,97 @@ def _check_row_positions(keys, targets):
     expected = [-1 if k is None else first.get(norm(k), -1) for k in keys]
     got = row_positions(pd.Series(keys, dtype="str"), pd.Series(targets, dtype="str"))
     assert got.tolist() == expected
+
+
+def test_unapplied_cash_counts_a_payment_dated_on_the_as_of_day():
+    inv = invoices([("I1", "2025-06-01", "2025-06-30", 100)])
+    pay = payments([("X9", AS_OF, 7), ("X9", "2025-07-01", 5)])
+    assert unapplied_cash(inv, pay, as_of=AS_OF)["amount"].tolist() == [7.0]
+
+
+def test_sales_owner_from_the_invoice_order_else_the_customer_latest_order_with_a_rep():
+    from salesops_analysis.metrics import with_sales_owner
+
+    orders = pd.DataFrame(
+        [
+            ("O1", "C1", "2025-05-01", "Anastasia Long-Name", "North-East Region"),
+            ("O2", "C1", "2025-05-02", "Ben", None),
+            ("O5", "C2", "2025-06-01", None, "West"),  # C2's latest order names no rep
+            ("O4", "C2", "2025-05-01", "Cyrus Verylongname", None),
+            ("O6", "C3", "2025-06-01", None, "East"),  # C3 has no order with a rep
+        ],
+        columns=["order_id", "customer_id", "order_date", "sales_rep", "team"],
+    ).assign(order_date=lambda f: pd.to_datetime(f["order_date"]))
+    items = pd.DataFrame(
+        {
+            "invoice_id": ["I1", "I2", "I3", "I4", "I5", "I6"],
+            "order_id": pd.Series(["O1", "o2 ", None, "O5", None, None], dtype="str"),
+            "customer_id": ["C1", "C1", "C2", "C2", "C3", "C9"],
+        }
+    )
+    got = with_sales_owner(items, orders)
+    assert got["invoice_id"].tolist() == items["invoice_id"].tolist()
+    assert list(zip(got["sales_rep"], got["team"], strict=True)) == [
+        ("Anastasia Long-Name", "North-East Region"),  # its own order (the first row)
+        ("Ben", "unassigned"),  # its own order, which names no team
+        ("Cyrus Verylongname", "unassigned"),  # no order: C2's latest order with a rep
+        ("Cyrus Verylongname", "unassigned"),  # its order names no rep: the same
+        ("unassigned", "unassigned"),  # C3's only order names no rep
+        ("unassigned", "unassigned"),  # C9 has no orders
+    ]
+    none = with_sales_owner(items, orders.iloc[:0])
+    assert set(none["sales_rep"]) == set(none["team"]) == {"unassigned"}
+    assert with_sales_owner(items.iloc[:0], orders).columns.tolist() == [
+        *items.columns,
+        "sales_rep",
+        "team",
+    ]
+
+
+def test_roll_rate_table_names_and_shares_of_rows_summing_to_one_or_zero():
+    inv = invoices(
+        [
+            ("A", "2025-04-01", "2025-05-25", 100),  # 1_30 on 05-31 -> 31_60 on 06-30
+            ("C", "2025-05-01", "2025-06-15", 1),  # current (1.00 open) -> 1_30
+        ]
+    )
+    rr = roll_rates(inv, payments([]), start="2025-05-31", end="2025-06-30", normalize=True)
+    assert (rr.index.name, rr.columns.name) == ("from", "to")
+    assert rr.index.tolist() == ["current", "1_30", "31_60", "61_90", "90_plus"]
+    assert rr.columns.tolist() == ["current", "1_30", "31_60", "61_90", "90_plus", "closed"]
+    assert rr.loc["current"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert rr.loc["1_30"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    assert rr.loc["61_90"].tolist() == [0.0] * 6  # nothing there: zeros, not NaN
+
+
+def test_collection_curves_by_hand_at_the_edges_of_months_and_days():
+    inv = invoices(
+        [
+            ("A", "2025-04-01", "2025-05-01", 100),  # the first day of the first month
+            ("S", "2025-04-10", "2025-05-10", 1),  # a small invoice counts too
+            ("CN", "2025-04-12", "2025-04-12", -50, "USD", "A"),  # credit notes are left out
+            ("OLD", "2025-03-31", "2025-04-30", 1000),  # before the first month
+            ("T", AS_OF, "2025-07-30", 10),  # issued on the as-of day
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-04-16", 40),  # day 15 exactly
+            ("A", "2025-05-16", 10),  # day 45 exactly
+            ("S", "2025-04-10", 1),  # day 0
+            ("OLD", "2025-04-05", 1000),
+            ("T", AS_OF, 10),  # day 0, on the as-of day
+        ]
+    )
+    curves = collection_curves(inv, pay, as_of=AS_OF, days=(0, 15, 45), months=3)
+    assert curves.index.name == "invoice_month"
+    assert curves.index.tolist() == list(pd.period_range("2025-04", "2025-06", freq="M"))
+    # April: invoiced 100 + 1; by day 0: 1, by day 15: 41, by day 45: 51
+    assert curves.loc[pd.Period("2025-04", "M")].tolist() == pytest.approx(
+        [1 / 101, 41 / 101, 51 / 101]
+    )
+    assert curves.loc[pd.Period("2025-05", "M")].isna().all()  # nothing invoiced in May
+    june = curves.loc[pd.Period("2025-06", "M")]
+    assert june["day_0"] == 1.0  # June's last day is the as-of day: day 0 is reached
+    assert june[["day_15", "day_45"]].isna().all()
+    assert len(collection_curves(inv, pay, as_of=AS_OF)) == 12  # a year by default

@@ -13,6 +13,7 @@ Days are stated as dates; each expected label is worked out by hand from the rul
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from salesops_analysis.metrics.receivables import _day_of
 from salesops_analysis.risk import Knowledge
@@ -37,15 +38,23 @@ def test_unpaid_on_its_due_day_is_censored_until_the_day_after():
             ("PAID_ON_DUE", "2025-03-01", "2025-03-31", 100),
             ("PAID_DAY_AFTER", "2025-03-01", "2025-03-31", 100),
             ("NOT_ISSUED", "2025-04-02", "2025-05-02", 100),
+            ("PAID_ON_ISSUE", "2025-03-31", "2025-04-30", 100),  # issued and paid 03-31
         ]
     )
-    pay = payments([("PAID_ON_DUE", "2025-03-31", 100), ("PAID_DAY_AFTER", "2025-04-01", 100)])
+    pay = payments(
+        [
+            ("PAID_ON_DUE", "2025-03-31", 100),
+            ("PAID_DAY_AFTER", "2025-04-01", 100),
+            ("PAID_ON_ISSUE", "2025-03-31", 100),
+        ]
+    )
     k = Knowledge.at("2025-06-30", inv, pay)
     assert _labels(k, "2025-03-30") == {
         "UNPAID": "censored",
         "PAID_ON_DUE": "censored",
         "PAID_DAY_AFTER": "censored",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "censored",
     }
     # the cut-off on the due day: unpaid is not late yet, paid that day is on time
     assert _labels(k, "2025-03-31") == {
@@ -53,12 +62,14 @@ def test_unpaid_on_its_due_day_is_censored_until_the_day_after():
         "PAID_ON_DUE": "on time",
         "PAID_DAY_AFTER": "censored",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "on time",  # issued on the cut-off day and settled that day
     }
     assert _labels(k, "2025-04-01") == {
         "UNPAID": "late",
         "PAID_ON_DUE": "on time",
         "PAID_DAY_AFTER": "late",
         "NOT_ISSUED": "censored",
+        "PAID_ON_ISSUE": "on time",
     }
 
 
@@ -140,3 +151,66 @@ def test_overdue_snapshots_are_labelled_only_once_their_outcome_is_known():
     late = _overdue(k, "2025-06-30")
     assert ("AFTER_CUT", "2025-02-15", 0) in late and ("AFTER_CUT", "2025-02-01", 1) in late
     assert ("UNPAID", "2025-02-15", 1) in late and ("QUICK", "2025-02-15", 0) not in late
+
+
+def _settled(knowledge: Knowledge, day: str) -> dict[str, str | None]:
+    from salesops_analysis.risk import settlement_days
+
+    closed = settlement_days(knowledge.ledger, _day_of(day))
+    ids = knowledge.ledger.invoices["invoice_id"]
+    far = _day_of("2100-01-01")
+    return {
+        i: None if c > far else str(np.datetime64(int(c), "D"))
+        for i, c in zip(ids, closed, strict=True)
+    }
+
+
+def test_settlement_day_from_payments_and_credit_notes_by_hand():
+    T = "2025-02-10"
+    inv = invoices(
+        [
+            ("A", "2025-01-01", "2025-01-31", 100),  # 60 on 02-01, 40 on 02-10
+            ("B", "2025-01-01", "2025-01-31", 50),  # 50 on 01-15 (listed after A's payments)
+            ("C", "2025-01-01", "2025-01-31", 80),  # 50 on 02-03, then a credit note of 30
+            ("CN_C", "2025-02-05", "2025-02-05", -30, "USD", "C"),
+            ("D", "2025-01-01", "2025-01-31", 70),  # paid in full on T itself
+            ("E", "2025-01-01", "2025-01-31", 20),  # credited in full on T itself
+            ("CN_E", T, T, -20, "USD", "E"),
+            ("F", "2025-01-01", "2025-01-31", 30),  # unpaid
+            ("G", "2025-01-01", "2025-01-31", 40),  # paid 02-11: after T
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-02-10", 40),
+            ("A", "2025-02-01", 60),
+            ("B", "2025-01-15", 50),
+            ("C", "2025-02-03", 50),
+            ("D", T, 70),
+            ("G", "2025-02-11", 40),
+        ]
+    )
+    k = Knowledge.at("2025-06-30", inv, pay)
+    got = _settled(k, T)
+    assert {i: got[i] for i in "ABCDEFG"} == {
+        "A": "2025-02-10",
+        "B": "2025-01-15",
+        "C": "2025-02-05",
+        "D": T,
+        "E": T,
+        "F": None,
+        "G": None,
+    }
+    assert _settled(k, "2025-02-09")["D"] is None and _settled(k, "2025-02-09")["E"] is None
+
+
+def test_settlement_day_from_paid_amounts_without_a_payments_export():
+    T = "2025-02-10"
+    inv = invoices([(i, "2025-01-01", "2025-01-31", 100) for i in ("P1", "P2", "P3", "P4")])
+    inv["paid_amount"] = [100.0, 60.0, 100.0, 100.0]
+    inv["paid_date"] = pd.to_datetime(["2025-02-01", "2025-02-01", T, "2025-02-20"])
+    k = Knowledge.at("2025-06-30", inv, None)
+    assert _settled(k, T) == {"P1": "2025-02-01", "P2": None, "P3": T, "P4": None}
+    inv["status"] = ["written_off", "open", "open", "open"]  # never settled
+    k = Knowledge.at("2025-06-30", inv, None)
+    assert _settled(k, T)["P1"] is None

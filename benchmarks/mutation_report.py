@@ -1,0 +1,158 @@
+"""Summarize the last ``mutmut run`` as Markdown: the score per module and every survivor.
+
+Run from the project folder after ``mutmut run`` (``make mutation`` does both)::
+
+    python benchmarks/mutation_report.py > docs/mutation.md
+
+A mutant is *killed* when a test fails with it, *timeout* when the tests hang with it (also
+detected); *survived* and *no tests* (no selected test reaches the mutated function) are the
+ones to read: each is either killed by a new test or written down as equivalent (a change no
+caller can observe) in ``docs/mutation.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Survivors read and judged by hand: mutant name (or a glob) -> why no test can kill it.
+VERDICTS = Path(__file__).resolve().parent / "mutation_verdicts.json"
+MUTMUT = Path(sys.executable).with_name("mutmut")
+DETECTED = {"killed", "timeout", "caught by type check"}
+MISSED = {"survived", "no tests"}
+
+
+def _mutmut(*args: str) -> str:
+    proc = subprocess.run(
+        [str(MUTMUT), *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return proc.stdout
+
+
+def results() -> dict[str, str]:
+    """Return ``{mutant name: status}`` of every mutant of the last run."""
+    out = {}
+    for line in _mutmut("results", "--all", "true").splitlines():
+        m = re.match(r"\s+(\S+): (.+)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def module_of(name: str) -> str:
+    """Return the module a mutant name belongs to (``a.b.c.x_f__mutmut_3`` -> ``a.b.c``)."""
+    return name.split(".x", 1)[0]
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--note", default="", help="a paragraph on this run, under the title")
+    args = parser.parse_args()
+    status = results()
+    if not status:
+        raise SystemExit('no mutation results: run "mutmut run" first')
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    by_module: dict[str, Counter] = defaultdict(Counter)
+    for name, s in status.items():
+        by_module[module_of(name)][s] += 1
+        if s in MISSED and _verdict(name, verdicts):
+            by_module[module_of(name)]["equivalent"] += 1
+    lines = [
+        "# Mutation testing",
+        "",
+        f"Last run: {dt.date.today().isoformat()}, mutmut over the modules that hold the money "
+        "rules (`[tool.mutmut]` in pyproject.toml; `make mutation`, here under "
+        "`flock /tmp/heavy.lock`). Each mutant runs only the selected tests that reach the "
+        "mutated function.",
+        "",
+        *([args.note, ""] if args.note else []),
+        "| module | mutants | killed | timeout | survived (judged equivalent) | no tests | other "
+        "| score | score without the equivalent |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    total = Counter()
+    for module in sorted(by_module):
+        c = by_module[module]
+        total.update(c)
+        lines.append(_row(module, c))
+    lines.append(_row("**all**", total))
+    unchecked = [m for m, c in sorted(by_module.items()) if c["not checked"] == sum(c.values())]
+    partly = [
+        f"{m} ({sum(c.values()) - c['not checked']} of {sum(c.values())})"
+        for m, c in sorted(by_module.items())
+        if 0 < c["not checked"] < sum(c.values())
+    ]
+    lines += [
+        "",
+        "Score = detected (killed, timeout) / (detected + survived + no tests); the second score "
+        "leaves out the survivors judged equivalent below. Mutants the run did not check "
+        "(other: not checked, or could not be run) are left out of both.",
+    ]
+    if unchecked or partly:
+        lines += [
+            "",
+            "Not run in full: "
+            + "; ".join(
+                ([f"{', '.join(unchecked)} (none of their mutants)"] if unchecked else [])
+                + ([f"only some mutants of {', '.join(partly)}"] if partly else [])
+            )
+            + ".",
+        ]
+    lines += [
+        "",
+        "## Survivors",
+        "",
+    ]
+    missed = sorted(n for n, s in status.items() if s in MISSED)
+    judged = {n: _verdict(n, verdicts) for n in missed}
+    open_ = [n for n in missed if judged[n] is None]
+    lines.append(
+        f"{len(missed)} survivors: {len(missed) - len(open_)} judged equivalent (a change no "
+        f"caller can observe, reason given), {len(open_)} not judged yet (a test to write, "
+        "or a reason to give in benchmarks/mutation_verdicts.json)."
+    )
+    lines.append("")
+    if not missed:
+        lines.append("None.")
+    for name in missed:
+        diff = _mutmut("show", name).splitlines()
+        body = [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+        verdict = judged[name] or "not judged yet"
+        lines += [f"### `{name}` ({status[name]})", "", f"Verdict: {verdict}", ""]
+        lines += ["```diff", *body, "```", ""]
+    print("\n".join(lines))
+
+
+def _verdict(name: str, verdicts: dict[str, str]) -> str | None:
+    import fnmatch
+
+    for pattern, reason in verdicts.items():
+        if name == pattern or fnmatch.fnmatchcase(name, pattern):
+            return f"equivalent: {reason}"
+    return None
+
+
+def _row(module: str, c: Counter) -> str:
+    detected = sum(c[s] for s in DETECTED)
+    missed = sum(c[s] for s in MISSED)
+    total = sum(c.values()) - c["equivalent"]
+    other = total - detected - missed
+    score = f"{detected / (detected + missed):.1%}" if detected + missed else "–"
+    real = detected + missed - c["equivalent"]
+    adjusted = f"{detected / real:.1%}" if real else "–"
+    return (
+        f"| {module} | {total} | {c['killed']} | {c['timeout']} | {c['survived']} "
+        f"({c['equivalent']}) | {c['no tests']} | {other} | {score} | {adjusted} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
