@@ -15,6 +15,7 @@ __all__ = [
     "image_html",
     "backlog_chart",
     "calibration_chart",
+    "cash_forecast_chart",
     "drift_chart",
     "escalations_chart",
     "lift_chart",
@@ -332,3 +333,41 @@ def drift_chart(drift: pd.DataFrame, top: int = 12):
             else "."
         ),
     )
+
+
+def cash_forecast_chart(weekly: pd.DataFrame, currency: str):
+    """Cash expected per week with its 80% band, beside what the due dates alone say."""
+    fig, ax = plt.subplots()
+    x = np.arange(1, len(weekly) + 1)
+    ax.fill_between(
+        x, weekly["p10"], weekly["p90"], color=BLUE, alpha=0.18, label="80% band (p10–p90)"
+    )
+    ax.plot(x, weekly["expected"], color=BLUE, marker="o", label="expected (model)")
+    ax.plot(
+        x,
+        weekly["due_date_view"],
+        color=ORANGE,
+        linestyle="--",
+        marker=".",
+        label="paid on the due date",
+    )
+    ax.set_title(f"Cash in the next {len(weekly)} weeks ({currency})")
+    ax.set_xlabel("week after the report date")
+    ax.set_ylabel(currency)
+    ax.set_xticks(x)
+    _fmt_thousands(ax)
+    ax.legend()
+    total = float(weekly["expected"].sum())
+    first = weekly.iloc[0] if len(weekly) else None
+    alt = (
+        f"Line chart of the cash expected in each of the next {len(weekly)} weeks, in "
+        f"{currency}: {_money(total)} in all"
+        + (
+            f"; week 1 {_money(first['expected'])} (80% band {_money(first['p10'])} to "
+            f"{_money(first['p90'])}), against {_money(first['due_date_view'])} if every "
+            "invoice were paid on its due date."
+            if first is not None
+            else "."
+        )
+    )
+    return describe(fig, alt)
