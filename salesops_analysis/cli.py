@@ -490,10 +490,15 @@ def _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels) -> None
 
 def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
     """Train, backtest and save the cash-timing model next to the late-payment model."""
+    from ._errors import ModelError
     from .risk.backtest import forecast_summary, train_cash_timing
 
     click.echo("backtesting the cash forecast ...", err=True)
-    _, metrics, paths = train_cash_timing(_tables(db_path), as_of, config, out)
+    try:
+        _, metrics, paths = train_cash_timing(_tables(db_path), as_of, config, out)
+    except ModelError as exc:  # the late-payment model is saved; say why this one is not
+        click.echo(f"cash-timing model skipped: {exc}")
+        return
     click.echo(forecast_summary(metrics["forecast"]))
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
 

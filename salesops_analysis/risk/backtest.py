@@ -87,6 +87,10 @@ def _wape(f: np.ndarray, a: np.ndarray) -> float:
     return float(np.abs(f - a).sum() / total) if total > 0 else float("nan")
 
 
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else float("nan")
+
+
 def forecast_errors(weekly: pd.DataFrame, methods) -> dict:
     """Return WAPE 1-4 / 5-13 / 1-13 and bias per method of a backtest's weekly table."""
     out = {}
@@ -177,12 +181,9 @@ def backtest_forecast(
         metrics[name]["pay_date_invoices"] = int(len(e))
     best = min(BASELINES, key=lambda b: metrics[b]["wape_1_13"])
     metrics["best_baseline"] = best
-    metrics["wape_1_13_vs_due_date"] = (
-        metrics["model"]["wape_1_13"] / metrics["due_date"]["wape_1_13"]
-    )
-    metrics["wape_1_13_vs_best_baseline"] = (
-        metrics["model"]["wape_1_13"] / metrics[best]["wape_1_13"]
-    )
+    model_wape = metrics["model"]["wape_1_13"]
+    metrics["wape_1_13_vs_due_date"] = _ratio(model_wape, metrics["due_date"]["wape_1_13"])
+    metrics["wape_1_13_vs_best_baseline"] = _ratio(model_wape, metrics[best]["wape_1_13"])
     return metrics, weekly
 
 
