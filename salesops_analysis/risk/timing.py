@@ -4,7 +4,7 @@ The unit of the model is an **invoice-week**: an invoice open at the end of a sn
 ``s`` and week ``j`` after it (days ``s+1+7(j-1) … s+7j``). Its target is the share of the
 balance still open at the start of that week that is paid in cash during the week (a partial
 payment counts as the share it pays; most rows are 0 or 1). A classifier fit on these shares
-(each fractional row enters twice: as "paid" with weight ``f`` and "not paid" with ``1 - f``)
+(a fractional row counts as "paid" with probability ``f``, drawn once with a fixed seed)
 estimates the hazard ``h_j``; for an invoice open on day ``D``,
 
 * ``S_j = (1 - h_1) … (1 - h_j)`` is the share still unpaid after week ``j``,
@@ -54,7 +54,7 @@ HORIZON_WEEKS = 26
 #: Training snapshots are this many days apart (the latest one a full week before the cut-off).
 SNAPSHOT_EVERY = 14
 #: At most this many (invoice, snapshot) pairs train the model (the most recent are kept).
-MAX_PAIRS = 80_000
+MAX_PAIRS = 40_000
 
 #: Features of the invoice at its snapshot day (from :func:`features_at`).
 SNAPSHOT_FEATURES = [
@@ -278,7 +278,8 @@ class TimingModel:
 
 
 def fit_timing(weeks: InvoiceWeeks, *, trained_as_of: str, horizon: int = HORIZON_WEEKS):
-    """Return a :class:`TimingModel` fit on ``weeks`` (fractional targets as weights).
+    """Return a :class:`TimingModel` fit on ``weeks`` (a fractional target ``f`` is drawn as
+    "paid" with probability ``f``).
 
     Raises
     ------
@@ -292,15 +293,15 @@ def fit_timing(weeks: InvoiceWeeks, *, trained_as_of: str, horizon: int = HORIZO
             "when invoices are paid"
         )
     M = weeks.X[TIMING_FEATURES].to_numpy(dtype=np.float64)
-    frac = (y > 0) & (y < 1)
-    # each row: "paid" with weight y, "unpaid" with weight 1 - y (whole rows need one copy)
-    Xf = np.concatenate([M, M[frac]])
-    yf = np.concatenate([(y > 0).astype(int), np.zeros(int(frac.sum()), dtype=int)])
-    wf = np.concatenate([np.where(frac, y, 1.0), 1.0 - y[frac]])
+    # a fractional share (a partial payment) becomes "paid" with that probability: unbiased,
+    # and without sample weights (which make the histogram binning ten times slower)
+    draw = np.random.default_rng(0).random(len(y))
+    label = (draw < y).astype(int)
     model = HistGradientBoostingClassifier(
         max_depth=5,
-        learning_rate=0.1,
-        max_iter=150,
+        learning_rate=0.15,
+        max_iter=100,
+        early_stopping=False,
         min_samples_leaf=50,
         l2_regularization=1.0,
         random_state=0,
@@ -308,7 +309,7 @@ def fit_timing(weeks: InvoiceWeeks, *, trained_as_of: str, horizon: int = HORIZO
     # one thread: on a shared 2-core host OpenMP's threads wait on each other (a 80k-row fit
     # took 8 s with two threads and 1.3 s with one)
     with threadpool_limits(1):
-        model.fit(Xf, yf, sample_weight=wf)
+        model.fit(M, label)
     return TimingModel(model, list(TIMING_FEATURES), horizon, trained_as_of, int(len(y)))
 
 
