@@ -322,7 +322,7 @@ def cash_forecast(
         parts = []
         for g in range(ng):  # a handful of groups
             part = _week_frame(day, weeks)
-            for name in by:
+            for name in reversed(by):  # the group columns first, in the order given
                 part.insert(0, name, labels[name].iloc[g])
             part["expected"] = exp[g]
             part["p10"] = np.quantile(gsims[:, g], 0.1, axis=0)
