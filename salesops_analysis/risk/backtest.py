@@ -268,6 +268,7 @@ def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dic
         "horizon_weeks": model.horizon,
         "forecast": forecast,
     }
+    model.metrics = metrics
     paths: dict = {}
     if out is not None:
         paths = save_timing(model, out, metrics)

@@ -18,7 +18,7 @@ forecast).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -162,7 +162,9 @@ class CashForecast:
     week). ``by_group``: the same per group of ``by`` (empty without ``by``). ``per_invoice``:
     invoice_id, customer_id, currency, open_amount (reporting currency), expected_pay_date
     (median), pay_date_p10, pay_date_p90 (NaT: later than the model's horizon),
-    expected_in_horizon (cash expected within the forecast's weeks).
+    expected_in_horizon (cash expected within the forecast's weeks). ``backtest``: the saved
+    model's backtest (:func:`~salesops_analysis.risk.backtest.backtest_forecast` metrics;
+    empty for a model trained on the fly, which is not backtested).
     """
 
     as_of: pd.Timestamp
@@ -175,6 +177,7 @@ class CashForecast:
     total_p10: float
     total_p90: float
     model: str
+    backtest: dict = field(default_factory=dict)
 
 
 def _groups(tables, items: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -361,4 +364,5 @@ def cash_forecast(
         total_p10=float(round(np.quantile(totals, 0.1), 2)) if len(totals) else 0.0,
         total_p90=float(round(np.quantile(totals, 0.9), 2)) if len(totals) else 0.0,
         model=source,
+        backtest=dict(model.metrics.get("forecast", {})),
     )

@@ -24,7 +24,7 @@ Everything an invoice's row reads comes from its own customer and the calendar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -252,6 +252,7 @@ class TimingModel:
     horizon: int
     trained_as_of: str
     rows: int
+    metrics: dict = field(default_factory=dict)  # the saved metrics (backtest under "forecast")
 
     def hazards(self, X0: pd.DataFrame, due: np.ndarray, snap: int, paid_share: np.ndarray):
         """Return the (invoices, horizon) hazards of invoices whose snapshot features are ``X0``
@@ -435,7 +436,12 @@ def load_timing(path) -> TimingModel:
     if b.get("timing_version") != TIMING_VERSION or list(b.get("features", [])) != TIMING_FEATURES:
         raise ModelError(f"{path}: made by another version of the timing features: retrain")
     return TimingModel(
-        b["model"], list(b["features"]), int(b["horizon"]), b["trained_as_of"], int(b["rows"])
+        b["model"],
+        list(b["features"]),
+        int(b["horizon"]),
+        b["trained_as_of"],
+        int(b["rows"]),
+        dict(b.get("metrics") or {}),
     )
 
 

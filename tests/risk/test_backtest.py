@@ -165,3 +165,11 @@ def test_train_command_backtests_and_saves_the_timing_model(demo_db, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "cash_timing_2025-06-30.skops" in r.output
+    # the forecast carries the backtest of the model it used
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.risk import cash_forecast
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        tables = load_tables(wh)
+    fc = cash_forecast(tables, "2025-06-30", so.load_config("salesops.yml"), tmp_path, weeks=2)
+    assert fc.backtest["model"]["wape_1_13"] > 0 and "month_ends" in fc.backtest
