@@ -60,6 +60,10 @@ def test_forecast_of_a_hand_made_book_matches_the_known_answer(book_tables, book
     assert fc.weekly["week_end"].iloc[12] == pd.Timestamp("2025-01-15") + pd.Timedelta(days=91)
     assert fc.total_p10 <= fc.total_expected <= fc.total_p90
     assert fc.per_invoice["open_amount"].sum() == pytest.approx(known.sum())
+    inv = fc.per_invoice
+    assert inv["invoice_id"].is_unique
+    assert (inv["pay_date_p10"] <= inv["expected_pay_date"]).all()
+    assert (inv["expected_pay_date"] <= inv["pay_date_p90"]).all()
     # the late customer's invoices are expected about two weeks after their due dates
     late = fc.per_invoice.loc[fc.per_invoice["customer_id"] == "C2"]
     gap = (late["expected_pay_date"] - late["due_date"]).dt.days
