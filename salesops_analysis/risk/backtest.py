@@ -158,7 +158,8 @@ def backtest_forecast(
     for M in ends:  # a handful of month-ends
         M = int(M)
         factor = factor_at(M) if factor_at is not None else None
-        book = forecast_book(k, settle, model, M, factor)
+        # hazards for 13 weeks, and later only where the median pay date lies later
+        book = forecast_book(k, settle, model, M, factor, weeks=weeks, dates_up_to=0.5)
         part, errors = _one_month_end(k, settle, book, curves, weeks, n_sims, seed, factor)
         parts.append(part)
         pay_errors.append(errors)

@@ -140,16 +140,36 @@ def forecast_book(
     model: TimingModel,
     day: int,
     factor: np.ndarray | None = None,
+    *,
+    weeks: int | None = None,
+    dates_up_to: float = 0.9,
 ) -> Book:
     """Return the :class:`Book` of invoices open at the end of ``day`` (``day <= k.T``);
-    ``factor`` converts each ledger row's amount to the reporting currency."""
+    ``factor`` converts each ledger row's amount to the reporting currency.
+
+    Hazards are predicted for ``weeks`` weeks (default: the model's horizon), and beyond them
+    only for the invoices of which less than ``dates_up_to`` is expected paid by then (their
+    pay-date quantiles up to it lie later); the others' later hazards are left at 0, which
+    changes no quantile up to ``dates_up_to`` and no week up to ``weeks``.
+    """
     led = k.ledger
     rows = open_rows(k, day)
     X0, paid_share = timing_snapshot(k, settle, rows, day)
     settled, _ = settle.by(rows, np.full(len(rows), day, dtype=np.int64))
     balance = np.round(led.amount[rows] - settled, 2)
     amount = balance * (1.0 if factor is None else factor[rows])
-    h = model.hazards(X0, led.due[rows], day, paid_share)
+    due = led.due[rows]
+    H = model.horizon
+    W = H if weeks is None else min(weeks, H)
+    h = np.zeros((len(rows), H))
+    h[:, :W] = model.hazards(X0, due, day, paid_share, 1, W)
+    if W < H:
+        _, F = pay_distribution(h[:, :W])
+        more = np.flatnonzero(F[:, -1] < dates_up_to)
+        if len(more):
+            h[more, W:] = model.hazards(
+                X0.iloc[more].reset_index(drop=True), due[more], day, paid_share[more], W + 1, H
+            )
     p, F = pay_distribution(h)
     return Book(day, rows, amount, p, F, X0)
 
@@ -288,7 +308,7 @@ def cash_forecast(
         raise SalesOpsError(f"--weeks must be between 1 and {model.horizon}, got {weeks}")
     led = k.ledger
     factor = rate_factors(led.currency, rates, len(led.amount))
-    book = forecast_book(k, Settlements(led, k.T), model, day, factor)
+    book = forecast_book(k, Settlements(led, k.T), model, day, factor, weeks=weeks)
     items = led.invoices.iloc[book.rows].reset_index(drop=True)
     customer = k.customer[book.rows]
 

@@ -53,8 +53,10 @@ WEEK = 7
 HORIZON_WEEKS = 26
 #: Training snapshots are this many days apart (the latest one a full week before the cut-off).
 SNAPSHOT_EVERY = 14
-#: At most this many (invoice, snapshot) pairs train the model (the most recent are kept).
+#: At most this many (invoice, snapshot) pairs train the model (see ``_pairs``).
 MAX_PAIRS = 40_000
+#: Snapshots reach back this many days from the cut-off (recent behaviour matters most).
+LOOKBACK_DAYS = 365
 
 #: Features of the invoice at its snapshot day (from :func:`features_at`).
 SNAPSHOT_FEATURES = [
@@ -172,17 +174,20 @@ class InvoiceWeeks:
 
 
 def _pairs(k: Knowledge, snaps: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (invoice row, snapshot day) pairs open at ``snaps``: at most
+    ``limit / len(snaps)`` per snapshot (a random sample, fixed seed), so that a big book keeps
+    every snapshot, the older ones with their later weeks observed."""
+    rng = np.random.default_rng(0)
+    cap = -(-limit // max(len(snaps), 1))
     rows, snap = [], []
     for s in snaps:  # a few dozen snapshot days, each one vectorized pass
         r = open_rows(k, int(s))
+        if len(r) > cap:
+            r = np.sort(rng.choice(r, size=cap, replace=False))
         rows.append(r)
         snap.append(np.full(len(r), int(s), dtype=np.int64))
     rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     snap = np.concatenate(snap) if snap else np.zeros(0, dtype=np.int64)
-    if len(rows) > limit:  # the most recent pairs; a fixed seed breaks ties in the last day
-        order = np.lexsort((np.random.default_rng(0).random(len(rows)), -snap))[:limit]
-        order.sort()
-        rows, snap = rows[order], snap[order]
     return rows, snap
 
 
@@ -199,7 +204,8 @@ def invoice_weeks(
     """Return the invoice-weeks observed by the end of ``cutoff`` (see the module notes).
 
     Snapshots run every ``every`` days back from ``cutoff - 7`` (to ``first``, default the
-    first invoice day + 60). A week ending after ``cutoff`` is censored: never a row.
+    first invoice day + 60, and at most :data:`LOOKBACK_DAYS` back). A week ending after
+    ``cutoff`` is censored: never a row.
     """
     led = k.ledger
     if cutoff > k.T:
@@ -208,6 +214,7 @@ def invoice_weeks(
     if not len(issued):
         return _empty_weeks()
     start = int(issued.min()) + 60 if first is None else first
+    start = max(start, cutoff - LOOKBACK_DAYS)
     snaps = np.arange(cutoff - WEEK, start - 1, -every, dtype=np.int64)[::-1]
     rows, snap = _pairs(k, snaps, limit)
     if not len(rows):
@@ -254,13 +261,23 @@ class TimingModel:
     rows: int
     metrics: dict = field(default_factory=dict)  # the saved metrics (backtest under "forecast")
 
-    def hazards(self, X0: pd.DataFrame, due: np.ndarray, snap: int, paid_share: np.ndarray):
-        """Return the (invoices, horizon) hazards of invoices whose snapshot features are ``X0``
-        (one row per invoice, all at day ``snap``)."""
-        n, H = len(X0), self.horizon
-        if not n:
-            return np.zeros((0, H))
-        week = np.tile(np.arange(1, H + 1), n)
+    def hazards(
+        self,
+        X0: pd.DataFrame,
+        due: np.ndarray,
+        snap: int,
+        paid_share: np.ndarray,
+        first: int = 1,
+        last: int | None = None,
+    ) -> np.ndarray:
+        """Return the hazards of weeks ``first … last`` (default: to the horizon), shape
+        (invoices, weeks), of invoices whose snapshot features are ``X0`` (one row per invoice,
+        all at day ``snap``)."""
+        last = self.horizon if last is None else last
+        n, H = len(X0), last - first + 1
+        if not n or H <= 0:
+            return np.zeros((n, max(H, 0)))
+        week = np.tile(np.arange(first, last + 1), n)
         idx = np.repeat(np.arange(n), H)
         Xw = week_features(
             X0.iloc[idx].reset_index(drop=True),

@@ -164,3 +164,15 @@ def test_saved_model_round_trips_and_the_newest_fitting_one_is_found(tmp_path):
     assert found is not None and found[0] == paths["model"]
     (tmp_path / "cash_timing_2025-01-10.skops").write_text("not a model")
     assert find_timing_model(tmp_path, "2025-01-15")[0] == paths["model"]  # skips the bad one
+
+
+def test_a_capped_sample_keeps_every_snapshot_and_its_later_weeks():
+    # a big book must not train on its latest snapshots only (their later weeks are censored)
+    t = cash_book()
+    k = _k(t.invoices, t.payments, "2025-01-15")
+    settle = Settlements(k.ledger, k.T)
+    full = invoice_weeks(k, settle, cutoff=k.T)
+    capped = invoice_weeks(k, settle, cutoff=k.T, limit=60)
+    assert len(np.unique(capped.snap)) == len(np.unique(full.snap)) > 10
+    assert len(capped.rows) <= 60 + len(np.unique(full.snap))
+    assert capped.X["week"].max() >= 5
