@@ -123,7 +123,7 @@ def backtest_forecast(
     test_share: float = 0.3,
     weeks: int = 13,
     factor_at=None,
-    n_sims: int = 400,
+    n_sims: int = 200,
     seed: int = 0,
 ) -> tuple[dict, pd.DataFrame]:
     """Return ``(metrics, weekly)``: the backtest of the cash forecast on what ``k`` knew.

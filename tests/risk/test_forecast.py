@@ -58,7 +58,8 @@ def test_forecast_of_a_hand_made_book_matches_the_known_answer(book_tables, book
     assert np.abs(fc.weekly["due_date_view"] - known).sum() > 0.2 * known.sum()
     assert fc.weekly["week_start"].iloc[0] == pd.Timestamp("2025-01-16")
     assert fc.weekly["week_end"].iloc[12] == pd.Timestamp("2025-01-15") + pd.Timedelta(days=91)
-    assert fc.total_p10 <= fc.total_expected <= fc.total_p90
+    # (within a cent per invoice: all of it is almost surely paid within the 13 weeks)
+    assert fc.total_p10 - 0.5 <= fc.total_expected <= fc.total_p90 + 0.5
     assert fc.per_invoice["open_amount"].sum() == pytest.approx(known.sum())
     inv = fc.per_invoice
     assert inv["invoice_id"].is_unique
