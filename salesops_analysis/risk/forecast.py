@@ -54,8 +54,10 @@ __all__ = [
 CUSTOMER_CORRELATION = 0.5
 #: Loading of a draw shared by every invoice of the book in a simulation: a week when cash
 #: comes early or late across the board (without it, a big book's band only holds the noise of
-#: independent customers, far narrower than the model's own error).
-COMMON_LOADING = 0.2
+#: independent customers, far narrower than the model's own error). Chosen on the backtests
+#: (80%-band coverage, loading 0 / 0.1 / 0.15 / 0.2: demo 72 / 77 / 83 / 86%, IBM 82 / 82 / 83
+#: / 84%, 1M demo 53 / 89 / 94 / 95%), so those coverages are not out-of-sample figures.
+COMMON_LOADING = 0.1
 #: Simulated outcomes behind the p10 / p90 band.
 N_SIMULATIONS = 400
 BY_CHOICES = ("currency", "team", "segment")
