@@ -373,6 +373,7 @@ def train(as_of, out, db_path, config_path) -> None:
     if model.deployment_note:
         click.echo(model.deployment_note)
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
+    _train_cash_timing(db_path, as_of, config, out)
 
 
 @main.command()
@@ -693,6 +694,75 @@ def statements(day, customer_ids, all_customers, out, db_path, config_path) -> N
         all_customers=all_customers,
     )
     click.echo(written.line())
+
+
+def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
+    """Train, backtest and save the cash-timing model next to the late-payment model."""
+    from ._errors import ModelError
+    from .risk.backtest import forecast_summary, train_cash_timing
+
+    click.echo("backtesting the cash forecast ...", err=True)
+    try:
+        _, metrics, paths = train_cash_timing(_tables(db_path), as_of, config, out)
+    except ModelError as exc:  # the late-payment model is saved; say why this one is not
+        click.echo(f"cash-timing model skipped: {exc}")
+        return
+    click.echo(forecast_summary(metrics["forecast"]))
+    click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    required=True,
+    help="Forecast the cash from the invoices open at the end of this day.",
+)
+@click.option(
+    "--weeks", type=click.IntRange(1, 26), default=13, show_default=True, help="Weeks ahead."
+)
+@click.option(
+    "--models",
+    "models_dir",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Folder of trained models (the newest cash_timing model trained on or before "
+    "--as-of is used; without one, a model is trained on the fly).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV file (default data/forecast/cash_forecast_<as-of>.csv).",
+)
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["currency", "team", "segment"]),
+    multiple=True,
+    help="Break the forecast down (repeat for several); the CSV then has one row per group "
+    "and week.",
+)
+@common
+@friendly_errors
+def forecast(as_of, weeks, models_dir, out, by, db_path, config_path) -> None:
+    """Forecast the cash the open invoices bring in, week by week, with an 80% band."""
+    from .risk.forecast import cash_forecast
+
+    config = load_config(config_path)
+    fc = cash_forecast(_tables(db_path), as_of, config, models_dir, weeks=weeks, by=by)
+    out = Path(out) if out else Path("data/forecast") / f"cash_forecast_{as_of}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = fc.by_group if by else fc.weekly
+    table.to_csv(out, index=False, date_format="%Y-%m-%d")
+    due_view = fc.weekly["due_date_view"].sum()
+    click.echo(
+        f"{len(fc.per_invoice):,} open invoices: {fc.total_expected:,.2f} {fc.currency} expected "
+        f"in the next {weeks} weeks (80% band {fc.total_p10:,.2f} - {fc.total_p90:,.2f}; "
+        f"due-date view {due_view:,.2f}); model: {fc.model}; wrote {out}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

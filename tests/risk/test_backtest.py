@@ -1,0 +1,175 @@
+"""The forecast backtest: errors computed by hand, actual cash reconciled, and the demo
+measured against the issue's targets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import salesops_analysis as so
+from salesops_analysis.cli import main
+from salesops_analysis.risk.backtest import (
+    CollectionCurves,
+    backtest_forecast,
+    forecast_errors,
+    train_cash_timing,
+)
+from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.timing import InvoiceWeeks
+from tests.risk.cashbook import cash_book
+
+
+def test_wape_and_bias_by_hand():
+    weekly = pd.DataFrame(
+        {
+            "week": [1, 2, 5, 6],
+            "actual": [100.0, 100.0, 50.0, 50.0],
+            "model": [90.0, 120.0, 50.0, 30.0],
+        }
+    )
+    e = forecast_errors(weekly, ["model"])["model"]
+    assert e["wape_1_4"] == pytest.approx(30 / 200)
+    assert e["wape_5_13"] == pytest.approx(20 / 100)
+    assert e["wape_1_13"] == pytest.approx(50 / 300)
+    assert e["bias"] == pytest.approx(-10 / 300)
+    empty = forecast_errors(weekly.iloc[:0], ["model"])["model"]
+    assert np.isnan(empty["wape_1_13"])
+
+
+def test_collection_curves_are_cash_over_open_balance_by_band_and_week():
+    X = pd.DataFrame({"days_past_due": [-20.0, -20.0, 40.0, 40.0], "week": [1.0, 1.0, 1.0, 2.0]})
+    w = InvoiceWeeks(
+        X, np.array([1.0, 0.0, 0.5, 1.0]), np.array([100.0, 300.0, 200.0, 100.0]), *[None] * 3
+    )
+    curves = CollectionCurves.fit(w, horizon=2)
+    F = curves.distribution(np.array([-20.0, 40.0, 400.0]))
+    assert F[0].tolist() == pytest.approx([0.25, 0.25])  # 100 paid of 400 open, then nothing
+    assert F[1].tolist() == pytest.approx([0.5, 1.0])
+    assert F[2].tolist() == [0.0, 0.0]  # a band never seen: nothing expected
+
+
+@pytest.fixture(scope="module")
+def book_backtest():
+    t = cash_book(last="2025-06-30")
+    k = Knowledge.at("2025-06-30", t.invoices, t.payments, categorical=[])
+    return t, backtest_forecast(k, n_sims=200)
+
+
+def test_backtest_actuals_are_the_cash_from_the_invoices_open_at_each_month_end(book_backtest):
+    t, (metrics, weekly) = book_backtest
+    pay = t.payments.merge(t.invoices[["invoice_id", "invoice_date"]], on="invoice_id")
+    for m_end in metrics["month_ends"]:
+        M = pd.Timestamp(m_end)
+        part = weekly.loc[weekly["month_end"] == M]
+        # plainly: payments of invoices issued by M, not yet paid at M, within 13 weeks
+        open_then = pay.loc[(pay["invoice_date"] <= M) & (pay["payment_date"] > M)]
+        week = (open_then["payment_date"] - M).dt.days.add(6) // 7
+        expect = open_then.groupby(week)["amount"].sum().reindex(part["week"], fill_value=0)
+        np.testing.assert_allclose(part["actual"], expect.to_numpy())
+        # weeks whose end is after the knowledge date are left out
+        assert (M + pd.to_timedelta(7 * part["week"], unit="D") <= pd.Timestamp("2025-06-30")).all()
+
+
+def test_backtest_of_a_regular_book_beats_the_due_date(book_backtest):
+    _, (metrics, _) = book_backtest
+    assert metrics["model"]["wape_1_13"] < 0.05
+    # C2 pays 14 days late: the due date is wrong for half the cash
+    assert metrics["due_date"]["wape_1_13"] > 0.3
+    assert metrics["customer_days_late"]["wape_1_13"] < 0.05  # exactly its rule
+    assert metrics["model"]["pay_date_median_abs_error_days"] <= 4
+    assert metrics["customer_days_late"]["pay_date_median_abs_error_days"] == 0
+
+
+def test_a_test_period_without_a_month_end_is_refused_with_the_reason():
+    t = cash_book(last="2025-01-05")
+    k = Knowledge.at("2025-01-05", t.invoices, t.payments, categorical=[])
+    with pytest.raises(so.SalesOpsError, match="no month-end"):
+        backtest_forecast(k, test_share=0.01)
+
+
+def test_too_short_a_history_is_refused_and_train_still_succeeds(tmp_path, monkeypatch):
+    t = cash_book(first="2024-11-01", last="2025-01-15")
+    with pytest.raises(so.SalesOpsError, match="too few"):
+        train_cash_timing(t, "2025-01-15", so.Config(), tmp_path)
+    from salesops_analysis import cli
+
+    monkeypatch.setattr(cli, "_tables", lambda db_path: t)
+    r = CliRunner().invoke(main, ["forecast", "--as-of", "2025-01-15", "--models", str(tmp_path)])
+    assert r.exit_code == 1 and "too few" in r.output and "Traceback" not in r.output
+    lines = []
+    monkeypatch.setattr(cli.click, "echo", lambda msg="", **kw: lines.append(msg))
+    cli._train_cash_timing("unused.duckdb", "2025-01-15", so.Config(), str(tmp_path))
+    assert any("cash-timing model skipped" in line for line in lines)
+
+
+@pytest.fixture(scope="module")
+def demo_backtest(demo_tables, demo_config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models")
+    return train_cash_timing(demo_tables, "2025-06-30", demo_config, out)
+
+
+def test_demo_backtest_meets_the_targets(demo_backtest):
+    """The issue's targets on the demo: WAPE weeks 1-13 at most 0.7 x the due-date baseline
+    and no worse than the best baseline; the 80% band holds 70-90% of the weeks."""
+    _, metrics, paths = demo_backtest
+    f = metrics["forecast"]
+    assert len(f["month_ends"]) >= 4
+    assert f["wape_1_13_vs_due_date"] <= 0.7
+    assert f["wape_1_13_vs_best_baseline"] <= 1.0
+    assert 0.7 <= f["model"]["interval_coverage"] <= 0.9
+    saved = json.loads(paths["metrics"].read_text())
+    assert saved["forecast"]["model"]["wape_1_13"] == pytest.approx(f["model"]["wape_1_13"])
+    assert "| model |" in paths["card"].read_text()
+
+
+def test_the_demo_pay_date_interval_widens_with_the_horizon(
+    demo_backtest, demo_tables, demo_config
+):
+    from salesops_analysis.risk.forecast import cash_forecast
+
+    model, _, _ = demo_backtest
+    fc = cash_forecast(demo_tables, "2025-06-30", demo_config, model=model)
+    inv = fc.per_invoice.dropna(subset=["pay_date_p10", "pay_date_p90"])
+    width = (inv["pay_date_p90"] - inv["pay_date_p10"]).dt.days
+    ahead = (inv["expected_pay_date"] - pd.Timestamp("2025-06-30")).dt.days
+    assert width[ahead <= 14].mean() < width[ahead > 28].mean()
+
+
+def test_train_command_backtests_and_saves_the_timing_model(demo_db, tmp_path):
+    r = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--as-of",
+            "2025-06-30",
+            "--db",
+            str(demo_db),
+            "--out",
+            str(tmp_path),
+            "--config",
+            "salesops.yml",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "cash forecast backtest" in r.output
+    assert (tmp_path / "cash_timing_2025-06-30.skops").is_file()
+    f = tmp_path / "fc.csv"
+    r = CliRunner().invoke(
+        main,
+        ["forecast", "--as-of", "2025-06-30", "--db", str(demo_db), "--models", str(tmp_path)]
+        + ["--out", str(f), "--config", "salesops.yml"],
+    )
+    assert r.exit_code == 0, r.output
+    assert "cash_timing_2025-06-30.skops" in r.output
+    # the forecast carries the backtest of the model it used
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.risk import cash_forecast
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        tables = load_tables(wh)
+    fc = cash_forecast(tables, "2025-06-30", so.load_config("salesops.yml"), tmp_path, weeks=2)
+    assert fc.backtest["model"]["wape_1_13"] > 0 and "month_ends" in fc.backtest

@@ -1,0 +1,207 @@
+"""The weekly cash forecast: week boundaries, FX at the forecast day, a book whose answer is
+known, and the 80% band."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import salesops_analysis as so
+from salesops_analysis.cli import main
+from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.forecast import Book, cash_forecast, simulate_weeks, week_of
+from salesops_analysis.risk.timing import (
+    TIMING_FEATURES,
+    TimingModel,
+    pay_distribution,
+    train_timing,
+)
+from tests.risk.cashbook import AS_OF, cash_book, due_in_week
+
+
+@pytest.fixture(scope="module")
+def book_tables():
+    return cash_book()
+
+
+@pytest.fixture(scope="module")
+def book_model(book_tables):
+    t = book_tables
+    return train_timing(Knowledge.at(AS_OF, t.invoices, t.payments, categorical=[]))
+
+
+def test_week_k_covers_days_d_plus_1_to_d_plus_7k():
+    d = _day_of("2025-01-15")
+    days = d + np.array([1, 7, 8, 14, 15, 91])
+    assert week_of(days, d).tolist() == [1, 1, 2, 2, 3, 13]
+
+
+def test_due_date_view_puts_overdue_invoices_in_week_one():
+    d = 1000
+    book = Book(d, np.arange(4), np.array([10.0, 20.0, 30.0, 40.0]), None, None, None)
+    # overdue, due tomorrow, due on day 7 (week 1), due on day 8 (week 2)
+    by_week = book.on_date(np.array([d - 30, d + 1, d + 7, d + 8]), 3)
+    assert by_week[0].tolist() == [10.0 + 20.0 + 30.0, 40.0, 0.0]
+
+
+def test_forecast_of_a_hand_made_book_matches_the_known_answer(book_tables, book_model):
+    fc = cash_forecast(book_tables, AS_OF, so.Config(), model=book_model)
+    known = due_in_week(book_tables, AS_OF)
+    assert known.sum() > 2000  # the book has open invoices with cash to come
+    np.testing.assert_allclose(fc.weekly["expected"], known, atol=0.01 * known.max())
+    # C2 always pays 14 days late: the due-date view is wrong by that, the forecast is not
+    assert np.abs(fc.weekly["due_date_view"] - known).sum() > 0.2 * known.sum()
+    assert fc.weekly["week_start"].iloc[0] == pd.Timestamp("2025-01-16")
+    assert fc.weekly["week_end"].iloc[12] == pd.Timestamp("2025-01-15") + pd.Timedelta(days=91)
+    # (within a cent per invoice: all of it is almost surely paid within the 13 weeks)
+    assert fc.total_p10 - 0.5 <= fc.total_expected <= fc.total_p90 + 0.5
+    assert fc.per_invoice["open_amount"].sum() == pytest.approx(known.sum())
+    inv = fc.per_invoice
+    assert inv["invoice_id"].is_unique
+    assert (inv["pay_date_p10"] <= inv["expected_pay_date"]).all()
+    assert (inv["expected_pay_date"] <= inv["pay_date_p90"]).all()
+    # the late customer's invoices are expected about two weeks after their due dates
+    late = fc.per_invoice.loc[fc.per_invoice["customer_id"] == "C2"]
+    gap = (late["expected_pay_date"] - late["due_date"]).dt.days
+    assert gap.between(7, 21).all()
+
+
+def test_forecast_ignores_everything_after_the_as_of_day(book_tables, book_model):
+    before = cash_forecast(book_tables, AS_OF, so.Config(), model=book_model)
+    pay = book_tables.payments.copy()
+    later = pay["payment_date"] > pd.Timestamp(AS_OF)
+    pay.loc[later, "payment_date"] = pay.loc[later, "payment_date"] + pd.Timedelta(days=60)
+    extra = book_tables.invoices.iloc[:3].copy()
+    extra["invoice_id"] = ["X1", "X2", "X3"]
+    extra["invoice_date"] = pd.Timestamp("2025-02-01")
+    scrambled = replace(
+        book_tables,
+        payments=pay,
+        invoices=pd.concat([book_tables.invoices, extra], ignore_index=True),
+    )
+    after = cash_forecast(scrambled, AS_OF, so.Config(), model=book_model)
+    pd.testing.assert_frame_equal(before.weekly, after.weekly)
+    pd.testing.assert_frame_equal(before.per_invoice, after.per_invoice)
+
+
+def test_partial_payment_leaves_the_rest_to_forecast(book_tables, book_model):
+    t = book_tables
+    open_inv = t.invoices.loc[t.invoices["invoice_id"] == "C1-0126"].iloc[0]
+    pay = pd.concat(
+        [
+            t.payments,
+            pd.DataFrame(
+                {
+                    "payment_id": ["PART"],
+                    "invoice_id": ["C1-0126"],
+                    "customer_id": ["C1"],
+                    "payment_date": pd.to_datetime(["2025-01-14"]).astype("datetime64[us]"),
+                    "amount": [30.0],
+                    "currency": ["USD"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    fc = cash_forecast(replace(t, payments=pay), AS_OF, so.Config(), model=book_model)
+    row = fc.per_invoice.loc[fc.per_invoice["invoice_id"] == "C1-0126"].iloc[0]
+    assert row["open_amount"] == pytest.approx(open_inv["amount"] - 30.0)
+
+
+def test_amounts_are_converted_at_the_rates_of_the_as_of_day(book_model):
+    t = cash_book(currency={"C2": "EUR"})
+    fx = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2025-01-14", "2025-02-01"] * 2).astype(
+                "datetime64[us]"
+            ),
+            "currency": ["EUR"] * 3 + ["USD"] * 3,
+            "rate": [1.10, 1.20, 1.50, 1.0, 1.0, 1.0],
+        }
+    )
+    t = replace(t, fx_rates=fx)
+    fc = cash_forecast(t, AS_OF, so.Config(), model=book_model, by=["currency"])
+    inv = fc.per_invoice
+    eur = inv["currency"] == "EUR"
+    doc = t.invoices.set_index("invoice_id").loc[inv["invoice_id"], "amount"].to_numpy()
+    np.testing.assert_allclose(inv.loc[eur, "open_amount"], doc[eur.to_numpy()] * 1.20)
+    np.testing.assert_allclose(inv.loc[~eur, "open_amount"], doc[~eur.to_numpy()])
+    assert fc.currency == "USD"
+    by = fc.by_group.groupby("week")["expected"].sum().to_numpy()
+    np.testing.assert_allclose(by, fc.weekly["expected"], atol=0.05)
+    eur_weeks = fc.by_group.loc[fc.by_group["currency"] == "EUR", "expected"].sum()
+    assert eur_weeks == pytest.approx(inv.loc[eur, "expected_in_horizon"].sum(), rel=1e-3)
+
+
+class _ConstantHazard:
+    """A hazard model that pays a share ``h`` of the open invoices every week."""
+
+    def __init__(self, h: float) -> None:
+        self.h = h
+
+    def predict_proba(self, M):
+        return np.column_stack([np.full(len(M), 1 - self.h), np.full(len(M), self.h)])
+
+
+def test_the_band_widens_with_the_horizon(book_tables):
+    model = TimingModel(_ConstantHazard(0.04), list(TIMING_FEATURES), 26, AS_OF, 0)
+    fc = cash_forecast(book_tables, AS_OF, so.Config(), model=model, n_sims=2000)
+    width = (fc.weekly["cumulative_p90"] - fc.weekly["cumulative_p10"]).to_numpy()
+    assert (np.diff(width) > 0).sum() >= 11  # widening week after week (simulation noise aside)
+    assert width[-1] > 2 * width[0]
+    inv = fc.per_invoice
+    # 1 - 0.96**26 = 65% is paid within 26 weeks: the median is known, the p90 is "later"
+    assert ((inv["expected_pay_date"] - inv["pay_date_p10"]).dt.days > 7 * 10).all()
+    assert inv["pay_date_p90"].isna().all()
+
+
+def test_simulated_weeks_match_the_expected_cash():
+    rng = np.random.default_rng(1)
+    h = rng.uniform(0.05, 0.5, size=(300, 13))
+    p, F = pay_distribution(h)
+    amount = rng.uniform(10, 100, 300)
+    sims = simulate_weeks(amount, F, np.arange(300) % 40, weeks=13, n_sims=3000, rho=0.5)
+    np.testing.assert_allclose(sims[:, 0].mean(axis=0), amount @ p, rtol=0.05)
+    assert simulate_weeks(np.zeros(0), np.zeros((0, 13)), np.zeros(0), weeks=13).sum() == 0
+
+
+def test_a_book_with_nothing_open_forecasts_zero(book_tables, book_model):
+    t = book_tables
+    fc = cash_forecast(t, "2023-12-31", so.Config(), model=book_model, by=["segment"])
+    assert len(fc.per_invoice) == 0 and len(fc.weekly) == 13
+    assert fc.weekly["expected"].sum() == 0 and fc.total_p90 == 0
+    one = cash_forecast(t, "2024-01-01", so.Config(), model=book_model, weeks=1)
+    assert len(one.per_invoice) == 2 and len(one.weekly) == 1
+
+
+def test_too_many_weeks_and_unknown_breakdowns_are_refused(book_tables, book_model):
+    with pytest.raises(so.SalesOpsError, match="weeks"):
+        cash_forecast(book_tables, AS_OF, so.Config(), model=book_model, weeks=27)
+    with pytest.raises(so.SalesOpsError, match="--by"):
+        cash_forecast(book_tables, AS_OF, so.Config(), model=book_model, by=["planet"])
+
+
+def test_forecast_command_writes_the_weekly_table(demo_db, tmp_path):
+    out = tmp_path / "fc.csv"
+    args = ["forecast", "--as-of", "2025-03-31", "--db", str(demo_db), "--models", str(tmp_path)]
+    r = CliRunner().invoke(main, [*args, "--out", str(out), "--config", "salesops.yml"])
+    assert r.exit_code == 0, r.output
+    assert "expected in the next 13 weeks" in r.output and "trained on the fly" in r.output
+    table = pd.read_csv(out)
+    assert {"week_start", "expected", "p10", "p90", "due_date_view"} <= set(table.columns)
+    assert len(table) == 13 and (table["p10"] <= table["p90"]).all()
+    by = tmp_path / "by.csv"
+    r = CliRunner().invoke(
+        main, [*args, "--out", str(by), "--by", "team", "--by", "segment", "--weeks", "4"]
+    )
+    assert r.exit_code == 0, r.output
+    groups = pd.read_csv(by)
+    assert list(groups.columns[:3]) == ["team", "segment", "week"]
+    np.testing.assert_allclose(
+        groups.groupby("week")["expected"].sum(), table["expected"].iloc[:4], rtol=1e-4
+    )

@@ -1,0 +1,178 @@
+"""The time-to-pay model's rows: censored at the cut-off, point in time, partial payments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_analysis._errors import ModelError
+from salesops_analysis.metrics.receivables import _NO_DAY, Ledger, _day_of
+from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.timing import (
+    TIMING_FEATURES,
+    Settlements,
+    find_timing_model,
+    fit_timing,
+    invoice_weeks,
+    load_timing,
+    open_rows,
+    pay_date_quantiles,
+    pay_distribution,
+    save_timing,
+    train_timing,
+)
+from tests.metrics.conftest import invoices, payments
+from tests.risk.cashbook import cash_book
+
+
+def _k(inv, pay, T):
+    return Knowledge.at(T, inv, pay, categorical=[])
+
+
+def _weeks(inv, pay, T, cutoff, first):
+    k = _k(inv, pay, T)
+    return k, invoice_weeks(
+        k, Settlements(k.ledger, k.T), cutoff=_day_of(cutoff), first=_day_of(first), every=7
+    )
+
+
+def test_invoice_still_open_at_the_cutoff_never_counts_as_paid():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", "2025-03-20", 100.0)])  # paid after the cut-off
+    _, w = _weeks(inv, pay, "2025-06-30", "2025-03-01", "2025-01-05")
+    assert len(w.paid) > 0
+    assert (w.paid == 0).all()
+    # no week ends after the cut-off
+    ends = w.snap[w.pair] + 7 * w.X["week"].to_numpy().astype(int)
+    assert ends.max() <= _day_of("2025-03-01")
+
+
+def test_a_week_is_a_row_only_while_the_invoice_is_open_at_its_start():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", "2025-01-20", 100.0)])
+    _, w = _weeks(inv, pay, "2025-06-30", "2025-06-29", "2025-01-05")
+    first = w.pair == 0  # the snapshot of 2025-01-05: weeks to 01-12, 01-19, 01-26
+    assert w.paid[first].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_partial_payment_counts_as_the_share_of_the_balance_it_pays():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", "2025-01-08", 30.0), ("I1", "2025-01-22", 70.0)])
+    _, w = _weeks(inv, pay, "2025-06-30", "2025-06-29", "2025-01-05")
+    first = w.pair == 0
+    # week 1: 30 of 100; week 2: nothing of 70; week 3: 70 of 70
+    assert w.paid[first].tolist() == pytest.approx([0.3, 0.0, 1.0])
+    assert w.balance[first].tolist() == pytest.approx([100.0, 70.0, 70.0])
+    # the snapshot after the partial payment knows 30% was paid
+    second = np.flatnonzero(w.pair == 1)
+    assert w.X["paid_share"].to_numpy()[second] == pytest.approx([0.3, 0.3])
+
+
+def test_credit_note_lowers_the_balance_but_is_not_cash():
+    inv = invoices(
+        [("I1", "2025-01-01", "2025-01-31", 100.0), ("CN1", "2025-01-10", "2025-01-10", -40.0)]
+    )
+    inv.loc[1, "applies_to_invoice_id"] = "I1"
+    pay = payments([("I1", "2025-01-15", 60.0)])
+    led = Ledger(inv, pay)
+    settled, cash = Settlements(led, _day_of("2025-06-30")).by(
+        np.array([0, 0, 0]),
+        np.array([_day_of(d) for d in ("2025-01-09", "2025-01-10", "2025-01-15")]),
+    )
+    assert settled.tolist() == [0.0, 40.0, 100.0]
+    assert cash.tolist() == [0.0, 0.0, 60.0]
+
+
+def test_without_a_payments_export_the_paid_date_counts():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    inv["paid_amount"] = 100.0
+    inv["paid_date"] = pd.Timestamp("2025-02-03")
+    led = Ledger(inv, None)
+    days = np.array([_day_of("2025-02-02"), _day_of("2025-02-03")])
+    settled, cash = Settlements(led, _day_of("2025-06-30")).by(np.array([0, 0]), days)
+    assert cash.tolist() == [0.0, 100.0]
+
+
+def test_rows_known_at_the_cutoff_do_not_depend_on_later_payments():
+    t = cash_book()
+    cutoff = "2024-09-30"
+    k1, w1 = _weeks(t.invoices, t.payments, "2025-01-15", cutoff, "2024-03-01")
+    pay = t.payments.copy()
+    later = pay["payment_date"] > pd.Timestamp(cutoff)
+    pay.loc[later, "payment_date"] = pay.loc[later, "payment_date"] + pd.Timedelta(days=40)
+    pay.loc[later, "amount"] = pay.loc[later, "amount"] / 2
+    _, w2 = _weeks(t.invoices, pay, "2025-01-15", cutoff, "2024-03-01")
+    pd.testing.assert_frame_equal(w1.X, w2.X)
+    np.testing.assert_array_equal(w1.paid, w2.paid)
+
+
+def test_open_rows_are_positive_invoices_not_settled_by_the_day():
+    inv = invoices(
+        [
+            ("I1", "2025-01-01", "2025-01-31", 100.0),
+            ("I2", "2025-01-01", "2025-01-31", 50.0),
+            ("I3", "2025-02-10", "2025-03-10", 70.0),
+            ("CN", "2025-01-02", "2025-01-02", -10.0),
+        ]
+    )
+    pay = payments([("I1", "2025-01-20", 100.0), ("I2", "2025-01-20", 20.0)])
+    k = _k(inv, pay, "2025-06-30")
+    assert open_rows(k, _day_of("2025-02-01")).tolist() == [1]
+
+
+def test_pay_date_quantiles_read_off_the_cumulative_share():
+    h = np.array([[0.5, 0.0, 1.0], [0.0, 0.0, 0.1], [1.0, 0.0, 0.0]])
+    p, F = pay_distribution(h)
+    assert p[0].tolist() == pytest.approx([0.5, 0.0, 0.5])
+    assert F[0].tolist() == pytest.approx([0.5, 0.5, 1.0])
+    d = 1000
+    med = pay_date_quantiles(F, d, 0.5)
+    # row 1 reaches half at the end of week 1; row 3 pays all in week 1: half by its 4th day
+    assert med.tolist() == [d + 7, _NO_DAY, d + 4]
+    p90 = pay_date_quantiles(F, d, 0.9)
+    assert p90[0] == d + 14 + 6  # 0.4 of the 0.5 in week 3: the 6th day of it
+    assert pay_date_quantiles(np.zeros((0, 3)), d, 0.5).tolist() == []
+
+
+def test_too_few_invoice_weeks_refuse_to_fit():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", "2025-01-20", 100.0)])
+    _, w = _weeks(inv, pay, "2025-06-30", "2025-06-29", "2025-01-05")
+    with pytest.raises(ModelError, match="too few"):
+        fit_timing(w, trained_as_of="2025-06-30")
+
+
+def test_empty_book_has_no_invoice_weeks():
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)]).iloc[:0]
+    k = _k(inv, payments([]), "2025-06-30")
+    w = invoice_weeks(k, Settlements(k.ledger, k.T), cutoff=k.T)
+    assert len(w.paid) == 0 and list(w.X.columns) == TIMING_FEATURES
+
+
+def test_saved_model_round_trips_and_the_newest_fitting_one_is_found(tmp_path):
+    t = cash_book()
+    k = Knowledge.at("2024-12-31", t.invoices, t.payments, categorical=[])
+    model = train_timing(k)
+    paths = save_timing(model, tmp_path, {"forecast": {"skipped": "test"}})
+    assert paths["model"].name == "cash_timing_2024-12-31.skops"
+    loaded = load_timing(paths["model"])
+    M = np.zeros((3, len(TIMING_FEATURES)))
+    np.testing.assert_allclose(loaded.model.predict_proba(M), model.model.predict_proba(M))
+    assert find_timing_model(tmp_path, "2024-12-30") is None
+    found = find_timing_model(tmp_path, "2025-01-15")
+    assert found is not None and found[0] == paths["model"]
+    (tmp_path / "cash_timing_2025-01-10.skops").write_text("not a model")
+    assert find_timing_model(tmp_path, "2025-01-15")[0] == paths["model"]  # skips the bad one
+
+
+def test_a_capped_sample_keeps_every_snapshot_and_its_later_weeks():
+    # a big book must not train on its latest snapshots only (their later weeks are censored)
+    t = cash_book()
+    k = _k(t.invoices, t.payments, "2025-01-15")
+    settle = Settlements(k.ledger, k.T)
+    full = invoice_weeks(k, settle, cutoff=k.T)
+    capped = invoice_weeks(k, settle, cutoff=k.T, limit=60)
+    assert len(np.unique(capped.snap)) == len(np.unique(full.snap)) > 10
+    assert len(capped.rows) <= 60 + len(np.unique(full.snap))
+    assert capped.X["week"].max() >= 5
