@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .._errors import ModelError
+from .._errors import CurrencyError, ModelError, SalesOpsError
 from ..config import Config, load_config
 from ..metrics import Tables, load_tables
+from ..metrics.receivables import row_positions
 from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
@@ -27,6 +29,7 @@ from ..risk import (
     train_from_tables,
     worklist,
 )
+from ..risk.forecast import CashForecast, cash_forecast
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
 from .daily import Figure, headline_changes, last_month_end, write_json
@@ -61,6 +64,25 @@ class CollectionsReport:
     drift: pd.DataFrame
     metrics: dict
     accounts: AccountView | None = None
+    forecast: CashForecast | None = None
+
+    def forecast_summary(self) -> str:
+        """Return a sentence on the cash expected in the coming weeks (or why there is none)."""
+        m = self.metrics
+        fc = self.forecast
+        if fc is None:
+            return f"No cash forecast: {self.sections_skipped.get('cash_forecast', 'none')}."
+        due = float(fc.weekly["due_date_view"].sum())
+        return (
+            f"The open invoices should bring {m['cash_forecast_13w']:,.0f} {m['currency']} in the "
+            f"next {fc.weeks} weeks (80% band {m['cash_forecast_13w_p10']:,.0f} to "
+            f"{m['cash_forecast_13w_p90']:,.0f}), against {due:,.0f} if every invoice were paid "
+            f"on its due date. Timing model: {fc.model}."
+        )
+
+    def forecast_backtest(self) -> pd.DataFrame:
+        """Return the timing model's backtest beside the three baselines (empty if none)."""
+        return backtest_table(self.forecast.backtest if self.forecast is not None else {})
 
     @property
     def sections_skipped(self) -> dict[str, str]:
@@ -363,8 +385,16 @@ def collections_report(
     # customers first: one row per account, today's calls, statements and letters
     view = account_view(wl, tables, config, day, out)
     metrics.update(view.metrics())
+    # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
+    fc, why_not = _cash_forecast(tables, day, config, models_dir)
+    metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
+    metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
+    metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
+    if why_not is not None:
+        metrics["sections_skipped"]["cash_forecast"] = why_not
+    wl = with_pay_dates(wl, fc)
     report = CollectionsReport(
-        wl, model, path.name if path else None, note, drift, metrics, accounts=view
+        wl, model, path.name if path else None, note, drift, metrics, accounts=view, forecast=fc
     )
     if out is not None:
         write_json(metrics, out / "metrics.json")
@@ -377,4 +407,61 @@ def collections_report(
         )
         write_worklist_csv(wl, out / "worklist.csv")
         write_csv(drift, out / "drift.csv")
+        if fc is not None:
+            write_csv(fc.weekly, out / "cash_forecast.csv")
     return report
+
+
+#: The per-invoice pay dates the worklist gains from the cash forecast.
+PAY_DATE_COLUMNS = ["expected_pay_date", "pay_date_p10", "pay_date_p90"]
+
+
+def _cash_forecast(tables: Tables, day, config: Config, models_dir) -> tuple:
+    """Return ``(forecast, None)``, or ``(None, reason)`` when no timing model can be had (a
+    young warehouse): the report then says so instead of failing."""
+    try:
+        return cash_forecast(tables, day, config, models_dir), None
+    except CurrencyError:
+        raise
+    except SalesOpsError as exc:
+        return None, f"no cash timing model: {exc}"
+
+
+def with_pay_dates(worklist: pd.DataFrame, forecast: CashForecast | None) -> pd.DataFrame:
+    """Return the worklist with each invoice's expected pay date and its 80% interval (blank
+    beyond the model's horizon, or all blank without a forecast)."""
+    if forecast is None:
+        return worklist.assign(**{c: pd.NaT for c in PAY_DATE_COLUMNS})
+    dates = forecast.per_invoice[["invoice_id", *PAY_DATE_COLUMNS]].copy()
+    for c in PAY_DATE_COLUMNS:
+        dates[c] = pd.to_datetime(dates[c])
+    pos = row_positions(worklist["invoice_id"], dates["invoice_id"])
+    out = worklist.copy()
+    for c in PAY_DATE_COLUMNS:
+        values = dates[c].to_numpy()[np.maximum(pos, 0)] if len(dates) else None
+        out[c] = pd.NaT if values is None else np.where(pos >= 0, values, np.datetime64("NaT"))
+    return out
+
+
+def backtest_table(backtest: dict) -> pd.DataFrame:
+    """Return the cash-forecast backtest as a table: WAPE by horizon, bias and band coverage
+    of the timing model beside the three baselines (empty without a backtest)."""
+    names = {
+        "model": "timing model",
+        "due_date": "paid on the due date",
+        "customer_days_late": "due date + customer's days late",
+        "collection_curves": "collection curves",
+    }
+    rows = [
+        {
+            "forecast": label,
+            "WAPE weeks 1–4": backtest[key].get("wape_1_4"),
+            "WAPE weeks 5–13": backtest[key].get("wape_5_13"),
+            "WAPE weeks 1–13": backtest[key].get("wape_1_13"),
+            "bias": backtest[key].get("bias"),
+            "80% band coverage": backtest[key].get("interval_coverage"),
+        }
+        for key, label in names.items()
+        if isinstance(backtest.get(key), dict)
+    ]
+    return pd.DataFrame(rows)
