@@ -409,7 +409,15 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     config = load_config(config_path)
     path = Path(model_path) if model_path else latest_model(models_dir, as_of)
     model = load_model(path) if path is not None else None
-    wl = worklist(model, _tables(db_path), as_of, config)
+    tables = _tables(db_path)
+    wl = worklist(model, tables, as_of, config)
+    # when each invoice should be paid (the cash-timing model in --models, else one trained now)
+    from .reports.collections import cash_forecast_or_reason, with_pay_dates
+
+    forecast, why_not = cash_forecast_or_reason(tables, as_of, config, models_dir)
+    wl = with_pay_dates(wl, forecast)
+    if why_not is not None:
+        click.echo(f"no expected pay dates: {why_not}", err=True)
     if model is None:
         ranked_by = wl["score_kind"].iloc[0] if len(wl) else "nothing (no open invoices)"
         click.echo(

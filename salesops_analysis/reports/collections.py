@@ -38,11 +38,15 @@ from .tables_out import write_csv
 
 __all__ = [
     "COLLECTIONS_FIGURES",
+    "PAY_DATE_COLUMNS",
     "XLSX_ROWS",
     "CollectionsReport",
+    "backtest_table",
+    "cash_forecast_or_reason",
     "collections_report",
     "model_for",
     "sections_skipped_collections",
+    "with_pay_dates",
 ]
 
 #: worklist.xlsx holds the top rows by expected late amount: a week of calls for a team of ten
@@ -386,7 +390,7 @@ def collections_report(
     view = account_view(wl, tables, config, day, out)
     metrics.update(view.metrics())
     # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
-    fc, why_not = _cash_forecast(tables, day, config, models_dir)
+    fc, why_not = cash_forecast_or_reason(tables, day, config, models_dir)
     metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
     metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
     metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
@@ -416,7 +420,7 @@ def collections_report(
 PAY_DATE_COLUMNS = ["expected_pay_date", "pay_date_p10", "pay_date_p90"]
 
 
-def _cash_forecast(tables: Tables, day, config: Config, models_dir) -> tuple:
+def cash_forecast_or_reason(tables: Tables, day, config: Config, models_dir) -> tuple:
     """Return ``(forecast, None)``, or ``(None, reason)`` when no timing model can be had (a
     young warehouse): the report then says so instead of failing."""
     try:

@@ -307,3 +307,43 @@ def test_salesops_score_without_a_model_ranks_by_a_baseline(exports, config_file
     assert "ranked by customer late share" in result.output
     wl = pd.read_csv(out)
     assert set(wl["score_kind"]) == {so.risk.BASELINE_LATE_SHARE}
+    # each invoice's expected pay date, from a cash-timing model trained for the run
+    paid_by = pd.to_datetime(wl["expected_pay_date"])
+    assert paid_by.notna().mean() > 0.9 and (paid_by > pd.Timestamp(DAY)).all()
+
+
+def test_pay_dates_join_the_worklist_by_invoice_and_stay_blank_without_a_forecast():
+    from salesops_analysis.reports.collections import PAY_DATE_COLUMNS, with_pay_dates
+    from salesops_analysis.risk.forecast import CashForecast
+
+    wl = pd.DataFrame({"invoice_id": ["A", "b", "C"], "rank": [1, 2, 3]})
+    per_invoice = pd.DataFrame(
+        {
+            "invoice_id": ["B", "A"],  # ids compared ignoring case, in any order
+            "expected_pay_date": ["2025-07-10", "2025-07-03"],
+            "pay_date_p10": ["2025-07-01", "2025-07-01"],
+            "pay_date_p90": ["", "2025-07-20"],  # beyond the horizon: blank
+        }
+    )
+    fc = CashForecast(
+        as_of=pd.Timestamp(DAY),
+        currency="USD",
+        weeks=13,
+        weekly=pd.DataFrame(),
+        by_group=pd.DataFrame(),
+        per_invoice=per_invoice,
+        total_expected=0.0,
+        total_p10=0.0,
+        total_p90=0.0,
+        model="given",
+    )
+    out = with_pay_dates(wl, fc)
+    assert out["expected_pay_date"].dt.strftime("%Y-%m-%d").tolist()[:2] == [
+        "2025-07-03",
+        "2025-07-10",
+    ]
+    assert out["expected_pay_date"].isna().tolist() == [False, False, True]
+    assert out["pay_date_p90"].isna().tolist() == [False, True, True]
+    assert out["rank"].tolist() == [1, 2, 3]
+    blank = with_pay_dates(wl, None)
+    assert all(blank[c].isna().all() for c in PAY_DATE_COLUMNS)
