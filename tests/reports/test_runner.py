@@ -87,7 +87,12 @@ def test_html_has_images_and_no_code(runs, small_site):
 def test_worklist_xlsx_is_formatted_and_formula_safe(runs, small_site):
     folder = small_site / "reports" / DAY / "collections"
     wb = load_workbook(folder / "worklist.xlsx")
-    ws = wb.active
+    # customers first, then the invoices (then each collector's calls, when configured)
+    assert wb.sheetnames[:2] == ["Customers", f"Worklist {DAY}"]
+    assert wb.active.title == "Customers"
+    customers = wb["Customers"]
+    assert [c.value for c in customers[1]][:3] == ["rank", "customer id", "customer name"]
+    ws = wb[f"Worklist {DAY}"]
     assert ws.freeze_panes == "E2"
     assert ws.auto_filter.ref.startswith("A1:")
     header = [c.value for c in ws[1]]
