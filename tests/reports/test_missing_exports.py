@@ -309,7 +309,7 @@ def test_salesops_score_without_a_model_ranks_by_a_baseline(exports, config_file
     assert set(wl["score_kind"]) == {so.risk.BASELINE_LATE_SHARE}
     # each invoice's expected pay date, from a cash-timing model trained for the run
     paid_by = pd.to_datetime(wl["expected_pay_date"])
-    assert paid_by.notna().mean() > 0.9  # blank: later than the model's horizon
+    assert paid_by.notna().mean() > 0.8  # blank: later than the model's horizon
     assert (paid_by.dropna() > pd.Timestamp(DAY)).all()
 
 
