@@ -159,7 +159,8 @@ SNIPPETS: dict[str, str] = {
     "score_1m_phases": """
         import time, numpy as np, salesops_analysis as so
         from salesops_analysis.metrics import load_tables
-        from salesops_analysis.metrics.receivables import Ledger, _day_of
+        from salesops_analysis.metrics.receivables import Ledger
+        from salesops_analysis.metrics.days import day_number
         from salesops_analysis.risk import load_model
         from salesops_analysis.risk.features import Knowledge, features_at
         from salesops_analysis.risk.model import _CategoryCodes, predict_risk
@@ -179,7 +180,7 @@ SNIPPETS: dict[str, str] = {
                          categorical=list(b["categorical"]), ledger=led)
         out["knowledge"] = time.perf_counter() - t
         t = time.perf_counter()
-        X = features_at(k, rows, np.full(len(rows), _day_of(T)))
+        X = features_at(k, rows, np.full(len(rows), day_number(T)))
         out["features"] = time.perf_counter() - t
         overdue = X["days_past_due"].to_numpy() > b["grace_days"]
         out["predict"] = out["reasons"] = 0.0

@@ -50,6 +50,7 @@ import duckdb
 from ._errors import WarehouseError, os_error
 from ._lock import ProcessLock, remove_stale_temporaries
 from .schemas import KINDS, sql_type
+from .sql import quote_literal, quote_name
 
 if TYPE_CHECKING:  # pandas loads on first read: checking what is already ingested needs none
     import pandas as pd
@@ -69,10 +70,6 @@ SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data/salesops.duckdb")
 #: Seconds a writer waits for another writer to finish (``--wait``).
 DEFAULT_WAIT = 600.0
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _create_file_stats(con: duckdb.DuckDBPyConnection) -> None:
@@ -127,10 +124,6 @@ def snapshot_path(path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.published{path.suffix}")
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path))
@@ -151,7 +144,7 @@ def _attach_read_only(file: Path, path: Path) -> duckdb.DuckDBPyConnection:
     # one open database per path, which would go on showing a copy replaced since
     con = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
     try:
-        con.execute(f"ATTACH {_literal(file)} AS wh (READ_ONLY)")
+        con.execute(f"ATTACH {quote_literal(file)} AS wh (READ_ONLY)")
         con.execute("USE wh")
     except duckdb.Error as exc:
         con.close()
@@ -340,7 +333,7 @@ class Warehouse:
             _create_file_stats(self.con)
             _create_skipped_lines(self.con)
             for kind, table in KINDS.items():
-                cols = ", ".join(f"{_q(f.name)} {sql_type(f)}" for f in table.fields)
+                cols = ", ".join(f"{quote_name(f.name)} {sql_type(f)}" for f in table.fields)
                 self.con.execute(f"""
                     CREATE TABLE {kind}_history ({cols}, _key VARCHAR, _row_hash UBIGINT,
                         _file_id INTEGER, _line BIGINT, _valid_from TIMESTAMP,
@@ -351,7 +344,7 @@ class Warehouse:
         """(Re)create the current-rows view of ``kind`` over its history table."""
         cols = [c for c in self.columns(f"{kind}_history") if not c.startswith("_")]
         self.con.execute(
-            f"CREATE OR REPLACE VIEW {kind} AS SELECT {', '.join(_q(c) for c in cols)} "
+            f"CREATE OR REPLACE VIEW {kind} AS SELECT {', '.join(quote_name(c) for c in cols)} "
             f"FROM {kind}_history WHERE _valid_to IS NULL"
         )
 
@@ -410,11 +403,11 @@ class Warehouse:
         from ._frames import arrow_to_frame
 
         if as_of_load is None:
-            select = "*" if columns is None else ", ".join(_q(c) for c in cols)
+            select = "*" if columns is None else ", ".join(quote_name(c) for c in cols)
             return arrow_to_frame(self.con.sql(f"SELECT {select} FROM {kind}").to_arrow_table())
         return arrow_to_frame(
             self.con.sql(
-                f"SELECT {', '.join(_q(c) for c in cols)} FROM {kind}_history "
+                f"SELECT {', '.join(quote_name(c) for c in cols)} FROM {kind}_history "
                 "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
                 params={"t": as_of_load},
             ).to_arrow_table()
@@ -569,7 +562,9 @@ def upgrade_warehouse(
     try:
         con = duckdb.connect()
         try:
-            con.execute(f"ATTACH {_literal(snap if snap.is_file() else path)} AS wh (READ_ONLY)")
+            con.execute(
+                f"ATTACH {quote_literal(snap if snap.is_file() else path)} AS wh (READ_ONLY)"
+            )
             rows = con.execute("SELECT value FROM wh._meta WHERE key = 'schema_version'").fetchall()
         finally:
             con.close()

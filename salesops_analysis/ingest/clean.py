@@ -32,6 +32,7 @@ from .._errors import FileRefusedError
 from .._frames import arrow_to_frame
 from ..config import KindOptions
 from ..schemas import KINDS, Field, pandera_schema, sql_type
+from ..sql import quote_literal, quote_name
 from .columns import LINE_ID, match_columns
 from .layout import ReportLines, split_report_lines
 from .read import RawTable
@@ -168,21 +169,13 @@ def map_columns(raw: RawTable, kind: str, options: KindOptions) -> tuple[dict[st
     return mapping, ignored
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _re_escape(ch: str) -> str:
     return "".join("\\" + c if c in r"\.^$|?*+()[]{}-" else c for c in ch)
 
 
 def _date_expr(raw: str, options: KindOptions, excel: bool) -> str:
     s = f"trim({raw})"
-    tries = [f"try_strptime({s}, {_lit(fmt)})" for fmt in options.formats()]
+    tries = [f"try_strptime({s}, {quote_literal(fmt)})" for fmt in options.formats()]
     if excel:
         tries.insert(
             0,
@@ -213,19 +206,19 @@ def _amount_expr(raw: str, options: KindOptions) -> str:
     digits = s
     for ch in [thou, *options.currency_symbols, "(", ")", " ", "-", "+"]:
         if ch:
-            digits = f"replace({digits}, {_lit(ch)}, '')"
+            digits = f"replace({digits}, {quote_literal(ch)}, '')"
     if dec != ".":
-        digits = f"replace({digits}, {_lit(dec)}, '.')"
+        digits = f"replace({digits}, {quote_literal(dec)}, '.')"
     sign = f"CASE WHEN {s} LIKE '(%' OR contains({s}, '-') THEN -1 ELSE 1 END"
     # the common forms (1234.5, -1,234.50) take a cheaper path than symbols and parentheses
     simple = f"[-+]?{num}"
-    simple_digits = f"replace({s}, {_lit(thou)}, '')" if thou else s
+    simple_digits = f"replace({s}, {quote_literal(thou)}, '')" if thou else s
     if dec != ".":
-        simple_digits = f"replace({simple_digits}, {_lit(dec)}, '.')"
+        simple_digits = f"replace({simple_digits}, {quote_literal(dec)}, '.')"
     return (
-        f"CASE WHEN regexp_full_match({s}, {_lit(simple)}) "
+        f"CASE WHEN regexp_full_match({s}, {quote_literal(simple)}) "
         f"THEN TRY_CAST({simple_digits} AS DECIMAL(18, 2)) "
-        f"WHEN regexp_full_match({s}, {_lit(pattern)}) "
+        f"WHEN regexp_full_match({s}, {quote_literal(pattern)}) "
         f"THEN {sign} * TRY_CAST({digits} AS DECIMAL(18, 2)) END"
     )
 
@@ -234,7 +227,11 @@ def _enum_expr(raw: str, f: Field, options: KindOptions) -> str:
     words = {v: v for v in f.values}
     words.update({v.replace("_", " "): v for v in f.values})
     words.update(options.value_maps.get(f.name, {}))
-    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in words.items() if v in f.values)
+    cases = " ".join(
+        f"WHEN {quote_literal(k)} THEN {quote_literal(v)}"
+        for k, v in words.items()
+        if v in f.values
+    )
     return f"CASE lower(trim({raw})) {cases} END"
 
 
@@ -249,16 +246,16 @@ def _parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
     if f.type == "amount":
         return _amount_expr(raw, options)
     if f.type == "number":
-        return f"TRY_CAST(replace(trim({raw}), {_lit(options.decimal)}, '.') AS DOUBLE)"
+        return f"TRY_CAST(replace(trim({raw}), {quote_literal(options.decimal)}, '.') AS DOUBLE)"
     if f.type == "bool":
-        trues = ", ".join(_lit(v.lower()) for v in options.true_values)
-        falses = ", ".join(_lit(v.lower()) for v in options.false_values)
+        trues = ", ".join(quote_literal(v.lower()) for v in options.true_values)
+        falses = ", ".join(quote_literal(v.lower()) for v in options.false_values)
         return (
             f"CASE WHEN lower(trim({raw})) IN ({trues}) THEN true "
             f"WHEN lower(trim({raw})) IN ({falses}) THEN false END"
         )
     if f.type == "currency":
-        default = _lit(options.default_currency) if options.default_currency else "NULL"
+        default = quote_literal(options.default_currency) if options.default_currency else "NULL"
         return f"coalesce(upper(nullif(trim({raw}), '')), {default})"
     if f.type == "enum":
         return _enum_expr(raw, f, options)
@@ -267,7 +264,8 @@ def _parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
 
 def _problem(cond: str, column: str, value: str, reason: str) -> str:
     return (
-        f"CASE WHEN {cond} THEN {{'column': {_lit(column)}, 'value': CAST({value} AS VARCHAR),"
+        f"CASE WHEN {cond} THEN {{'column': {quote_literal(column)}, "
+        f"'value': CAST({value} AS VARCHAR),"
         f" 'reason': {reason}}} END"
     )
 
@@ -303,7 +301,7 @@ def _derived(kind: str, name: str, present: set[str], options: KindOptions) -> s
         parts.append("ELSE 'received' END")
         return " ".join(parts)
     if name == "currency":
-        return _lit(options.default_currency) if options.default_currency else "NULL"
+        return quote_literal(options.default_currency) if options.default_currency else "NULL"
     if kind == "payments" and name == "payment_id":
         return _derived_payment_id(present)
     return None
@@ -347,14 +345,14 @@ def _check_grand_total(con, raw, report: ReportLines, kind, mapping, options) ->
         text = (report.grand_total.get(src) or "").strip()
         if not text:
             continue
-        total = con.execute(f"SELECT {_amount_expr(_lit(text), options)}").fetchall()[0][0]
+        total = con.execute(f"SELECT {_amount_expr(quote_literal(text), options)}").fetchall()[0][0]
         if total is None:
             continue
         if sums is not None and f.name not in sums:
-            one = f"SELECT any_value({_q(f.name)}) AS v FROM _parsed GROUP BY _key"
+            one = f"SELECT any_value({quote_name(f.name)}) AS v FROM _parsed GROUP BY _key"
             sql = f"SELECT sum(v) FROM ({one})"
         else:
-            sql = f"SELECT sum({_amount_expr(_q(src), options)}) FROM _raw_arrow"
+            sql = f"SELECT sum({_amount_expr(quote_name(src), options)}) FROM _raw_arrow"
         found = con.execute(sql).fetchall()[0][0] or 0
         if abs(found - total) > 0.005:
             raise FileRefusedError(
@@ -420,7 +418,7 @@ def clean_export(
 def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> CleanExport:
     table = KINDS[kind]
     con.register("_raw_arrow", raw.table)
-    src_cols = ", ".join(_q(c) for c in raw.columns)
+    src_cols = ", ".join(quote_name(c) for c in raw.columns)
     sums = options.line_sums
     line_id = LINE_ID in mapping and sums is not None
     # exact duplicates: rows whose whole content hashes like an earlier row's; the lines of a
@@ -437,22 +435,23 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     for f in table.fields:
         if f.name in mapping:
             parse.append(
-                f"{_parse_expr(f, _q(mapping[f.name]), options, raw.excel)} AS {_q(f.name)}"
+                f"{_parse_expr(f, quote_name(mapping[f.name]), options, raw.excel)} "
+                f"AS {quote_name(f.name)}"
             )
     extras = [t for t in mapping if t not in table.columns and not (line_id and t == LINE_ID)]
     for e in extras:
-        parse.append(f"nullif(trim({_q(mapping[e])}), '') AS {_q(e)}")
+        parse.append(f"nullif(trim({quote_name(mapping[e])}), '') AS {quote_name(e)}")
     if line_id:
-        parse.append(f"nullif(trim({_q(mapping[LINE_ID])}), '') AS _line_id")
+        parse.append(f"nullif(trim({quote_name(mapping[LINE_ID])}), '') AS _line_id")
     derived = []
     for name in ("paid_amount", "disputed", "status", "currency", "payment_id"):
         if name in table.columns and name not in present:
             expr = _derived(kind, name, present, options)
             derived.append((name, f"CAST({expr} AS {sql_type(table.field(name))})"))
             present.add(name)
-    raw_names = [_q("_raw_" + f.name) for f in table.fields if f.name in mapping]
+    raw_names = [quote_name("_raw_" + f.name) for f in table.fields if f.name in mapping]
     raw_cols = ", ".join(
-        f"{_q(mapping[f.name])} AS {_q('_raw_' + f.name)}"
+        f"{quote_name(mapping[f.name])} AS {quote_name('_raw_' + f.name)}"
         for f in table.fields
         if f.name in mapping
     )
@@ -461,17 +460,17 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
         sql = f"SELECT _line, {', '.join(parse)}, {raw_cols} FROM _raw_arrow {where}"
         # derived columns depend on parsed ones (invoices: paid_amount, then status)
         for name, expr in derived:
-            sql = f"SELECT *, {expr} AS {_q(name)} FROM ({sql})"
+            sql = f"SELECT *, {expr} AS {quote_name(name)} FROM ({sql})"
         return sql
 
     problems = _problems(table, kind, mapping, present, options)
     ok = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
-    key_expr = " || chr(31) || ".join(f"lower(CAST({_q(k)} AS VARCHAR))" for k in table.key)
+    key_expr = " || chr(31) || ".join(f"lower(CAST({quote_name(k)} AS VARCHAR))" for k in table.key)
     out_cols = [c for c in table.columns if c in present] + extras
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
         SELECT * EXCLUDE ({", ".join(raw_names)}), NOT ({ok}) AS _ok, {key_expr} AS _key,
-               hash({", ".join(_q(c) for c in out_cols)}) AS _row_hash
+               hash({", ".join(quote_name(c) for c in out_cols)}) AS _row_hash
         FROM ({parsed_sql("WHERE _line NOT IN (SELECT _line FROM _dups)")})""")
     # the problems of bad rows only: re-parse those few rows with their raw values
     structs = ", ".join(_problem(*p) for p in problems) or "NULL"
@@ -497,7 +496,8 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     key0 = table.key[0]
     what = "same line id" if line_id else "same key"
     superseded = con.sql(f"""
-        SELECT s._line AS line, {_lit(key0)} AS "column", CAST(p.{_q(key0)} AS VARCHAR) AS value,
+        SELECT s._line AS line, {quote_literal(key0)} AS "column",
+               CAST(p.{quote_name(key0)} AS VARCHAR) AS value,
                'superseded by line ' || s.winner || ' ({what}, later in the file)' AS reason
         FROM _superseded s JOIN _parsed p USING (_line) ORDER BY 1""").to_arrow_table()
     if sums is None:
@@ -559,9 +559,10 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     result.missing_columns = [f.name for f in table.fields if f.name not in present]
     result.extra_columns = extras
     nulls = "".join(
-        f", CAST(NULL AS {sql_type(table.field(c))}) AS {_q(c)}" for c in result.missing_columns
+        f", CAST(NULL AS {sql_type(table.field(c))}) AS {quote_name(c)}"
+        for c in result.missing_columns
     )
-    cols = ", ".join(_q(c) for c in [*table.columns, *extras])
+    cols = ", ".join(quote_name(c) for c in [*table.columns, *extras])
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW _clean AS
         SELECT {cols}, _key, _line, _row_hash FROM (SELECT *{nulls} FROM ({source}))""")
@@ -574,9 +575,9 @@ def _problems(table, kind, mapping, present, options) -> list[tuple[str, str, st
     for f in table.fields:
         if f.name not in present:
             continue
-        c = _q(f.name)
+        c = quote_name(f.name)
         in_file = f.name in mapping
-        rc = _q("_raw_" + f.name) if in_file else "NULL"
+        rc = quote_name("_raw_" + f.name) if in_file else "NULL"
         blank_raw = f"nullif(trim({rc}), '') IS NULL" if in_file else "true"
         if f.name in table.key:
             out.append((f"{c} IS NULL", f.name, rc, "'blank key'"))
@@ -679,7 +680,7 @@ def _refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects)
     if not failed:
         return
     counts = con.execute(
-        "SELECT " + ", ".join(f"count({_q(f.name)})" for f in typed) + " FROM _parsed"
+        "SELECT " + ", ".join(f"count({quote_name(f.name)})" for f in typed) + " FROM _parsed"
     ).fetchall()[0]
     for f, good in zip(typed, counts, strict=True):
         bad = failed.get(f.name, 0)
@@ -701,7 +702,9 @@ def _validate(con, result: CleanExport) -> None:
     sample = f"WHERE _line % {step} = 0" if step > 1 else ""
     cols = [c for c in KINDS[result.kind].columns]
     frame = arrow_to_frame(
-        con.sql(f"SELECT {', '.join(_q(c) for c in cols)} FROM _clean {sample}").to_arrow_table()
+        con.sql(
+            f"SELECT {', '.join(quote_name(c) for c in cols)} FROM _clean {sample}"
+        ).to_arrow_table()
     )
     try:
         pandera_schema(result.kind).validate(frame, lazy=True)

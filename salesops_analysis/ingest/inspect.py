@@ -36,6 +36,7 @@ import yaml
 from .._errors import FileRefusedError, SalesOpsError
 from ..config import DEFAULT_VALUE_MAPS, MONTH_NAME_FORMATS, KindOptions, config_from_dict
 from ..schemas import KINDS
+from ..sql import quote_literal, quote_name
 from .columns import LINE_ID
 from .layout import HEADER_SEARCH_LINES, find_header
 
@@ -244,14 +245,6 @@ def _words(name: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", spaced.lower()).split())
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _y(value) -> str:
     """Return ``value`` as a one-line YAML scalar or flow collection."""
     if isinstance(value, str):
@@ -346,15 +339,15 @@ def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _P
     """
     from .clean import _amount_expr
 
-    vals = {c: f"nullif(trim({_q(c)}), '')" for c in columns}
+    vals = {c: f"nullif(trim({quote_name(c)}), '')" for c in columns}
     shape = []
     for c in columns:
         v = vals[c]
         shape += [
             f"count({v})",
             f"approx_count_distinct({v})",
-            f"count(CASE WHEN regexp_matches(lower({v}), {_lit(_DATE_SHAPE)}) THEN 1 END)",
-            f"count(CASE WHEN regexp_matches({v}, {_lit(_AMOUNT_SHAPE)}) THEN 1 END)",
+            f"count(CASE WHEN regexp_matches(lower({v}), {quote_literal(_DATE_SHAPE)}) THEN 1 END)",
+            f"count(CASE WHEN regexp_matches({v}, {quote_literal(_AMOUNT_SHAPE)}) THEN 1 END)",
             rf"count(CASE WHEN regexp_matches({v}, '[.,]\d{{1,2}}\)?-?$|[$€£¥]') THEN 1 END)",
         ]
     row = con.execute(f"SELECT {', '.join(shape)} FROM _sample").fetchall()[0] if columns else []
@@ -368,7 +361,7 @@ def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _P
         exprs = []
         if filled and dated >= 0.5 * filled:
             exprs += [
-                f"count(CASE WHEN try_strptime({v}, {_lit(f)}) >= TIMESTAMP '1900-01-01' "
+                f"count(CASE WHEN try_strptime({v}, {quote_literal(f)}) >= TIMESTAMP '1900-01-01' "
                 "THEN 1 END)"
                 for f in DATE_CANDIDATES
             ]
@@ -437,16 +430,19 @@ def _choose_formats(
         own: list[str] = []
         while covered < p.filled and len(own) < 4:
             done = " OR ".join(
-                f"try_strptime(v, {_lit(f)}) >= TIMESTAMP '1900-01-01'" for f in chosen + own
+                f"try_strptime(v, {quote_literal(f)}) >= TIMESTAMP '1900-01-01'"
+                for f in chosen + own
             )
             counts = con.execute(
                 "SELECT "
                 + ", ".join(
-                    f"count(CASE WHEN try_strptime(v, {_lit(f)}) >= TIMESTAMP '1900-01-01' "
+                    f"count(CASE WHEN try_strptime(v, {quote_literal(f)}) "
+                    ">= TIMESTAMP '1900-01-01' "
                     "THEN 1 END)"
                     for f in DATE_CANDIDATES
                 )
-                + f" FROM (SELECT nullif(trim({_q(c)}), '') AS v FROM _sample) WHERE v IS NOT NULL"
+                + f" FROM (SELECT nullif(trim({quote_name(c)}), '') AS v FROM _sample)"
+                + " WHERE v IS NOT NULL"
                 + (f" AND NOT coalesce({done}, false)" if done else "")
             ).fetchall()[0]
             best = max(counts)
@@ -543,8 +539,8 @@ def _status_words(con, column: str, kind: str) -> tuple[dict[str, str], list[str
     known = set(DEFAULT_VALUE_MAPS.get(kind, {}).get("status", {}))
     known |= set(allowed) | {v.replace("_", " ") for v in allowed}
     rows = con.execute(
-        f"SELECT lower(trim({_q(column)})) AS w, count(*) FROM _sample "
-        f"WHERE trim({_q(column)}) <> '' GROUP BY 1 ORDER BY 2 DESC LIMIT 51"
+        f"SELECT lower(trim({quote_name(column)})) AS w, count(*) FROM _sample "
+        f"WHERE trim({quote_name(column)}) <> '' GROUP BY 1 ORDER BY 2 DESC LIMIT 51"
     ).fetchall()
     if len(rows) > 50:
         return {}, ["more than 50 different words: not a status column"]
@@ -694,8 +690,9 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
     # currency: only 3-letter codes
     if "currency" in mapping:
         bad = con.execute(
-            f"SELECT count(*) FROM _sample WHERE trim({_q(mapping['currency'])}) <> '' AND NOT "
-            f"regexp_full_match(upper(trim({_q(mapping['currency'])})), '[A-Z]{{3}}')"
+            "SELECT count(*) FROM _sample "
+            f"WHERE trim({quote_name(mapping['currency'])}) <> '' AND NOT "
+            f"regexp_full_match(upper(trim({quote_name(mapping['currency'])})), '[A-Z]{{3}}')"
         ).fetchall()[0][0]
         if bad:
             notes.append(
@@ -799,7 +796,7 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
     key = table.key[0]
     if table.kind not in ("orders", "invoices") or key not in mapping:
         return None, "", None
-    k = _q(mapping[key])
+    k = quote_name(mapping[key])
     n, distinct = con.execute(
         f"SELECT count(*), count(DISTINCT lower(trim({k}))) FROM _data WHERE trim({k}) <> ''"
     ).fetchall()[0]
@@ -818,7 +815,7 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
             continue
         varying[t] = con.execute(
             f"SELECT count(*) FROM (SELECT lower(trim({k})) AS k FROM _data WHERE trim({k}) <> '' "
-            f"GROUP BY 1 HAVING count(DISTINCT trim({_q(c)})) > 1)"
+            f"GROUP BY 1 HAVING count(DISTINCT trim({quote_name(c)})) > 1)"
         ).fetchall()[0][0]
     # only canonical amounts are summed; an extra amount that differs between lines is unmapped
     amounts = [t for t in mapping if t in table.columns and table.field(t).type == "amount"]
@@ -842,7 +839,7 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
         for c, cw in words.items():
             if cw == w and c not in mapping.values() and c != "_line":
                 dup = con.execute(
-                    f"SELECT count(*) - count(DISTINCT (lower(trim({k})), trim({_q(c)}))) "
+                    f"SELECT count(*) - count(DISTINCT (lower(trim({k})), trim({quote_name(c)}))) "
                     f"FROM _data WHERE trim({k}) <> ''"
                 ).fetchall()[0][0]
                 if dup == 0:

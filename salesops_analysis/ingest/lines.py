@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from ..schemas import KINDS, sql_type
+from ..sql import quote_literal, quote_name
 
 __all__ = ["Documents", "build_documents"]
 
@@ -39,14 +40,6 @@ class Documents:
 
     count: int
     rejects: pa.Table
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def build_documents(
@@ -83,9 +76,12 @@ def build_documents(
         CREATE OR REPLACE TEMP TABLE _doc_lines AS
         SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)""")
     agree = [c for c in columns if c not in sums]
-    flags = [f"(count(DISTINCT {_q(c)}) > 1 OR count({_q(c)}) NOT IN (0, count(*)))" for c in agree]
+    flags = [
+        f"(count(DISTINCT {quote_name(c)}) > 1 OR count({quote_name(c)}) NOT IN (0, count(*)))"
+        for c in agree
+    ]
     names = ", ".join(
-        f"CASE WHEN {f} THEN {_lit(c)} END" for f, c in zip(flags, agree, strict=True)
+        f"CASE WHEN {f} THEN {quote_literal(c)} END" for f, c in zip(flags, agree, strict=True)
     )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _doc_conflicts AS
@@ -96,17 +92,19 @@ def build_documents(
         CREATE OR REPLACE TEMP TABLE _doc_broken AS
         SELECT _key, string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines
         FROM _parsed WHERE NOT _ok AND _key IS NOT NULL GROUP BY _key""")
-    first_value = " ".join(f"WHEN {_lit(c)} THEN CAST(l.{_q(c)} AS VARCHAR)" for c in agree)
+    first_value = " ".join(
+        f"WHEN {quote_literal(c)} THEN CAST(l.{quote_name(c)} AS VARCHAR)" for c in agree
+    )
     value = f"CASE c.cols[1] {first_value} END" if agree else "NULL"
     rejects = con.sql(f"""
         SELECT l._line AS line, array_to_string(c.cols, ', ') AS "column", {value} AS value,
-               'lines ' || c.lines || ' of {key0} ' || CAST(l.{_q(key0)} AS VARCHAR)
+               'lines ' || c.lines || ' of {key0} ' || CAST(l.{quote_name(key0)} AS VARCHAR)
                || ' disagree on ' || array_to_string(c.cols, ', ')
                || ' (a document loads only when its lines agree outside the summed columns)'
                AS reason
         FROM _doc_lines l JOIN _doc_conflicts c USING (_key)
         UNION ALL
-        SELECT l._line, {_lit(key0)}, CAST(l.{_q(key0)} AS VARCHAR),
+        SELECT l._line, {quote_literal(key0)}, CAST(l.{quote_name(key0)} AS VARCHAR),
                'line ' || b.lines || ' of the same {key0} was rejected: the document is not '
                || 'loaded from part of its lines'
         FROM _doc_lines l JOIN _doc_broken b USING (_key)
@@ -116,18 +114,18 @@ def build_documents(
     for c in columns:
         if c in sums:
             typ = sql_type(table.field(c)) if c in table.columns else "DOUBLE"
-            aggs.append(f"CAST(sum({_q(c)}) AS {typ}) AS {_q(c)}")
+            aggs.append(f"CAST(sum({quote_name(c)}) AS {typ}) AS {quote_name(c)}")
         else:
-            aggs.append(f"any_value({_q(c)}) AS {_q(c)}")
+            aggs.append(f"any_value({quote_name(c)}) AS {quote_name(c)}")
     sql = f"""
         SELECT _key, min(_line) AS _line, {", ".join(aggs)} FROM _doc_lines
         WHERE _key NOT IN (SELECT _key FROM _doc_conflicts)
           AND _key NOT IN (SELECT _key FROM _doc_broken)
         GROUP BY _key"""
     for name, expr in derived:
-        sql = f"SELECT *, {expr} AS {_q(name)} FROM ({sql})"
+        sql = f"SELECT *, {expr} AS {quote_name(name)} FROM ({sql})"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _docs AS
-        SELECT *, hash({", ".join(_q(c) for c in out_cols)}) AS _row_hash FROM ({sql})""")
+        SELECT *, hash({", ".join(quote_name(c) for c in out_cols)}) AS _row_hash FROM ({sql})""")
     count = con.execute("SELECT count(*) FROM _docs").fetchall()[0][0]
     return Documents(int(count), rejects)

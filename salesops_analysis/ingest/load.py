@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .._errors import FileRefusedError
 from ..config import Config
 from ..schemas import KINDS
+from ..sql import quote_name
 from ..warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -149,10 +150,6 @@ def _remember(wh: Warehouse, file_id: int, stat: list) -> None:
     )
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def ingest_file(
     wh: Warehouse, path: str | Path, config: Config, *, kind: str | None = None
 ) -> IngestResult:
@@ -236,7 +233,7 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
     extras = clean.extra_columns
     for e in extras:
         if e not in existing:
-            con.execute(f"ALTER TABLE {history} ADD COLUMN {_q(e)} VARCHAR")
+            con.execute(f"ALTER TABLE {history} ADD COLUMN {quote_name(e)} VARCHAR")
     if any(e not in existing for e in extras):
         wh.refresh_view(kind)
     value_cols = table.columns + extras
@@ -254,7 +251,7 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
             WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
             {"t": loaded_at},
         )
-    insert_cols = ", ".join(_q(c) for c in value_cols)
+    insert_cols = ", ".join(quote_name(c) for c in value_cols)
     con.execute(
         f"""
         INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,

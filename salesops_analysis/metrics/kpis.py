@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .days import as_timestamp
 from .receivables import Ledger
 
 __all__ = [
@@ -46,10 +47,6 @@ __all__ = [
 ]
 
 
-def _ts(day) -> pd.Timestamp:
-    return pd.Timestamp(day).normalize()
-
-
 def _ledger(invoices, payments, ledger: Ledger | None) -> Ledger:
     return ledger if ledger is not None else Ledger(invoices, payments)
 
@@ -57,7 +54,7 @@ def _ledger(invoices, payments, ledger: Ledger | None) -> Ledger:
 def credit_sales(invoices: pd.DataFrame, start, end) -> float:
     """Return the invoiced amount (net of credit notes) dated after ``start`` up to ``end``."""
     d = invoices["invoice_date"]
-    return float(invoices.loc[(d > _ts(start)) & (d <= _ts(end)), "amount"].sum())
+    return float(invoices.loc[(d > as_timestamp(start)) & (d <= as_timestamp(end)), "amount"].sum())
 
 
 def ar_snapshot(
@@ -106,7 +103,7 @@ def monthly_credit_sales(
 
     The first row is the current month to date (its ``days`` are the days elapsed).
     """
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     period = as_of.to_period("M")
     if ledger is not None:
         sales = ledger.monthly_sales(as_of, months)
@@ -157,7 +154,7 @@ def dso_simple(
     ledger: Ledger | None = None,
 ) -> float:
     """Return ``AR / credit sales of the last period_days × period_days`` (NaN without sales)."""
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     if ar is None:
         ar = ar_snapshot(invoices, payments, as_of, ledger=ledger)["ar"]
     start = as_of - pd.Timedelta(days=period_days)
@@ -175,7 +172,7 @@ def best_possible_dso(
     ledger: Ledger | None = None,
 ) -> float:
     """Return ``current AR / credit sales of the last period_days × period_days``."""
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     if current is None:
         current = ar_snapshot(invoices, payments, as_of, ledger=ledger)["current"]
     start = as_of - pd.Timedelta(days=period_days)
@@ -210,7 +207,7 @@ def cei(
 ) -> float:
     """Return the collection effectiveness index (%) over ``period_days`` ending ``as_of``."""
     led = _ledger(invoices, payments, ledger)
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     start = as_of - pd.Timedelta(days=period_days)
     begin = led.snapshot(start)["ar"]
     end = led.snapshot(as_of)
@@ -226,7 +223,7 @@ def ar_turnover(
 ) -> float:
     """Return credit sales of the last 365 days over the mean of AR a year ago and now."""
     led = _ledger(invoices, payments, ledger)
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     year_ago = as_of - pd.Timedelta(days=365)
     mean_ar = (led.snapshot(year_ago)["ar"] + led.snapshot(as_of)["ar"]) / 2
     sales = led.credit_sales(year_ago, as_of)
@@ -253,7 +250,7 @@ def kpi_trend(
     """Return AR, % current, DSO (countback, simple), best possible DSO, ADD and CEI at each of
     the last ``months`` month ends (the last row is ``as_of`` itself)."""
     led = _ledger(invoices, payments, ledger)
-    as_of = _ts(as_of)
+    as_of = as_timestamp(as_of)
     ends = [
         (as_of.to_period("M") - k).to_timestamp(how="end").normalize()
         for k in range(months - 1, 0, -1)

@@ -25,13 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
+from .days import NO_DAY, day_number, day_numbers
 from .kpis import countback_days, monthly_credit_sales
 from .receivables import (
-    _NO_DAY,
     CENT,
     Ledger,
-    _day_of,
-    _days,
     aging_buckets,
     bucket_labels,
     isin_ids,
@@ -83,10 +81,10 @@ class OrderBook:
     def __init__(self, orders: pd.DataFrame) -> None:
         self.orders = orders.reset_index(drop=True)
         o = self.orders
-        self.ordered = _days(o["order_date"])
-        self.promised = _days(o["promised_date"])
-        self.shipped = _days(o["shipped_date"])
-        self.invoiced = _days(o["invoiced_date"])
+        self.ordered = day_numbers(o["order_date"])
+        self.promised = day_numbers(o["promised_date"])
+        self.shipped = day_numbers(o["shipped_date"])
+        self.invoiced = day_numbers(o["invoiced_date"])
         status = o["status"]
         self.cancelled = (status == "cancelled").to_numpy(dtype=bool, na_value=False)
         self.on_hold = (status == "on_hold").to_numpy(dtype=bool, na_value=False)
@@ -94,7 +92,7 @@ class OrderBook:
 
     def status_codes(self, day) -> np.ndarray:
         """Return indexes into the status names for every order at the end of ``day``."""
-        d = _day_of(day)
+        d = day_number(day)
         if ("status", d) not in self._memo:
             self._memo[("status", d)] = self._status_codes(d)
         return self._memo[("status", d)]
@@ -119,9 +117,9 @@ class OrderBook:
 
     def escalation_arrays(self, day, sla_days: dict[str, int]):
         """Return ``(escalated, reason index, days over)`` for every order on ``day``."""
-        key = ("escalation", _day_of(day), tuple(sorted(sla_days.items())))
+        key = ("escalation", day_number(day), tuple(sorted(sla_days.items())))
         if key not in self._memo:
-            self._memo[key] = self._escalation_arrays(_day_of(day), sla_days)
+            self._memo[key] = self._escalation_arrays(day_number(day), sla_days)
         return self._memo[key]
 
     def _escalation_arrays(self, d: int, sla_days: dict[str, int]):
@@ -129,11 +127,11 @@ class OrderBook:
         age = d - self.ordered
         early = (code == 4) | (code == 5) | (code == 6)
         over = np.full((4, len(code)), -1, dtype=np.int64)
-        has_promise = self.promised != _NO_DAY
+        has_promise = self.promised != NO_DAY
         over[0] = np.where(early & has_promise, d - np.where(has_promise, self.promised, d), -1)
         over[1] = np.where((code == 5) | (code == 6), age - sla_days.get("processing", 7), -1)
         over[2] = np.where(code == 4, age - sla_days.get("on_hold", 5), -1)
-        since = d - np.where(self.shipped == _NO_DAY, d, self.shipped)
+        since = d - np.where(self.shipped == NO_DAY, d, self.shipped)
         over[3] = np.where(code == 3, since - sla_days.get("shipped", 3), -1)
         reason = over.argmax(axis=0)
         worst = over.max(axis=0)
@@ -154,7 +152,7 @@ def open_orders(orders: pd.DataFrame, day, *, book: OrderBook | None = None) -> 
     keep = codes >= 3
     out = book.orders.loc[keep].copy()
     out["status_on_day"] = _STATUS[codes[keep]]
-    out["age_days"] = _day_of(day) - book.ordered[keep]
+    out["age_days"] = day_number(day) - book.ordered[keep]
     out["age_bucket"] = pd.cut(out["age_days"], [-1, 7, 14, 30, np.inf], labels=BACKLOG_AGE_LABELS)
     return out
 
@@ -253,7 +251,7 @@ def changes_since_previous_day(
     _, open_prev, _ = led.balances(prev)
     is_open, was_open = np.abs(open_now) >= CENT, np.abs(open_prev) >= CENT
     inv = led.invoices
-    d = _day_of(day)
+    d = day_number(day)
     cols = ["invoice_id", "customer_id", "due_date", "amount", "currency"]
     newly_overdue = inv.loc[is_open & (led.due == d - 1), cols].assign(
         open_amount=open_now[is_open & (led.due == d - 1)]
@@ -377,7 +375,7 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     """
     config = config or Config()
     day = _day(report_date)
-    d = _day_of(day)
+    d = day_number(day)
     rates, currency = tables.rates(day, config)
     doc = Ledger(tables.invoices, tables.payments)
     led = doc.in_currency(rates, currency)
@@ -434,7 +432,7 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     if closed30.any() and len(book.orders):
         # only orders invoiced around those invoices' dates can match: a smaller hash
         first = led.issued[closed30].min() - 7
-        recent = (book.invoiced >= first) & (book.invoiced != _NO_DAY)
+        recent = (book.invoiced >= first) & (book.invoiced != NO_DAY)
         pos = row_positions(
             led.invoices.loc[closed30, "order_id"], book.orders.loc[recent, "order_id"]
         )

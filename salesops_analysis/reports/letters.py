@@ -33,7 +33,8 @@ import pandas as pd
 
 from .._errors import ReportError
 from ..config import Config
-from ..metrics.receivables import _day_of, row_positions
+from ..metrics.days import day_number
+from ..metrics.receivables import row_positions
 from .statements import _replace_folder, safe_file_names
 
 __all__ = ["LettersWritten", "letter_environment", "letters_due", "stage_template", "write_letters"]
@@ -92,7 +93,7 @@ def letters_due(accounts: pd.DataFrame, as_of, config: Config | None = None) -> 
         dtype=bool,
     )
     from_days = np.array([ladder.get(s, 0) for s in stage], dtype=np.int64)
-    entered = _day_of(as_of) - (accounts["oldest_days_past_due"].to_numpy() - from_days)
+    entered = day_number(as_of) - (accounts["oldest_days_past_due"].to_numpy() - from_days)
     contact = accounts["last_contact_date"].to_numpy(dtype="datetime64[D]")
     no_contact_since = np.isnat(contact) | (
         np.where(np.isnat(contact), 0, contact.astype(np.int64)) < entered

@@ -32,16 +32,9 @@ import pyarrow.compute as pc
 
 from .._errors import ReportError
 from ..config import Company, Config
-from ..metrics.receivables import (
-    CENT,
-    Ledger,
-    _arrow_keys,
-    _bucket_index,
-    _day_of,
-    _days,
-    bucket_labels,
-    row_positions,
-)
+from ..metrics.days import day_number, day_numbers
+from ..metrics.ids import id_keys
+from ..metrics.receivables import CENT, Ledger, bucket_index, bucket_labels, row_positions
 from ..metrics.tables import Tables
 
 __all__ = [
@@ -64,7 +57,7 @@ _MAX_STEM = 80
 def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Return a code per id (ids equal ignoring case and surrounding spaces share one; -1 for
     a missing id) and the distinct normalized ids, as :func:`row_positions` compares them."""
-    encoded = pc.dictionary_encode(_arrow_keys(ids))
+    encoded = pc.dictionary_encode(id_keys(ids))
     code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return code, pd.Series(pd.array(encoded.dictionary, dtype="str"))
 
@@ -119,7 +112,7 @@ def statement_items(tables: Tables, as_of, config: Config | None = None) -> pd.D
     items = led.open_items(as_of, open_only=True).reset_index(drop=True)
     days = items["days_past_due" if config.aging_basis == "due_date" else "days_since_invoice"]
     labels = bucket_labels(config.aging_edges, config.aging_basis)
-    bucket = _bucket_index(days.to_numpy(), config.aging_edges, config.aging_basis)
+    bucket = bucket_index(days.to_numpy(), config.aging_edges, config.aging_basis)
     return pd.DataFrame(
         {
             "customer_id": items["customer_id"].astype("str"),
@@ -146,12 +139,12 @@ def statement_items(tables: Tables, as_of, config: Config | None = None) -> pd.D
 def _recent_payments(tables: Tables, as_of, days: int) -> pd.DataFrame:
     """Return the payments dated in the ``days`` days up to ``as_of`` with their customer
     (through the invoice paid, else the payment's own customer id)."""
-    end = _day_of(as_of)
+    end = day_number(as_of)
     inv = tables.invoices
     cols = ["customer_id", "payment_date", "reference", "invoice_id", "amount", "currency"]
     if tables.payments is not None:
         pay = tables.payments
-        day = _days(pay["payment_date"])
+        day = day_numbers(pay["payment_date"])
         keep = np.flatnonzero((day <= end) & (day > end - days))
         pay = pay.iloc[keep]
         pos = row_positions(pay["invoice_id"], inv["invoice_id"])
@@ -173,7 +166,7 @@ def _recent_payments(tables: Tables, as_of, days: int) -> pd.DataFrame:
             }
         )
     # no payments export: each invoice's recorded payment
-    day = _days(inv["paid_date"])
+    day = day_numbers(inv["paid_date"])
     paid = inv["paid_amount"].to_numpy(dtype="float64", na_value=0.0)
     keep = np.flatnonzero((day <= end) & (day > end - days) & (np.abs(paid) >= CENT))
     sub = inv.iloc[keep]
@@ -365,7 +358,7 @@ def write_statements(
     n_ccy = max(len(ccy_names), 1)
     section = np.where(code >= 0, code * n_ccy + ccy_codes, -1)
     sort = np.lexsort(
-        (items["invoice_id"].to_numpy(dtype=object), _days(items["due_date"]), section)
+        (items["invoice_id"].to_numpy(dtype=object), day_numbers(items["due_date"]), section)
     )
     items = items.iloc[sort].reset_index(drop=True)
     section = section[sort]
@@ -398,7 +391,7 @@ def write_statements(
     pay_group = row_positions(payments["customer_id"], distinct)
     # payments by date (then reference), so each customer's list reads in order
     pay_sort = np.lexsort(
-        (payments["reference"].to_numpy(dtype=object), _days(payments["payment_date"]))
+        (payments["reference"].to_numpy(dtype=object), day_numbers(payments["payment_date"]))
     )
     payments = payments.iloc[pay_sort].reset_index(drop=True)
     pay_group = pay_group[pay_sort].astype(np.int64)

@@ -36,15 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Collector, Config
-from ..metrics.receivables import (
-    CENT,
-    Ledger,
-    _day_of,
-    _days,
-    isin_ids,
-    rate_factors,
-    row_positions,
-)
+from ..metrics.days import day_number, day_numbers
+from ..metrics.receivables import CENT, Ledger, isin_ids, rate_factors, row_positions
 from ..metrics.tables import Tables
 from .worklist import ACTION_BY_STAGE, _customer_codes, _latest
 
@@ -376,7 +369,7 @@ def _customer_facts(
 ) -> dict[str, np.ndarray]:
     """Return per customer group: owner, last contact text, promise (pending, broken, day,
     text) and dispute, from the activities up to ``day`` and the invoices' dispute flags."""
-    today = _day_of(day)
+    today = day_number(day)
     act = tables.activities
     known = (act["activity_date"] <= day).to_numpy(dtype=bool, na_value=False)
     act = act.loc[known].reset_index(drop=True)
@@ -390,7 +383,7 @@ def _customer_facts(
     # collections work: activities that name an invoice
     work = np.flatnonzero((a_code >= 0) & names_invoice)
     last = _latest_of(work, a_code, n, act)
-    a_day = _days(act["activity_date"])
+    a_day = day_numbers(act["activity_date"])
     a_type = act["type"].astype("str").fillna("").to_numpy(dtype=object)
     a_owner = act["owner"].astype("str").fillna("").to_numpy(dtype=object)
     last_contact = np.full(n, "none", dtype=object)
@@ -417,7 +410,7 @@ def _customer_facts(
     latest_promise = _latest_of(np.flatnonzero(is_promise), a_code, n, act)
     has_promise = latest_promise >= 0
     promised_day = np.full(n, 0, dtype=np.int64)
-    promised_day[has_promise] = _days(act["promised_date"])[latest_promise[has_promise]]
+    promised_day[has_promise] = day_numbers(act["promised_date"])[latest_promise[has_promise]]
     pending = has_promise & (promised_day >= today)
     broken = has_promise & ~pending
     promise_status = np.full(n, "none", dtype=object)

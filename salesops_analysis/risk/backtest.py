@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ModelError
-from ..metrics.receivables import _NO_DAY
+from ..metrics.days import NO_DAY
 from .features import Knowledge
 from .forecast import Book, forecast_book, simulate_weeks
 from .timing import (
@@ -220,9 +220,9 @@ def _one_month_end(k, settle, book: Book, curves, weeks, n_sims, seed, factor):
     )
     # pay dates of the invoices fully settled by T
     closed = k.closed[rows]
-    paid = closed != _NO_DAY
+    paid = closed != NO_DAY
     median = pay_date_quantiles(book.F, M, 0.5)
-    model_err = np.where(median == _NO_DAY, np.nan, np.abs(median - closed).astype(float))
+    model_err = np.where(median == NO_DAY, np.nan, np.abs(median - closed).astype(float))
     errors = pd.DataFrame(
         {
             "model": model_err[paid],
@@ -242,12 +242,9 @@ def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dic
     from ..metrics.receivables import rate_factors
     from .timing import save_timing, train_timing
 
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         as_of,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=config.grace_days,
         categorical=[],
     )

@@ -155,12 +155,9 @@ def drift_at(model: TrainedModel, tables, as_of, *, days: int = RECENT_DAYS, led
     ``as_of`` (``ledger``: the :class:`~salesops_analysis.metrics.receivables.Ledger` of the
     same tables, when the caller has one, is reused)."""
     b = model.bundle
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         as_of,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=b["grace_days"],
         categorical=list(b["categorical"]),
         ledger=ledger,

@@ -24,15 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..metrics.receivables import (
-    _NO_DAY,
-    CENT,
-    Ledger,
-    _arrow_keys,
-    _day_of,
-    _days,
-    row_positions,
-)
+from ..metrics.days import NO_DAY, day_number, day_numbers
+from ..metrics.ids import id_keys
+from ..metrics.receivables import CENT, Ledger, row_positions
 
 __all__ = [
     "CATEGORICAL_DEFAULT",
@@ -168,7 +162,7 @@ class Knowledge:
     ledger: Ledger
     grace_days: int
     customer: np.ndarray  # int code per invoice row
-    closed: np.ndarray  # day the invoice was fully settled (<= T), else _NO_DAY
+    closed: np.ndarray  # day the invoice was fully settled (<= T), else NO_DAY
     modelled: np.ndarray  # rows that are invoices (positive amount), issued by T
     categories: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (code per row, values)
     act_row: np.ndarray
@@ -176,7 +170,34 @@ class Knowledge:
     act_contact: np.ndarray
     act_promise: np.ndarray
     act_promised_day: np.ndarray
-    dispute_day: np.ndarray  # first dispute activity per invoice row (<= T), else _NO_DAY
+    dispute_day: np.ndarray  # first dispute activity per invoice row (<= T), else NO_DAY
+
+    @classmethod
+    def of(
+        cls,
+        tables,
+        as_of,
+        *,
+        grace_days: int = 0,
+        categorical: list[str] | tuple[str, ...] = (),
+        ledger: Ledger | None = None,
+    ) -> Knowledge:
+        """Return what the warehouse ``tables`` knew at the end of ``as_of``.
+
+        The one way the package builds its knowledge from a
+        :class:`~salesops_analysis.metrics.tables.Tables`: invoices, payments, activities and
+        customers as of ``as_of``, later rows ignored (see :meth:`at`).
+        """
+        return cls.at(
+            as_of,
+            tables.invoices,
+            tables.payments,
+            tables.activities,
+            tables.customers,
+            grace_days=grace_days,
+            categorical=list(categorical),
+            ledger=ledger,
+        )
 
     @classmethod
     def at(
@@ -192,13 +213,13 @@ class Knowledge:
         ledger: Ledger | None = None,
     ) -> Knowledge:
         """Return what was known at the end of ``T`` (later rows are ignored)."""
-        t = _day_of(T)
+        t = day_number(T)
         led = ledger or Ledger(invoices, payments, activities=activities)
         inv = led.invoices
         closed = settlement_days(led, t)
         # one code per customer (ids compared ignoring case and surrounding spaces); the
         # customers export is matched once per distinct customer, not once per invoice
-        keys = _arrow_keys(inv["customer_id"])
+        keys = id_keys(inv["customer_id"])
         if isinstance(keys, pa.ChunkedArray):
             keys = keys.combine_chunks()
         encoded = pc.dictionary_encode(keys)
@@ -229,7 +250,7 @@ class Knowledge:
                 rows = row_positions(activities["invoice_id"], inv["invoice_id"])
             # each column is read whole (no copy of the activities table) and then kept for
             # the activities known by the end of t that name a known invoice
-            a_day = _days(activities["activity_date"])
+            a_day = day_numbers(activities["activity_date"])
             keep = np.flatnonzero((a_day <= t) & (rows >= 0))
             rows, a_day = rows[keep], a_day[keep]
             contact = _text_in(activities["type"], ["call", "email", "meeting", "follow_up"])
@@ -237,13 +258,13 @@ class Knowledge:
             promise = _text_in(outcome, ["promise_to_pay"])[keep]
             dispute = _text_in(outcome, ["dispute"])[keep]
             contact = contact[keep]
-            promised = _days(activities["promised_date"])[keep]
-            dispute_day = np.full(len(inv), _NO_DAY, dtype=np.int64)
+            promised = day_numbers(activities["promised_date"])[keep]
+            dispute_day = np.full(len(inv), NO_DAY, dtype=np.int64)
             np.minimum.at(dispute_day, rows[dispute], a_day[dispute])
         else:
             rows = a_day = promised = np.zeros(0, dtype=np.int64)
             contact = promise = np.zeros(0, dtype=bool)
-            dispute_day = np.full(len(inv), _NO_DAY, dtype=np.int64)
+            dispute_day = np.full(len(inv), NO_DAY, dtype=np.int64)
         return cls(
             t,
             led,
@@ -269,22 +290,22 @@ class Knowledge:
         censored (``known`` False), never counted as on time.
         """
         deadline = self.ledger.due + self.grace_days
-        closed = np.where(self.closed <= cutoff, self.closed, _NO_DAY)
-        settled = closed != _NO_DAY
+        closed = np.where(self.closed <= cutoff, self.closed, NO_DAY)
+        settled = closed != NO_DAY
         late = np.where(settled, closed > deadline, cutoff > deadline)
         known = (settled | (cutoff > deadline)) & self.modelled & (self.ledger.issued <= cutoff)
         return known, late
 
 
 def settlement_days(led: Ledger, T: int) -> np.ndarray:
-    """Return the day each invoice became fully settled (on or before ``T``), else ``_NO_DAY``.
+    """Return the day each invoice became fully settled (on or before ``T``), else ``NO_DAY``.
 
     With payments: the first day on which its payments (and applied credit notes) reach the
     amount. Without: ``paid_date`` once ``paid_amount`` covers the amount. Written-off invoices
     are never settled.
     """
     n = len(led.amount)
-    closed = np.full(n, _NO_DAY, dtype=np.int64)
+    closed = np.full(n, NO_DAY, dtype=np.int64)
     if led.payments is not None:
         m = (led.pay_day <= T) & (led.pay_row >= 0)
         cn = led.applied_cn & (led.applies_to >= 0) & (led.issued <= T)
@@ -306,8 +327,8 @@ def settlement_days(led: Ledger, T: int) -> np.ndarray:
             closed[done_rows[first]] = days[done[first]]
     else:
         paid = (led.paid_day <= T) & (led.paid_amount >= led.amount - CENT)
-        closed = np.where(paid, led.paid_day, _NO_DAY)
-    closed[led.written_off] = _NO_DAY
+        closed = np.where(paid, led.paid_day, NO_DAY)
+    closed[led.written_off] = NO_DAY
     return closed
 
 
@@ -372,7 +393,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     by_invoice = None if one_day_query else stable_order(_combined(rows, snap))
 
     # -- history: the customer's invoices settled strictly before s ------------------------
-    inv_mask = k.modelled & (k.closed != _NO_DAY)
+    inv_mask = k.modelled & (k.closed != NO_DAY)
     ev = np.flatnonzero(inv_mask)
     closed = k.closed[ev]
     late = (closed > led.due[ev] + grace).astype(float)
@@ -441,7 +462,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     # -- exposure: the customer's other invoices open / overdue at the end of s ------------
     # issued by s (the "usual" counter) minus settled by s (the history counter)
     closed_iv = k.closed[iv]
-    has_closed = closed_iv != _NO_DAY
+    has_closed = closed_iv != NO_DAY
     od_start = led.due[iv] + grace + 1  # first day overdue
     od_end_day = np.maximum(closed_iv, od_start)
     self_open = ((led.issued[rows] <= snap) & (k.closed[rows] > snap)).astype(float)
@@ -480,7 +501,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     lo3, hi3 = acts.window(rows, snap, inclusive=True, order=by_invoice)
     out["contacts"] = acts.total("contact", lo3, hi3)
     out["promises"] = acts.total("promise", lo3, hi3)
-    pm = k.act_promise & (k.act_promised_day != _NO_DAY)
+    pm = k.act_promise & (k.act_promised_day != NO_DAY)
     prom = _Counter(
         k.act_row[pm],
         k.act_promised_day[pm],
@@ -513,5 +534,5 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     frame["_usual_amount"] = usual_amount
     frame["_overdue_amount"] = np.maximum(overdue_amt, 0)
     frame["_last_broken_day"] = last_broken_day
-    frame["_dispute_day"] = np.where(k.dispute_day[rows] <= snap, k.dispute_day[rows], _NO_DAY)
+    frame["_dispute_day"] = np.where(k.dispute_day[rows] <= snap, k.dispute_day[rows], NO_DAY)
     return frame

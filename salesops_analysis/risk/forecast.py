@@ -25,7 +25,8 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .._errors import SalesOpsError
-from ..metrics.receivables import _day_of, rate_factors, row_positions, with_sales_owner
+from ..metrics.days import day_number
+from ..metrics.receivables import rate_factors, row_positions, with_sales_owner
 from .features import Knowledge
 from .timing import (
     WEEK,
@@ -300,14 +301,11 @@ def cash_forecast(
     from .timing import find_timing_model, train_timing
 
     ts = pd.Timestamp(as_of).normalize()
-    day = _day_of(ts)
+    day = day_number(ts)
     rates, currency = tables.rates(ts, config)
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         ts,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=config.grace_days,
         categorical=[],
     )

@@ -73,7 +73,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .. import __version__
 from .._errors import ModelError
-from ..metrics.receivables import _NO_DAY
+from ..metrics.days import NO_DAY
 from .drift import CALENDAR_FEATURES, training_reference
 from .features import NUMERIC_FEATURES, Knowledge, features_at
 from .scoring import compiled_model
@@ -400,7 +400,7 @@ def _overdue_rows(k: Knowledge, cutoff: int, lo: int, hi: int, *, decided: bool 
     led = k.ledger
     base = np.flatnonzero(k.modelled)
     start = led.due[base] + k.grace_days
-    closed = np.where(k.closed[base] <= cutoff, k.closed[base], _NO_DAY)
+    closed = np.where(k.closed[base] <= cutoff, k.closed[base], NO_DAY)
     issued = led.issued[base]
     parts = []
     # one offset at a time: the candidate snapshots of every invoice are never held at once
@@ -1020,12 +1020,9 @@ class _InvoiceDays:
 def _knowledge(tables, as_of, config) -> Knowledge:
     """Return what the ``tables`` knew at the end of ``as_of``, holding arrays only: its
     ledger keeps no table, so the tables can be freed before training."""
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         as_of,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=config.grace_days,
         categorical=list(config.model_categorical),
     )

@@ -32,7 +32,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from .._errors import ModelError
-from ..metrics.receivables import _NO_DAY, CENT, Ledger
+from ..metrics.days import NO_DAY
+from ..metrics.receivables import CENT, Ledger
 from .features import Knowledge, _Counter, features_at
 
 __all__ = [
@@ -107,7 +108,7 @@ class Settlements:
             amount = np.concatenate([led.pay_amount[m], -led.amount[cn]])
             cash = np.concatenate([led.pay_amount[m], np.zeros(int(cn.sum()))])
         else:
-            undated = led.paid_day == _NO_DAY
+            undated = led.paid_day == NO_DAY
             m = (led.paid_amount != 0) & (undated | (led.paid_day <= T))
             rows = np.flatnonzero(m)
             days = np.where(undated, 0, led.paid_day)[m]
@@ -342,7 +343,7 @@ def pay_distribution(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def pay_date_quantiles(F: np.ndarray, as_of: int, q: float) -> np.ndarray:
     """Return the int64 day by which a share ``q`` of each invoice's balance is expected paid
-    (linear within the week), ``_NO_DAY`` when that is after the horizon."""
+    (linear within the week), ``NO_DAY`` when that is after the horizon."""
     n, H = F.shape
     if not n:
         return np.zeros(0, dtype=np.int64)
@@ -353,7 +354,7 @@ def pay_date_quantiles(F: np.ndarray, as_of: int, q: float) -> np.ndarray:
     at = F[np.arange(n), j]
     frac = np.where(at > before, (q - before) / np.maximum(at - before, 1e-12), 1.0)
     day = as_of + WEEK * j + np.maximum(1, np.ceil(WEEK * frac)).astype(np.int64)
-    return np.where(ok, day, _NO_DAY)
+    return np.where(ok, day, NO_DAY)
 
 
 def timing_snapshot(k: Knowledge, settle: Settlements, rows: np.ndarray, s: int):
@@ -366,9 +367,9 @@ def timing_snapshot(k: Knowledge, settle: Settlements, rows: np.ndarray, s: int)
 
 
 def day_text(day: np.ndarray) -> np.ndarray:
-    """Return int64 days as ``datetime64[us]`` (``_NO_DAY`` -> NaT)."""
+    """Return int64 days as ``datetime64[us]`` (``NO_DAY`` -> NaT)."""
     day = np.asarray(day, dtype=np.int64)
-    out = np.where(day == _NO_DAY, np.datetime64("NaT"), day.astype("datetime64[D]"))
+    out = np.where(day == NO_DAY, np.datetime64("NaT"), day.astype("datetime64[D]"))
     return out.astype("datetime64[us]")
 
 

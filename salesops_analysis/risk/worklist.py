@@ -20,16 +20,9 @@ import pyarrow.compute as pc
 
 from .._errors import ModelError
 from ..config import Config
-from ..metrics.receivables import (
-    _NO_DAY,
-    CENT,
-    Ledger,
-    _arrow_keys,
-    _day_of,
-    _days,
-    rate_factors,
-    row_positions,
-)
+from ..metrics.days import NO_DAY, day_number, day_numbers
+from ..metrics.ids import id_keys
+from ..metrics.receivables import CENT, Ledger, rate_factors, row_positions
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
 from .model import TrainedModel, _CategoryCodes, _Contributions, predict_risk
@@ -72,7 +65,7 @@ WORKLIST_COLUMNS = [
 
 
 def _day_text(day: int) -> str:
-    d = np.datetime64(0 if day == _NO_DAY else int(day), "D").item()
+    d = np.datetime64(0 if day == NO_DAY else int(day), "D").item()
     return f"{d.day} {d:%b} {d.year}"
 
 
@@ -313,19 +306,16 @@ def score_open_invoices(
     """
     config = config or Config()
     b = model.bundle
-    T = _day_of(as_of)
-    if _day_of(b["trained_as_of"]) > T:
+    T = day_number(as_of)
+    if day_number(b["trained_as_of"]) > T:
         raise ModelError(
             f"model trained as of {b['trained_as_of']} cannot score {as_of}: it "
             "has seen outcomes after that date"
         )
     led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         as_of,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=b["grace_days"],
         categorical=list(b["categorical"]),
         ledger=led,
@@ -390,14 +380,11 @@ def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> pd
     [{'invoice_id': 'A', 'days_past_due': 10, 'score_kind': 'days past due × amount'}]
     """
     config = config or Config()
-    T = _day_of(as_of)
+    T = day_number(as_of)
     led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
-    k = Knowledge.at(
+    k = Knowledge.of(
+        tables,
         as_of,
-        tables.invoices,
-        tables.payments,
-        tables.activities,
-        tables.customers,
         grace_days=config.grace_days,
         categorical=[],
         ledger=led,
@@ -598,7 +585,7 @@ def _latest_rep(orders: pd.DataFrame, code: np.ndarray, distinct: pd.Series) -> 
     pos = row_positions(orders["customer_id"], distinct)
     keep = np.flatnonzero((pos >= 0) & orders["sales_rep"].notna().to_numpy())
     group = pos[keep]
-    day = _days(orders["order_date"])[keep]
+    day = day_numbers(orders["order_date"])[keep]
     latest = np.full(len(distinct), np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(latest, group, day)
     on_latest = day == latest[group]
@@ -610,7 +597,7 @@ def _latest_rep(orders: pd.DataFrame, code: np.ndarray, distinct: pd.Series) -> 
 def _customer_codes(customers: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Return a code per row of ``customers`` (ids compared ignoring case and surrounding
     spaces, as :func:`row_positions` does) and the distinct normalized ids."""
-    encoded = pc.dictionary_encode(_arrow_keys(customers))
+    encoded = pc.dictionary_encode(id_keys(customers))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.unify_dictionaries().combine_chunks()
     code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -685,12 +672,12 @@ def worklist(
     promise = _latest(a_rows[promising], n, promises["activity_date"], promises["activity_id"])
     promised = _take(promises["promised_date"], promise)
     has_promise = promise >= 0
-    promised_day = _days(promises["promised_date"])
+    promised_day = day_numbers(promises["promised_date"])
     # an invoice without a promise (all of them when there is no activities export) has none
     promised_day = (
         promised_day[promise] if len(promised_day) else np.zeros(n, dtype=promised_day.dtype)
     )
-    pending = has_promise & (promised_day >= _day_of(day))
+    pending = has_promise & (promised_day >= day_number(day))
     broken = has_promise & ~pending
     promised_text = _date_text(promised)
     none = pa.scalar("none", _TEXT)

@@ -12,8 +12,8 @@ from salesops_analysis.metrics import (
     aging_buckets,
     bucket_labels,
     collection_curves,
+    ids,
     open_items,
-    receivables,
     roll_rates,
     unapplied_cash,
 )
@@ -211,7 +211,7 @@ def test_collection_curves_share_collected_by_day_n():
     assert np.isnan(curves.loc[pd.Period("2025-06", "M"), "day_45"])
 
 
-@pytest.mark.parametrize("join_min_rows", [receivables.JOIN_MIN_ROWS, 0])
+@pytest.mark.parametrize("join_min_rows", [ids.JOIN_MIN_ROWS, 0])
 @settings(max_examples=200, deadline=None)
 @given(
     keys=st.lists(st.one_of(st.none(), st.sampled_from(["a", " A", "b ", "B", "c", "zz"]))),
@@ -221,11 +221,11 @@ def test_row_positions_finds_the_first_matching_target(join_min_rows, keys, targ
     """Every way of looking up (hash the targets, hash few keys and probe many targets, or the
     DuckDB join used from JOIN_MIN_ROWS rows on) gives each key the first target with the
     same id, ignoring case and surrounding spaces; a missing id matches nothing."""
-    saved, receivables.JOIN_MIN_ROWS = receivables.JOIN_MIN_ROWS, join_min_rows
+    saved, ids.JOIN_MIN_ROWS = ids.JOIN_MIN_ROWS, join_min_rows
     try:
         _check_row_positions(keys, targets)
     finally:
-        receivables.JOIN_MIN_ROWS = saved
+        ids.JOIN_MIN_ROWS = saved
 
 
 def _check_row_positions(keys, targets):

@@ -27,7 +27,7 @@ def demo_features(demo_model, demo_tables):
     """The feature table of every modelled demo invoice at AS_OF (as if all were open)."""
     import numpy as np
 
-    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.metrics.days import day_number
     from salesops_analysis.risk.features import Knowledge, features_at
 
     k = Knowledge.at(
@@ -39,4 +39,4 @@ def demo_features(demo_model, demo_tables):
         categorical=list(demo_model.bundle["categorical"]),
     )
     rows = np.flatnonzero(k.modelled)
-    return features_at(k, rows, np.full(len(rows), _day_of(AS_OF)))
+    return features_at(k, rows, np.full(len(rows), day_number(AS_OF)))

@@ -8,7 +8,7 @@ import pandas.testing as pdt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.metrics.days import day_number
 from salesops_analysis.risk import Knowledge, features_at, settlement_days
 from tests.metrics.conftest import invoices, payments
 
@@ -25,7 +25,7 @@ def _features(tables, knowledge_day, day, rows=None):
         knowledge_day, tables.invoices, tables.payments, tables.activities, tables.customers
     )
     rows = _open_rows_at(k, day) if rows is None else rows
-    return rows, features_at(k, rows, np.full(len(rows), _day_of(day)))
+    return rows, features_at(k, rows, np.full(len(rows), day_number(day)))
 
 
 def test_features_for_a_date_ignore_everything_after_it(demo_tables):
@@ -82,11 +82,11 @@ def test_history_counts_only_invoices_settled_strictly_before_the_day():
         ]
     )  # late, settled ON 03-01: not yet history
     k = Knowledge.at("2025-06-30", inv, pay)
-    f = features_at(k, np.array([2]), np.array([_day_of("2025-03-01")]))
+    f = features_at(k, np.array([2]), np.array([day_number("2025-03-01")]))
     assert f.loc[0, "_hist_n"] == 1 and f.loc[0, "_hist_late"] == 1
     assert f.loc[0, "hist_mean_days_late"] == 10
     # B was open at the end of 02-28 and overdue
-    f = features_at(k, np.array([2]), np.array([_day_of("2025-02-28")]))
+    f = features_at(k, np.array([2]), np.array([day_number("2025-02-28")]))
     assert f.loc[0, "cust_overdue_other_n"] == 1 and f.loc[0, "cust_open_other_n"] == 1
 
 
@@ -108,7 +108,7 @@ def test_dispute_counts_from_its_activity_date_never_from_the_invoice_flag():
         }
     )
     k = Knowledge.at("2025-06-30", inv, payments([]), act)
-    days = np.array([_day_of("2025-01-10"), _day_of("2025-01-25")])
+    days = np.array([day_number("2025-01-10"), day_number("2025-01-25")])
     f = features_at(k, np.array([0, 0]), days)
     assert f["dispute_known"].tolist() == [0.0, 1.0]
 
@@ -122,9 +122,9 @@ def test_settlement_day_with_partial_payments_and_credit_note():
     )
     pay = payments([("A", "2025-02-01", 50), ("A", "2025-02-20", 20)])
     k = Knowledge.at("2025-06-30", inv, pay)
-    assert settlement_days(k.ledger, k.T)[0] == _day_of("2025-02-20")
+    assert settlement_days(k.ledger, k.T)[0] == day_number("2025-02-20")
     # known at 02-15 only: not settled yet
-    assert settlement_days(k.ledger, _day_of("2025-02-15"))[0] > _day_of("2030-01-01")
+    assert settlement_days(k.ledger, day_number("2025-02-15"))[0] > day_number("2030-01-01")
 
 
 def test_unknown_outcomes_are_censored_not_on_time():

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import salesops_analysis as so
 from salesops_analysis.cli import main
-from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.metrics.days import day_number
 from salesops_analysis.risk.features import Knowledge
 from salesops_analysis.risk.forecast import Book, cash_forecast, simulate_weeks, week_of
 from salesops_analysis.risk.timing import (
@@ -36,7 +36,7 @@ def book_model(book_tables):
 
 
 def test_week_k_covers_days_d_plus_1_to_d_plus_7k():
-    d = _day_of("2025-01-15")
+    d = day_number("2025-01-15")
     days = d + np.array([1, 7, 8, 14, 15, 91])
     assert week_of(days, d).tolist() == [1, 1, 2, 2, 3, 13]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesops_analysis.metrics.receivables import _day_of
+from salesops_analysis.metrics.days import day_number
 from salesops_analysis.risk import Knowledge
 from salesops_analysis.risk.model import _overdue_rows
 from tests.metrics.conftest import invoices, payments
@@ -23,7 +23,7 @@ from tests.metrics.conftest import invoices, payments
 
 def _labels(knowledge: Knowledge, cutoff: str) -> dict[str, str]:
     """Return 'late', 'on time' or 'censored' per invoice id at the end of ``cutoff``."""
-    known, late = knowledge.late_label(_day_of(cutoff))
+    known, late = knowledge.late_label(day_number(cutoff))
     ids = knowledge.ledger.invoices["invoice_id"]
     return {
         i: ("censored" if not k else "late" if x else "on time")
@@ -115,8 +115,8 @@ def test_labels_of_an_empty_and_a_one_row_book():
 
 def _overdue(knowledge: Knowledge, cutoff: str) -> list[tuple[str, str, int]]:
     """Return (invoice id, snapshot day, label) of the overdue model's rows known at ``cutoff``."""
-    lo, hi = _day_of("2000-01-01"), _day_of("2100-01-01")
-    r = _overdue_rows(knowledge, _day_of(cutoff), lo, hi)
+    lo, hi = day_number("2000-01-01"), day_number("2100-01-01")
+    r = _overdue_rows(knowledge, day_number(cutoff), lo, hi)
     ids = knowledge.ledger.invoices["invoice_id"].to_numpy()[r.rows]
     days = np.datetime_as_string(r.snap.astype("datetime64[D]"))
     return sorted(zip(ids.tolist(), days.tolist(), r.y.tolist(), strict=True))
@@ -156,9 +156,9 @@ def test_overdue_snapshots_are_labelled_only_once_their_outcome_is_known():
 def _settled(knowledge: Knowledge, day: str) -> dict[str, str | None]:
     from salesops_analysis.risk import settlement_days
 
-    closed = settlement_days(knowledge.ledger, _day_of(day))
+    closed = settlement_days(knowledge.ledger, day_number(day))
     ids = knowledge.ledger.invoices["invoice_id"]
-    far = _day_of("2100-01-01")
+    far = day_number("2100-01-01")
     return {
         i: None if c > far else str(np.datetime64(int(c), "D"))
         for i, c in zip(ids, closed, strict=True)

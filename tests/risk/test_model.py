@@ -213,9 +213,9 @@ def test_ibm_sample_reaches_the_published_leakage_free_level(tmp_path):
 
 # -- sampling across the whole period, censoring, the baseline guard -----------------------------
 def _day(text: str) -> int:
-    from salesops_analysis.metrics.receivables import _day_of
+    from salesops_analysis.metrics.days import day_number
 
-    return _day_of(text)
+    return day_number(text)
 
 
 def test_decided_late_rows_leave_out_every_invoice_whose_outcome_could_still_change():

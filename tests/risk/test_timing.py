@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from salesops_analysis._errors import ModelError
-from salesops_analysis.metrics.receivables import _NO_DAY, Ledger, _day_of
+from salesops_analysis.metrics.days import NO_DAY, day_number
+from salesops_analysis.metrics.receivables import Ledger
 from salesops_analysis.risk.features import Knowledge
 from salesops_analysis.risk.timing import (
     TIMING_FEATURES,
@@ -33,7 +34,7 @@ def _k(inv, pay, T):
 def _weeks(inv, pay, T, cutoff, first):
     k = _k(inv, pay, T)
     return k, invoice_weeks(
-        k, Settlements(k.ledger, k.T), cutoff=_day_of(cutoff), first=_day_of(first), every=7
+        k, Settlements(k.ledger, k.T), cutoff=day_number(cutoff), first=day_number(first), every=7
     )
 
 
@@ -45,7 +46,7 @@ def test_invoice_still_open_at_the_cutoff_never_counts_as_paid():
     assert (w.paid == 0).all()
     # no week ends after the cut-off
     ends = w.snap[w.pair] + 7 * w.X["week"].to_numpy().astype(int)
-    assert ends.max() <= _day_of("2025-03-01")
+    assert ends.max() <= day_number("2025-03-01")
 
 
 def test_a_week_is_a_row_only_while_the_invoice_is_open_at_its_start():
@@ -76,9 +77,9 @@ def test_credit_note_lowers_the_balance_but_is_not_cash():
     inv.loc[1, "applies_to_invoice_id"] = "I1"
     pay = payments([("I1", "2025-01-15", 60.0)])
     led = Ledger(inv, pay)
-    settled, cash = Settlements(led, _day_of("2025-06-30")).by(
+    settled, cash = Settlements(led, day_number("2025-06-30")).by(
         np.array([0, 0, 0]),
-        np.array([_day_of(d) for d in ("2025-01-09", "2025-01-10", "2025-01-15")]),
+        np.array([day_number(d) for d in ("2025-01-09", "2025-01-10", "2025-01-15")]),
     )
     assert settled.tolist() == [0.0, 40.0, 100.0]
     assert cash.tolist() == [0.0, 0.0, 60.0]
@@ -89,8 +90,8 @@ def test_without_a_payments_export_the_paid_date_counts():
     inv["paid_amount"] = 100.0
     inv["paid_date"] = pd.Timestamp("2025-02-03")
     led = Ledger(inv, None)
-    days = np.array([_day_of("2025-02-02"), _day_of("2025-02-03")])
-    settled, cash = Settlements(led, _day_of("2025-06-30")).by(np.array([0, 0]), days)
+    days = np.array([day_number("2025-02-02"), day_number("2025-02-03")])
+    settled, cash = Settlements(led, day_number("2025-06-30")).by(np.array([0, 0]), days)
     assert cash.tolist() == [0.0, 100.0]
 
 
@@ -118,7 +119,7 @@ def test_open_rows_are_positive_invoices_not_settled_by_the_day():
     )
     pay = payments([("I1", "2025-01-20", 100.0), ("I2", "2025-01-20", 20.0)])
     k = _k(inv, pay, "2025-06-30")
-    assert open_rows(k, _day_of("2025-02-01")).tolist() == [1]
+    assert open_rows(k, day_number("2025-02-01")).tolist() == [1]
 
 
 def test_pay_date_quantiles_read_off_the_cumulative_share():
@@ -129,7 +130,7 @@ def test_pay_date_quantiles_read_off_the_cumulative_share():
     d = 1000
     med = pay_date_quantiles(F, d, 0.5)
     # row 1 reaches half at the end of week 1; row 3 pays all in week 1: half by its 4th day
-    assert med.tolist() == [d + 7, _NO_DAY, d + 4]
+    assert med.tolist() == [d + 7, NO_DAY, d + 4]
     p90 = pay_date_quantiles(F, d, 0.9)
     assert p90[0] == d + 14 + 6  # 0.4 of the 0.5 in week 3: the 6th day of it
     assert pay_date_quantiles(np.zeros((0, 3)), d, 0.5).tolist() == []
