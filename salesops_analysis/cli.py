@@ -583,14 +583,14 @@ def daily(day, raw_dir, out, models_dir, wait, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
     import threading
 
-    from .reports.runner import REPORTS, ReportKernel, _notebook_tools
+    from .reports.runner import REPORTS, ReportKernel, notebook_tools
 
     # the report kernels start (collections, the longer report, first) and import their
     # libraries, and papermill and nbconvert load, while the exports are checked; the
     # notebooks read the warehouse only after that
     first = sorted(REPORTS, key=lambda name: name != "collections")
     kernels = {name: ReportKernel(name) for name in first}
-    threading.Thread(target=_notebook_tools, daemon=True).start()
+    threading.Thread(target=notebook_tools, daemon=True).start()
     try:
         _daily(day, raw_dir, out, models_dir, db_path, config_path, kernels, wait)
     finally:

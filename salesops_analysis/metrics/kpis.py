@@ -189,12 +189,15 @@ def average_days_delinquent(
     ledger: Ledger | None = None,
 ) -> float:
     """Return DSO (simple) − best possible DSO over the same period."""
-    snap = ar_snapshot(invoices, payments, as_of, ledger=ledger)
-    return dso_simple(invoices, payments, as_of, period_days=period_days, ar=snap["ar"]) - (
-        best_possible_dso(
-            invoices, payments, as_of, period_days=period_days, current=snap["current"]
-        )
+    led = _ledger(invoices, payments, ledger)
+    snap = led.snapshot(as_of)
+    simple = dso_simple(
+        invoices, payments, as_of, period_days=period_days, ar=snap["ar"], ledger=led
     )
+    best = best_possible_dso(
+        invoices, payments, as_of, period_days=period_days, current=snap["current"], ledger=led
+    )
+    return simple - best
 
 
 def cei(
@@ -203,19 +206,29 @@ def cei(
     as_of,
     *,
     period_days: int = 30,
+    ar: float | None = None,
+    current: float | None = None,
     ledger: Ledger | None = None,
 ) -> float:
-    """Return the collection effectiveness index (%) over ``period_days`` ending ``as_of``."""
+    """Return the collection effectiveness index (%) over ``period_days`` ending ``as_of``.
+
+    ``ar`` and ``current`` are the AR and its current part at the end of ``as_of`` when the
+    caller has them already (each is read from the ledger otherwise). NaN when the
+    denominator is below half a cent.
+    """
     led = _ledger(invoices, payments, ledger)
     as_of = as_timestamp(as_of)
     start = as_of - pd.Timedelta(days=period_days)
     begin = led.snapshot(start)["ar"]
-    end = led.snapshot(as_of)
+    if ar is None or current is None:
+        end = led.snapshot(as_of)
+        ar = end["ar"] if ar is None else ar
+        current = end["current"] if current is None else current
     sales = led.credit_sales(start, as_of)
-    denominator = begin + sales - end["current"]
+    denominator = begin + sales - current
     if abs(denominator) < 0.005:
         return float("nan")
-    return (begin + sales - end["ar"]) / denominator * 100.0
+    return (begin + sales - ar) / denominator * 100.0
 
 
 def ar_turnover(

@@ -1,17 +1,8 @@
 """Daily MIS for sales operations: orders, backlog, escalations, cycle times, activity, changes.
 
-An order's status on a past date is derived from its dates: ``invoiced`` once
-``invoiced_date <= day``, ``shipped`` once ``shipped_date <= day``, else ``on_hold`` when the
-export says so (on-hold has no date) or ``processing`` (``received`` on its order day).
-Cancelled orders have no cancellation date in the canonical table: they never count in the
-backlog.
-
-Escalations (orders past SLA) are open orders that are
-
-* past their promised date and not shipped (``promised_date < day``), or
-* in processing (or received) for more than ``sla_days.processing`` days since ordered,
-* on hold for more than ``sla_days.on_hold`` days since ordered, or
-* shipped but not invoiced for more than ``sla_days.shipped`` days.
+Orders' status on a day, the backlog and the escalations past SLA are those of
+:mod:`~salesops_analysis.metrics.orders`; DSO, best possible DSO and CEI those of
+:mod:`~salesops_analysis.metrics.kpis`, on the open items in the reporting currency.
 
 :func:`daily_mis` assembles every headline figure of the daily-mis ``metrics.json`` (the keys of
 DESIGN.md) and the tables behind them.
@@ -25,16 +16,16 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
-from .days import NO_DAY, day_number, day_numbers
-from .kpis import countback_days, monthly_credit_sales
+from .days import NO_DAY, day_number
+from .ids import isin_ids, row_positions
+from .kpis import best_possible_dso, cei, dso_countback, dso_simple
+from .orders import OrderBook, escalations, open_orders, order_status_on
 from .receivables import (
     CENT,
     Ledger,
     aging_buckets,
     bucket_labels,
-    isin_ids,
     rate_factors,
-    row_positions,
     with_sales_owner,
 )
 from .tables import Tables
@@ -51,8 +42,6 @@ __all__ = [
     "sections_skipped_mis",
 ]
 
-BACKLOG_AGE_LABELS = ["0_7", "8_14", "15_30", "31_plus"]
-
 
 def _day(day) -> pd.Timestamp:
     return pd.Timestamp(day).normalize()
@@ -60,131 +49,6 @@ def _day(day) -> pd.Timestamp:
 
 def _key(s: pd.Series) -> pd.Series:
     return s.astype("str").str.strip().str.lower()
-
-
-_STATUS = np.array(
-    ["not_yet_ordered", "cancelled", "invoiced", "shipped", "on_hold", "received", "processing"]
-)
-_REASONS = np.array(
-    [
-        "past promised date",
-        "in processing beyond SLA",
-        "on hold beyond SLA",
-        "shipped, not invoiced beyond SLA",
-    ]
-)
-
-
-class OrderBook:
-    """Orders as day arrays, answering "status / backlog / escalations on day D" fast."""
-
-    def __init__(self, orders: pd.DataFrame) -> None:
-        self.orders = orders.reset_index(drop=True)
-        o = self.orders
-        self.ordered = day_numbers(o["order_date"])
-        self.promised = day_numbers(o["promised_date"])
-        self.shipped = day_numbers(o["shipped_date"])
-        self.invoiced = day_numbers(o["invoiced_date"])
-        status = o["status"]
-        self.cancelled = (status == "cancelled").to_numpy(dtype=bool, na_value=False)
-        self.on_hold = (status == "on_hold").to_numpy(dtype=bool, na_value=False)
-        self._memo: dict = {}
-
-    def status_codes(self, day) -> np.ndarray:
-        """Return indexes into the status names for every order at the end of ``day``."""
-        d = day_number(day)
-        if ("status", d) not in self._memo:
-            self._memo[("status", d)] = self._status_codes(d)
-        return self._memo[("status", d)]
-
-    def _status_codes(self, d: int) -> np.ndarray:
-        return np.select(
-            [
-                self.ordered > d,
-                self.cancelled,
-                self.invoiced <= d,
-                self.shipped <= d,
-                self.on_hold,
-                self.ordered == d,
-            ],
-            [0, 1, 2, 3, 4, 5],
-            6,
-        )
-
-    def open_mask(self, day) -> np.ndarray:
-        """Return which orders are open (ordered, not invoiced, not cancelled) on ``day``."""
-        return self.status_codes(day) >= 3
-
-    def escalation_arrays(self, day, sla_days: dict[str, int]):
-        """Return ``(escalated, reason index, days over)`` for every order on ``day``."""
-        key = ("escalation", day_number(day), tuple(sorted(sla_days.items())))
-        if key not in self._memo:
-            self._memo[key] = self._escalation_arrays(day_number(day), sla_days)
-        return self._memo[key]
-
-    def _escalation_arrays(self, d: int, sla_days: dict[str, int]):
-        code = self._status_codes(d)
-        age = d - self.ordered
-        early = (code == 4) | (code == 5) | (code == 6)
-        over = np.full((4, len(code)), -1, dtype=np.int64)
-        has_promise = self.promised != NO_DAY
-        over[0] = np.where(early & has_promise, d - np.where(has_promise, self.promised, d), -1)
-        over[1] = np.where((code == 5) | (code == 6), age - sla_days.get("processing", 7), -1)
-        over[2] = np.where(code == 4, age - sla_days.get("on_hold", 5), -1)
-        since = d - np.where(self.shipped == NO_DAY, d, self.shipped)
-        over[3] = np.where(code == 3, since - sla_days.get("shipped", 3), -1)
-        reason = over.argmax(axis=0)
-        worst = over.max(axis=0)
-        return worst > 0, reason, worst
-
-
-def order_status_on(orders: pd.DataFrame, day) -> pd.Series:
-    """Return each order's status at the end of ``day`` (derived from its dates)."""
-    codes = OrderBook(orders).status_codes(day)
-    return pd.Series(_STATUS[codes], index=orders.index, name="status_on_day")
-
-
-def open_orders(orders: pd.DataFrame, day, *, book: OrderBook | None = None) -> pd.DataFrame:
-    """Return orders open at the end of ``day`` (ordered, not invoiced, not cancelled), with
-    ``status_on_day``, ``age_days`` and ``age_bucket``."""
-    book = book or OrderBook(orders)
-    codes = book.status_codes(day)
-    keep = codes >= 3
-    out = book.orders.loc[keep].copy()
-    out["status_on_day"] = _STATUS[codes[keep]]
-    out["age_days"] = day_number(day) - book.ordered[keep]
-    out["age_bucket"] = pd.cut(out["age_days"], [-1, 7, 14, 30, np.inf], labels=BACKLOG_AGE_LABELS)
-    return out
-
-
-def escalations(
-    orders: pd.DataFrame, day, sla_days: dict[str, int], *, book: OrderBook | None = None
-) -> pd.DataFrame:
-    """Return open orders past their promised date or past an SLA, most overdue first.
-
-    Columns: order, customer, owner (sales rep), team, status, amount, ``reason`` (the check
-    that is most overdue) and ``days_over`` (days beyond the promise or the SLA).
-    """
-    book = book or OrderBook(orders)
-    hit, reason, worst = book.escalation_arrays(day, sla_days)
-    codes = book.status_codes(day)
-    out = book.orders.loc[
-        hit,
-        [
-            "order_id",
-            "customer_id",
-            "sales_rep",
-            "team",
-            "order_date",
-            "promised_date",
-            "amount",
-            "currency",
-        ],
-    ].copy()
-    out.insert(4, "status_on_day", _STATUS[codes[hit]])
-    out["reason"] = _REASONS[reason[hit]]
-    out["days_over"] = worst[hit]
-    return out.sort_values(["days_over", "amount"], ascending=False).reset_index(drop=True)
 
 
 def activity_summary(activities: pd.DataFrame, day, by=("owner", "type")) -> pd.DataFrame:
@@ -360,6 +224,10 @@ def _r(x: float, nd: int = 2) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
 
 
+def _median(x: np.ndarray) -> float:
+    return float(np.median(x)) if len(x) else np.nan
+
+
 def daily_mis(tables: Tables, report_date, config: Config | None = None) -> DailyMIS:
     """Return the daily MIS figures and tables for the end of ``report_date``.
 
@@ -375,14 +243,10 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     """
     config = config or Config()
     day = _day(report_date)
-    d = day_number(day)
     rates, currency = tables.rates(day, config)
     doc = Ledger(tables.invoices, tables.payments)
     led = doc.in_currency(rates, currency)
     book = OrderBook(tables.orders)
-    order_factor = rate_factors(book.orders["currency"], rates, len(book.orders))
-    order_amount = book.orders["amount"].to_numpy(dtype="float64", na_value=0.0) * order_factor
-
     aging_by_currency = aging_buckets(
         doc.open_items(day, open_only=True),
         edges=config.aging_edges,
@@ -391,91 +255,19 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     )
     items = led.open_items(day, open_only=True)
     aging = aging_buckets(items, edges=config.aging_edges, basis=config.aging_basis)
-    labels = bucket_labels(config.aging_edges, config.aging_basis)
-    ar_open = float(aging["total"].iloc[0])
-    ar_current = float(items.loc[items["days_past_due"] <= 0, "open_amount"].sum())
-    period = 90
-    sales_90 = led.credit_sales(day - pd.Timedelta(days=period), day)
-    dso_simple = ar_open / sales_90 * period if sales_90 > 0 else np.nan
-    best = ar_current / sales_90 * period if sales_90 > 0 else np.nan
-    monthly = monthly_credit_sales(led.invoices, day, 24, ledger=led)
-    dso_cb = countback_days(ar_open, monthly["sales"], monthly["days"])
-    start = day - pd.Timedelta(days=config.cei_period_days)
-    begin = led.snapshot(start)["ar"]
-    sales_cei = led.credit_sales(start, day)
-    denominator = begin + sales_cei - ar_current
-    cei = (begin + sales_cei - ar_open) / denominator * 100 if abs(denominator) > 0.005 else np.nan
-
-    received = book.ordered == d
-    backlog = open_orders(book.orders, day, book=book)
-    open_mask = book.open_mask(day)
     esc = escalations(book.orders, day, config.sla_days, book=book)
     esc["amount"] = esc["amount"].to_numpy(dtype="float64") * rate_factors(
         esc["currency"], rates, len(esc)
     )
-    issued = (led.issued == d) & (led.amount > 0)
-    if led.payments is not None:
-        cash = float(led.pay_amount[led.pay_day == d].sum())
-    else:
-        cash = float(led.paid_amount[led.paid_day == d].sum())
-    inv30 = (book.invoiced > d - 30) & (book.invoiced <= d)
-    o2i = book.invoiced[inv30] - book.ordered[inv30]
-    _, open_now, last = led.balances(day)
-    closed30 = (
-        (np.abs(open_now) < CENT)
-        & (last > d - 30)
-        & (last <= d)
-        & (led.amount > 0)
-        & led.invoices["order_id"].notna().to_numpy()
-    )
-    o2c = np.array([], dtype=np.int64)
-    if closed30.any() and len(book.orders):
-        # only orders invoiced around those invoices' dates can match: a smaller hash
-        first = led.issued[closed30].min() - 7
-        recent = (book.invoiced >= first) & (book.invoiced != NO_DAY)
-        pos = row_positions(
-            led.invoices.loc[closed30, "order_id"], book.orders.loc[recent, "order_id"]
-        )
-        ordered = book.ordered[recent][pos[pos >= 0]]
-        o2c = last[closed30][pos >= 0] - ordered
     changes = changes_since_previous_day(
         tables, day, sla_days=config.sla_days, ledger=led, book=book
     )
-    today = tables.activities.loc[tables.activities["activity_date"] == day]
-    owners = today["owner"].dropna().unique()
-    reps = book.orders.loc[book.orders["sales_rep"].isin(owners), ["sales_rep", "team"]]
-    reps = reps.drop_duplicates("sales_rep", keep="last").set_index("sales_rep")["team"]
-    today = today.assign(team=today["owner"].map(reps).fillna("collections"))
-    activity = activity_summary(today, day, by=("team", "owner", "type", "outcome"))
-
-    def med(x: np.ndarray) -> float:
-        return float(np.median(x)) if len(x) else np.nan
-
     metrics = {
         "report_date": str(day.date()),
         "currency": currency,
-        "orders_received": int(received.sum()),
-        "orders_received_amount": _r(order_amount[received].sum()),
-        "orders_shipped": int((book.shipped == d).sum()),
-        "orders_invoiced": int((book.invoiced == d).sum()),
-        "open_orders": int(open_mask.sum()),
-        "open_orders_amount": _r(order_amount[open_mask].sum()),
-        "open_orders_median_age_days": _r(med(d - book.ordered[open_mask]), 1),
-        "orders_past_sla": int(len(esc)),
-        "order_to_invoice_days_median": _r(med(o2i), 1),
-        "order_to_cash_days_median": _r(med(o2c), 1),
-        "invoices_issued": int(issued.sum()),
-        "invoices_issued_amount": _r(led.amount[issued].sum()),
-        "cash_collected": _r(cash),
-        "ar_open": _r(ar_open),
-        **{f"ar_{label}": _r(aging[label].iloc[0]) for label in labels},
-        "open_invoices": int(len(items)),
-        "pct_current": _r(ar_current / ar_open * 100 if ar_open else np.nan),
-        "dso_countback": _r(dso_cb, 1),
-        "dso_simple": _r(dso_simple, 1),
-        "best_possible_dso": _r(best, 1),
-        "average_days_delinquent": _r(dso_simple - best, 1),
-        "cei": _r(cei, 1),
+        **_order_figures(book, led, day, rates, len(esc)),
+        **_invoicing_figures(led, day),
+        **_receivables_figures(led, items, aging, day, config),
         "activities": int((tables.activities["activity_date"] == day).sum()),
         **{k: int(len(v)) for k, v in changes.items()},
     }
@@ -489,11 +281,129 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         metrics,
         aging,
         aging_by_currency,
-        backlog,
+        open_orders(book.orders, day, book=book),
         esc,
-        activity,
+        _activity_by_team(tables.activities, book, day),
         changes,
         items,
         led,
         book,
     )
+
+
+def _order_figures(
+    book: OrderBook, led: Ledger, day: pd.Timestamp, rates: dict, past_sla: int
+) -> dict:
+    """Return the orders received, shipped, invoiced and open on ``day`` (amounts in the
+    reporting currency), the orders past SLA and the median order-to-invoice and
+    order-to-cash days of the last 30 days."""
+    d = day_number(day)
+    factor = rate_factors(book.orders["currency"], rates, len(book.orders))
+    amount = book.orders["amount"].to_numpy(dtype="float64", na_value=0.0) * factor
+    received = book.ordered == d
+    open_mask = book.open_mask(day)
+    invoiced_30 = (book.invoiced > d - 30) & (book.invoiced <= d)
+    return {
+        "orders_received": int(received.sum()),
+        "orders_received_amount": _r(amount[received].sum()),
+        "orders_shipped": int((book.shipped == d).sum()),
+        "orders_invoiced": int((book.invoiced == d).sum()),
+        "open_orders": int(open_mask.sum()),
+        "open_orders_amount": _r(amount[open_mask].sum()),
+        "open_orders_median_age_days": _r(_median(d - book.ordered[open_mask]), 1),
+        "orders_past_sla": int(past_sla),
+        "order_to_invoice_days_median": _r(
+            _median(book.invoiced[invoiced_30] - book.ordered[invoiced_30]), 1
+        ),
+        "order_to_cash_days_median": _r(_median(_order_to_cash_days(book, led, day)), 1),
+    }
+
+
+def _order_to_cash_days(book: OrderBook, led: Ledger, day: pd.Timestamp) -> np.ndarray:
+    """Return the days from order to the last payment of each invoice settled in the 30 days
+    up to ``day`` whose order is in the book."""
+    d = day_number(day)
+    _, open_now, last = led.balances(day)
+    closed30 = (
+        (np.abs(open_now) < CENT)
+        & (last > d - 30)
+        & (last <= d)
+        & (led.amount > 0)
+        & led.invoices["order_id"].notna().to_numpy()
+    )
+    if not closed30.any() or not len(book.orders):
+        return np.array([], dtype=np.int64)
+    # only orders invoiced around those invoices' dates can match: a smaller hash
+    first = led.issued[closed30].min() - 7
+    recent = (book.invoiced >= first) & (book.invoiced != NO_DAY)
+    pos = row_positions(led.invoices.loc[closed30, "order_id"], book.orders.loc[recent, "order_id"])
+    ordered = book.ordered[recent][pos[pos >= 0]]
+    return last[closed30][pos >= 0] - ordered
+
+
+def _invoicing_figures(led: Ledger, day: pd.Timestamp) -> dict:
+    """Return the invoices issued on ``day`` (credit notes not counted) and the cash
+    collected (payments dated that day; without a payments export, invoices paid that day)."""
+    d = day_number(day)
+    issued = (led.issued == d) & (led.amount > 0)
+    if led.payments is not None:
+        cash = float(led.pay_amount[led.pay_day == d].sum())
+    else:
+        cash = float(led.paid_amount[led.paid_day == d].sum())
+    return {
+        "invoices_issued": int(issued.sum()),
+        "invoices_issued_amount": _r(led.amount[issued].sum()),
+        "cash_collected": _r(cash),
+    }
+
+
+def _receivables_figures(
+    led: Ledger, items: pd.DataFrame, aging: pd.DataFrame, day: pd.Timestamp, config: Config
+) -> dict:
+    """Return AR open and its aging buckets, the open invoices, % current, DSO (countback and
+    simple), best possible DSO, average days delinquent and CEI at the end of ``day``.
+
+    AR is the aging total of the open ``items``; the KPIs are those of
+    :mod:`~salesops_analysis.metrics.kpis`, given that AR and its current part.
+    """
+    ar_open = float(aging["total"].iloc[0])
+    ar_current = float(items.loc[items["days_past_due"] <= 0, "open_amount"].sum())
+    inv, pay = led.invoices, led.payments
+    simple = dso_simple(inv, pay, day, ar=ar_open, ledger=led)
+    best = best_possible_dso(inv, pay, day, current=ar_current, ledger=led)
+    labels = bucket_labels(config.aging_edges, config.aging_basis)
+    return {
+        "ar_open": _r(ar_open),
+        **{f"ar_{label}": _r(aging[label].iloc[0]) for label in labels},
+        "open_invoices": int(len(items)),
+        "pct_current": _r(ar_current / ar_open * 100 if ar_open else np.nan),
+        "dso_countback": _r(dso_countback(inv, pay, day, ar=ar_open, ledger=led), 1),
+        "dso_simple": _r(simple, 1),
+        "best_possible_dso": _r(best, 1),
+        "average_days_delinquent": _r(simple - best, 1),
+        "cei": _r(
+            cei(
+                inv,
+                pay,
+                day,
+                period_days=config.cei_period_days,
+                ar=ar_open,
+                current=ar_current,
+                ledger=led,
+            ),
+            1,
+        ),
+    }
+
+
+def _activity_by_team(activities: pd.DataFrame, book: OrderBook, day: pd.Timestamp):
+    """Return the activities of ``day`` by team, owner, type and outcome; an owner's team is
+    that of the sales rep of the same name, else ``collections``."""
+    today = activities.loc[activities["activity_date"] == day]
+    owners = today["owner"].dropna().unique()
+    reps = book.orders.loc[book.orders["sales_rep"].isin(owners), ["sales_rep", "team"]]
+    reps = reps.drop_duplicates("sales_rep", keep="last").set_index("sales_rep")["team"]
+    # as text first: with no rep among the owners, the mapped teams are all missing floats
+    team = today["owner"].map(reps).astype("str").fillna("collections")
+    today = today.assign(team=team)
+    return activity_summary(today, day, by=("team", "owner", "type", "outcome"))

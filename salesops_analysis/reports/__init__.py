@@ -23,7 +23,7 @@ _EXPORTS = {
     "letters_due": "letters",
     "write_letters": "letters",
     "StatementsWritten": "statements",
-    "safe_file_names": "statements",
+    "safe_file_names": "files",
     "write_statements": "statements",
     "REPORTS": "runner",
     "ReportRun": "runner",

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from .._errors import CurrencyError, ModelError, SalesOpsError
+from .._errors import ModelError
 from ..config import Config, load_config
 from ..metrics import Tables, load_tables
-from ..metrics.receivables import row_positions
 from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
@@ -29,9 +27,16 @@ from ..risk import (
     train_from_tables,
     worklist,
 )
-from ..risk.forecast import CashForecast, cash_forecast
+from ..risk.forecast import CashForecast
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
+from .cash import (
+    PAY_DATE_COLUMNS,
+    backtest_table,
+    cash_forecast_or_reason,
+    cash_forecast_section,
+    with_pay_dates,
+)
 from .daily import Figure, headline_changes, last_month_end, write_json
 from .excel import write_worklist_csv, write_worklist_xlsx
 from .tables_out import write_csv
@@ -314,12 +319,7 @@ def collections_report(
     ``metrics["model"]`` is ``None`` with ``metrics["model_reason"]`` saying why.
     """
     config = load_config(config_path)
-    with open_warehouse(db_path, read_only=True) as wh:
-        # of the orders, the worklist needs each customer's latest rep, and the FX check
-        # their currencies: the other columns of a million orders are not read
-        tables = load_tables(wh, columns={"orders": ORDER_COLUMNS})
-    if len(tables.invoices) == 0:
-        raise ModelError("no invoices in the warehouse: nothing to score")
+    tables = _read_tables(db_path)
     day = pd.Timestamp(report_date).normalize()
     model, path, note = model_for(tables, day, config, models_dir, model_path)
     reason = None
@@ -335,18 +335,85 @@ def collections_report(
         drift = pd.DataFrame({"feature": pd.Series(dtype="str"), "psi": pd.Series(dtype=float)})
     credits = open_not_scored(scored)
     wl = worklist(model, tables, day, config, scored=scored)
-    # what ranks the worklist: the model, a baseline, or nothing (no open invoice to rank)
-    score_kind = "model" if model is not None else None
-    if model is None and len(wl):
-        score_kind = str(wl["score_kind"].iloc[0])
+    score_kind = _score_kind(model, wl)
     if model is None:
         note = _no_model_note(reason, score_kind)
     currency = wl["reporting_currency"].iloc[0] if len(wl) else tables.rates(day, config)[1]
-    expected = wl["expected_late_amount"]
-    scored_any = bool(expected.notna().any()) or (model is not None)
     metrics = {
         "report_date": str(day.date()),
         "currency": currency,
+        **_worklist_metrics(wl, credits, model, path, reason, score_kind, drift),
+    }
+    metrics["sections_skipped"] = sections_skipped_collections(tables, reason, drift)
+    # the previous day's and last month-end's open invoices, scored the same way
+    metrics["changes"] = headline_changes(
+        metrics,
+        *(
+            comparison_figures(tables, earlier, config, models_dir, current=model)
+            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
+        ),
+        COLLECTIONS_FIGURES,
+    )
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    # customers first: one row per account, today's calls, statements and letters
+    view = account_view(wl, tables, config, day, out)
+    metrics.update(view.metrics())
+    # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
+    fc = cash_forecast_section(tables, day, config, models_dir, metrics)
+    wl = with_pay_dates(wl, fc)
+    report = CollectionsReport(
+        wl, model, path.name if path else None, note, drift, metrics, accounts=view, forecast=fc
+    )
+    if out is not None:
+        _write_collections_files(report, day, out)
+    return report
+
+
+def _read_tables(db_path: str | Path) -> Tables:
+    """Return the tables the collections report reads (of the orders, only
+    :data:`ORDER_COLUMNS`).
+
+    Raises
+    ------
+    ModelError
+        The warehouse holds no invoices.
+    """
+    with open_warehouse(db_path, read_only=True) as wh:
+        # of the orders, the worklist needs each customer's latest rep, and the FX check
+        # their currencies: the other columns of a million orders are not read
+        tables = load_tables(wh, columns={"orders": ORDER_COLUMNS})
+    if len(tables.invoices) == 0:
+        raise ModelError("no invoices in the warehouse: nothing to score")
+    return tables
+
+
+def _score_kind(model: TrainedModel | None, wl: pd.DataFrame) -> str | None:
+    """Return what ranks the worklist: ``model``, a baseline, or ``None`` (no open invoice)."""
+    if model is not None:
+        return "model"
+    return str(wl["score_kind"].iloc[0]) if len(wl) else None
+
+
+def _worklist_metrics(
+    wl: pd.DataFrame,
+    credits: float,
+    model: TrainedModel | None,
+    path: Path | None,
+    reason: str | None,
+    score_kind: str | None,
+    drift: pd.DataFrame,
+) -> dict:
+    """Return the headline figures of the worklist, the model and its drift (metrics.json,
+    after the date and currency).
+
+    ``credits`` are the open credit notes not on the worklist, ``path`` the model's file and
+    ``reason`` why there is no model (``None`` with one).
+    """
+    expected = wl["expected_late_amount"]
+    scored_any = bool(expected.notna().any()) or (model is not None)
+    return {
         "open_invoices": int(len(wl)),
         # AR nets the open credit notes the worklist does not chase (the MIS's ar_open)
         "ar_open": round(float(wl["open_amount_reporting"].sum()) + credits, 2),
@@ -364,7 +431,7 @@ def collections_report(
         "model_reason": reason,
         "score_kind": score_kind,
         "model_trained_as_of": model.as_of if model is not None else None,
-        "model_deployed": model.bundle["metrics"].get("deployed") if model is not None else None,
+        "model_deployed": model.metrics.get("deployed") if model is not None else None,
         "deployment_note": model.deployment_note if model is not None else None,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
         "broken_promises": int(wl["promise_status"].str.contains("broken").sum()),
@@ -372,100 +439,22 @@ def collections_report(
         if model is not None
         else None,
         "max_feature_psi": round(float(drift["psi"].max()), 4) if len(drift) else None,
-        "sections_skipped": sections_skipped_collections(tables, reason, drift),
     }
-    # the previous day's and last month-end's open invoices, scored the same way
-    metrics["changes"] = headline_changes(
-        metrics,
-        *(
-            comparison_figures(tables, earlier, config, models_dir, current=model)
-            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
-        ),
-        COLLECTIONS_FIGURES,
+
+
+def _write_collections_files(report: CollectionsReport, day: pd.Timestamp, out: Path) -> None:
+    """Write ``metrics.json``, ``worklist.xlsx`` (its top rows, customers, calls),
+    ``worklist.csv``, ``drift.csv`` and ``cash_forecast.csv`` into ``out``."""
+    wl, view = report.worklist, report.accounts
+    write_json(report.metrics, out / "metrics.json")
+    write_worklist_xlsx(
+        wl.head(XLSX_ROWS),
+        out / "worklist.xlsx",
+        title=f"Worklist {day.date()}",
+        customers=accounts_for_sheet(view.accounts, XLSX_ROWS),
+        calls=collector_calls(view.accounts),
     )
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    # customers first: one row per account, today's calls, statements and letters
-    view = account_view(wl, tables, config, day, out)
-    metrics.update(view.metrics())
-    # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
-    fc, why_not = cash_forecast_or_reason(tables, day, config, models_dir)
-    metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
-    metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
-    metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
-    if why_not is not None:
-        metrics["sections_skipped"]["cash_forecast"] = why_not
-    wl = with_pay_dates(wl, fc)
-    report = CollectionsReport(
-        wl, model, path.name if path else None, note, drift, metrics, accounts=view, forecast=fc
-    )
-    if out is not None:
-        write_json(metrics, out / "metrics.json")
-        write_worklist_xlsx(
-            wl.head(XLSX_ROWS),
-            out / "worklist.xlsx",
-            title=f"Worklist {day.date()}",
-            customers=accounts_for_sheet(view.accounts, XLSX_ROWS),
-            calls=collector_calls(view.accounts),
-        )
-        write_worklist_csv(wl, out / "worklist.csv")
-        write_csv(drift, out / "drift.csv")
-        if fc is not None:
-            write_csv(fc.weekly, out / "cash_forecast.csv")
-    return report
-
-
-#: The per-invoice pay dates the worklist gains from the cash forecast.
-PAY_DATE_COLUMNS = ["expected_pay_date", "pay_date_p10", "pay_date_p90"]
-
-
-def cash_forecast_or_reason(tables: Tables, day, config: Config, models_dir) -> tuple:
-    """Return ``(forecast, None)``, or ``(None, reason)`` when no timing model can be had (a
-    young warehouse): the report then says so instead of failing."""
-    try:
-        return cash_forecast(tables, day, config, models_dir), None
-    except CurrencyError:
-        raise
-    except SalesOpsError as exc:
-        return None, f"no cash timing model: {exc}"
-
-
-def with_pay_dates(worklist: pd.DataFrame, forecast: CashForecast | None) -> pd.DataFrame:
-    """Return the worklist with each invoice's expected pay date and its 80% interval (blank
-    beyond the model's horizon, or all blank without a forecast)."""
-    if forecast is None:
-        return worklist.assign(**{c: pd.NaT for c in PAY_DATE_COLUMNS})
-    dates = forecast.per_invoice[["invoice_id", *PAY_DATE_COLUMNS]].copy()
-    for c in PAY_DATE_COLUMNS:
-        dates[c] = pd.to_datetime(dates[c])
-    pos = row_positions(worklist["invoice_id"], dates["invoice_id"])
-    out = worklist.copy()
-    for c in PAY_DATE_COLUMNS:
-        values = dates[c].to_numpy()[np.maximum(pos, 0)] if len(dates) else None
-        out[c] = pd.NaT if values is None else np.where(pos >= 0, values, np.datetime64("NaT"))
-    return out
-
-
-def backtest_table(backtest: dict) -> pd.DataFrame:
-    """Return the cash-forecast backtest as a table: WAPE by horizon, bias and band coverage
-    of the timing model beside the three baselines (empty without a backtest)."""
-    names = {
-        "model": "timing model",
-        "due_date": "paid on the due date",
-        "customer_days_late": "due date + customer's days late",
-        "collection_curves": "collection curves",
-    }
-    rows = [
-        {
-            "forecast": label,
-            "WAPE weeks 1–4": backtest[key].get("wape_1_4"),
-            "WAPE weeks 5–13": backtest[key].get("wape_5_13"),
-            "WAPE weeks 1–13": backtest[key].get("wape_1_13"),
-            "bias": backtest[key].get("bias"),
-            "80% band coverage": backtest[key].get("interval_coverage"),
-        }
-        for key, label in names.items()
-        if isinstance(backtest.get(key), dict)
-    ]
-    return pd.DataFrame(rows)
+    write_worklist_csv(wl, out / "worklist.csv")
+    write_csv(report.drift, out / "drift.csv")
+    if report.forecast is not None:
+        write_csv(report.forecast.weekly, out / "cash_forecast.csv")

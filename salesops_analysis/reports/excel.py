@@ -1,9 +1,10 @@
 """Worklist files for collectors: a formatted .xlsx and a .csv, safe against formula injection.
 
-A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return could be
-run as a formula by a spreadsheet (OWASP "CSV injection"). In the .xlsx such cells are written
-as text with Excel's quote prefix (shown as typed, never evaluated); in the .csv they get a
-leading apostrophe. Numbers and dates are written as numbers and dates.
+Which text cells a spreadsheet could run as a formula is the one rule of
+:mod:`~salesops_analysis.reports.tables_out` (:func:`~salesops_analysis.reports.tables_out.risky`).
+In the .xlsx such cells are written as text with Excel's quote prefix (shown as typed, never
+evaluated); in the .csv they get a leading apostrophe. Numbers and dates are written as numbers
+and dates.
 """
 
 from __future__ import annotations

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +32,8 @@ import pandas as pd
 from .._errors import ReportError
 from ..config import Config
 from ..metrics.days import day_number
-from ..metrics.receivables import row_positions
-from .statements import _replace_folder, safe_file_names
+from ..metrics.ids import row_positions
+from .files import iso_dates, replace_folder, safe_file_names, staging_folder
 
 __all__ = ["LettersWritten", "letter_environment", "letters_due", "stage_template", "write_letters"]
 
@@ -128,13 +126,6 @@ class LettersWritten:
         return text
 
 
-def _dates(values: pd.Series) -> list[str]:
-    d = values.to_numpy(dtype="datetime64[D]")
-    text = np.datetime_as_string(d, unit="D").astype(object)
-    text[np.isnat(d)] = ""
-    return text.tolist()
-
-
 def write_letters(
     accounts: pd.DataFrame,
     worklist: pd.DataFrame,
@@ -163,25 +154,52 @@ def write_letters(
     ReportError
         A template does not parse or uses a name the letter does not provide.
     """
-    import jinja2
-
     config = config or Config()
     folder = Path(folder)
     env = letter_environment(config)
     due = letters_due(accounts, as_of, config)
+    missing = _stages_without_template(accounts, env)
+    invoices = _overdue_invoices(worklist, due)
+    staging = staging_folder(folder)
+    stems = safe_file_names(due["customer_id"].tolist())
+    date_text = str(pd.Timestamp(as_of).date())
+    index, by_stage = [], {}
+    for row, listed, stem in zip(due.itertuples(index=False), invoices, stems, strict=True):
+        totals = _overdue_totals(listed)
+        context = _letter_context(row, listed, totals, date_text, config)
+        files = _write_letter(env, row.letter_stage, context, staging, stem)
+        by_stage[row.letter_stage] = by_stage.get(row.letter_stage, 0) + 1
+        index.append(
+            {
+                "customer_id": str(row.customer_id),
+                "customer_name": str(row.customer_name),
+                "stage": str(row.letter_stage),
+                "files": files,
+                "total_overdue": {k: round(v / 100, 2) for k, v in sorted(totals.items())},
+            }
+        )
+    _write_letters_index(staging, index, date_text)
+    replace_folder(staging, folder)
+    return LettersWritten(folder, len(index), by_stage, missing)
+
+
+def _stages_without_template(accounts: pd.DataFrame, env) -> list[str]:
+    """Return the dunning stages of ``accounts`` (beyond *not due*) lacking a template."""
     known = {s for s in accounts["dunning_stage"].astype("str")} - {"not due"}
     names = set(env.list_templates())
-    missing = sorted(
+    return sorted(
         s
         for s in known
         if f"{stage_template(s)}.txt.j2" not in names or f"{stage_template(s)}.html.j2" not in names
     )
-    # the overdue invoices of the customers due a letter, in due-date order
+
+
+def _overdue_invoices(worklist: pd.DataFrame, due: pd.DataFrame) -> list[list[dict]]:
+    """Return, for each customer due a letter, its overdue invoices in due-date order."""
     wl = worklist.loc[worklist["days_past_due"].to_numpy() > 0]
     group = row_positions(wl["customer_id"], due["customer_id"])
     wl = wl.loc[group >= 0].assign(_g=group[group >= 0])
     wl = wl.sort_values(["_g", "due_date", "invoice_id"], kind="stable")
-    inv_dates, due_dates = _dates(wl["invoice_date"]), _dates(wl["due_date"])
     records = [
         {
             "invoice_id": str(i),
@@ -193,8 +211,8 @@ def write_letters(
         }
         for i, d, u, k, a, c in zip(
             wl["invoice_id"],
-            inv_dates,
-            due_dates,
+            iso_dates(wl["invoice_date"]),
+            iso_dates(wl["due_date"]),
             wl["days_past_due"],
             wl["open_amount"],
             wl["currency"],
@@ -204,53 +222,62 @@ def write_letters(
     g_sorted = wl["_g"].to_numpy()
     starts = np.searchsorted(g_sorted, np.arange(len(due)), side="left")
     stops = np.searchsorted(g_sorted, np.arange(len(due)), side="right")
+    return [records[a:b] for a, b in zip(starts, stops, strict=True)]
 
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    stems = safe_file_names(due["customer_id"].tolist())
-    date_text = str(pd.Timestamp(as_of).date())
-    index, by_stage = [], {}
-    for j, row in enumerate(due.itertuples(index=False)):
-        invoices = records[starts[j] : stops[j]]
-        totals: dict[str, int] = {}
-        for inv in invoices:
-            cents = round(inv["open_amount"] * 100)
-            totals[inv["currency"]] = totals.get(inv["currency"], 0) + cents
-        context = {
-            "company": config.company,
-            "customer": {"id": row.customer_id, "name": row.customer_name},
-            "stage": row.letter_stage,
-            "date": date_text,
-            "collector": row.collector if row.collector != "unassigned" else "",
-            "invoices": invoices,
-            "totals": [{"currency": k, "amount": v / 100} for k, v in sorted(totals.items())],
-            "open_amount_reporting": row.open_amount_reporting,
-            "reporting_currency": row.reporting_currency,
-        }
-        stem = stage_template(row.letter_stage)
-        files = []
-        for ext in ("txt", "html"):
-            name = f"{stem}.{ext}.j2"
-            try:
-                text = env.get_template(name).render(context)
-            except jinja2.TemplateError as exc:
-                raise ReportError(f"letter template {name}: {exc}") from None
-            path = tmp / f"{stems[j]}.{ext}"
-            path.write_text(text, encoding="utf-8")
-            files.append(path.name)
-        by_stage[row.letter_stage] = by_stage.get(row.letter_stage, 0) + 1
-        index.append(
-            {
-                "customer_id": str(row.customer_id),
-                "customer_name": str(row.customer_name),
-                "stage": str(row.letter_stage),
-                "files": files,
-                "total_overdue": {k: round(v / 100, 2) for k, v in sorted(totals.items())},
-            }
-        )
-    (tmp / "index.json").write_text(
+
+def _overdue_totals(invoices: list[dict]) -> dict[str, int]:
+    """Return the overdue total in cents per currency of a letter's invoices."""
+    totals: dict[str, int] = {}
+    for inv in invoices:
+        cents = round(inv["open_amount"] * 100)
+        totals[inv["currency"]] = totals.get(inv["currency"], 0) + cents
+    return totals
+
+
+def _letter_context(row, invoices: list[dict], totals: dict, date_text: str, config: Config):
+    """Return the names a letter template may use for one customer (``row`` of the accounts
+    due a letter)."""
+    return {
+        "company": config.company,
+        "customer": {"id": row.customer_id, "name": row.customer_name},
+        "stage": row.letter_stage,
+        "date": date_text,
+        "collector": row.collector if row.collector != "unassigned" else "",
+        "invoices": invoices,
+        "totals": [{"currency": k, "amount": v / 100} for k, v in sorted(totals.items())],
+        "open_amount_reporting": row.open_amount_reporting,
+        "reporting_currency": row.reporting_currency,
+    }
+
+
+def _write_letter(env, stage: str, context: dict, folder: Path, stem: str) -> list[str]:
+    """Render the stage's text and HTML templates into ``<stem>.txt`` and ``<stem>.html``;
+    return the file names.
+
+    Raises
+    ------
+    ReportError
+        A template does not parse or uses a name the context does not provide.
+    """
+    import jinja2
+
+    template = stage_template(stage)
+    files = []
+    for ext in ("txt", "html"):
+        name = f"{template}.{ext}.j2"
+        try:
+            text = env.get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            raise ReportError(f"letter template {name}: {exc}") from None
+        path = folder / f"{stem}.{ext}"
+        path.write_text(text, encoding="utf-8")
+        files.append(path.name)
+    return files
+
+
+def _write_letters_index(folder: Path, index: list[dict], date_text: str) -> None:
+    """Write ``index.json`` (customer, stage, files) and ``index.html`` (links) in ``folder``."""
+    (folder / "index.json").write_text(
         json.dumps({"date": date_text, "letters": index}, ensure_ascii=False, indent=1),
         encoding="utf-8",
     )
@@ -261,7 +288,7 @@ def write_letters(
         + "</tr>"
         for r in index
     )
-    (tmp / "index.html").write_text(
+    (folder / "index.html").write_text(
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Dunning letters '
         f"{date_text}</title></head><body><h1>Dunning letters {date_text}</h1>"
         f"<p>{len(index):,} letters.</p><table><thead><tr><th>Customer</th><th>Name</th>"
@@ -269,5 +296,3 @@ def write_letters(
         "</body></html>",
         encoding="utf-8",
     )
-    _replace_folder(tmp, folder)
-    return LettersWritten(folder, len(index), by_stage, missing)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import sys
@@ -31,6 +32,7 @@ __all__ = [
     "ReportKernel",
     "ReportRun",
     "notebook_path",
+    "notebook_tools",
     "remove_stale_runs",
     "run_report",
 ]
@@ -115,8 +117,9 @@ def remove_stale_runs(out: str | Path) -> list[Path]:
 _IMPORT_LOCK = threading.Lock()
 
 
-def _notebook_tools():
-    """Import papermill and nbconvert, without jsonschema's slow IRI format checker.
+def notebook_tools():
+    """Return the modules papermill and nbconvert, imported without jsonschema's slow IRI
+    format checker.
 
     jsonschema (imported by nbformat) loads ``rfc3987_syntax`` when it is installed
     (jupyterlab pulls it in through ``jsonschema[format-nongpl]``); that module compiles about
@@ -135,6 +138,10 @@ def _notebook_tools():
             if blocked:
                 sys.modules.pop("rfc3987_syntax", None)
     return papermill, nbconvert
+
+
+#: The former name, kept while branches that import it are merged.
+_notebook_tools = notebook_tools
 
 
 class ReportKernel:
@@ -232,7 +239,7 @@ class ReportKernel:
 
 
 def _export_html(notebook: Path, html: Path) -> None:
-    _, nbconvert = _notebook_tools()
+    _, nbconvert = notebook_tools()
     exporter = nbconvert.HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True
     )
@@ -289,6 +296,106 @@ def _could_not_run(report: str, day: str, exc: BaseException, executed: Path, fa
     )
 
 
+@dataclass(frozen=True)
+class _RunPaths:
+    """Where one run of a report for one date reads and writes."""
+
+    report: str
+    day: str
+    notebook: Path
+    out: Path  # the reports root, absolute
+    params: dict
+
+    @property
+    def day_dir(self) -> Path:
+        return self.out / self.day
+
+    @property
+    def final(self) -> Path:
+        """The published report folder."""
+        return self.day_dir / self.report
+
+    @property
+    def failed(self) -> Path:
+        """Where a failed run's executed notebook is kept."""
+        return self.day_dir / f"{self.report}.failed.ipynb"
+
+    @property
+    def tmp(self) -> Path:
+        """This process's working folder, published by renaming it."""
+        return self.day_dir / f".{self.report}.tmp-{os.getpid()}"
+
+
+def _prepare(report: str, date, db_path, config_path, out, models_dir, model_path) -> _RunPaths:
+    """Return the run's paths and notebook parameters (every path absolute)."""
+    day = str(date)
+    params = {
+        "report_date": day,
+        "db_path": str(Path(db_path).resolve()),
+        "config_path": str(Path(config_path).resolve()) if config_path else "",
+    }
+    if report == "collections":
+        params["models_dir"] = str(Path(models_dir).resolve())
+        params["model_path"] = str(Path(model_path).resolve()) if model_path else ""
+    # absolute: papermill keeps one process-wide working directory for its output handler, and
+    # daily runs two reports in threads; a relative path could land in another run's folder
+    return _RunPaths(report, day, notebook_path(report), Path(out).resolve(), params)
+
+
+def _publish(run: _RunPaths) -> None:
+    """Put the finished run in place of the published report (both renames, or neither)."""
+    _signals.check()  # an interrupted run publishes nothing
+    old = run.day_dir / f".{run.report}.old-{os.getpid()}"
+    with _signals.deferred():
+        if run.final.exists():
+            run.final.rename(old)
+        run.tmp.rename(run.final)
+    shutil.rmtree(old, ignore_errors=True)
+    run.failed.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _failures_explained(pm, run: _RunPaths):
+    """Turn whatever stops the run into one error that says what was kept; remove the
+    working folder of a run that was not published."""
+    executed = run.tmp / "report.ipynb"
+    report, day, failed = run.report, run.day, run.failed
+    try:
+        yield
+    except pm.PapermillExecutionError as exc:
+        if _disk_full(exc):
+            raise DiskFullError(
+                f"disk full writing {run.tmp}: {report} {day} not published; {_kept(run.final)}"
+            ) from None
+        shutil.move(executed, failed)
+        evalue = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
+        raise ReportError(
+            f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
+            f"{evalue} (executed notebook kept at {failed})"
+        ) from None
+    except _NoMetrics:
+        shutil.move(executed, failed)
+        raise ReportError(
+            f"{report} {day}: the notebook wrote no metrics.json "
+            f"(executed notebook kept at {failed})"
+        ) from None
+    except OSError as exc:
+        kept = f"{report} {day} not published; {_kept(run.final)}"
+        error = os_error(exc, kept=kept, path=run.tmp)
+        if error is not None:
+            raise error from None
+        raise _could_not_run(report, day, exc, executed, failed) from None
+    except (ReportError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if _signals.INTERRUPTED.is_set():  # the kernel was stopped by the signal
+            raise KeyboardInterrupt from None
+        raise _could_not_run(report, day, exc, executed, failed) from None
+    finally:
+        if run.tmp.exists():  # not published (a published run's folder was renamed)
+            shutil.rmtree(run.tmp, ignore_errors=True)
+
+
 def run_report(
     report: str,
     date,
@@ -324,81 +431,22 @@ def run_report(
     DiskFullError, AccessDeniedError
         The report could not be written; nothing of it was published.
     """
-    import json
-
-    pm, _ = _notebook_tools()
+    pm, _ = notebook_tools()
     started = time.perf_counter()
-    nb = notebook_path(report)
-    day = str(date)
-    # absolute: papermill keeps one process-wide working directory for its output handler, and
-    # daily runs two reports in threads; a relative path could land in another run's folder
-    out = Path(out).resolve()
-    day_dir = out / day
-    final = day_dir / report
-    failed = day_dir / f"{report}.failed.ipynb"
-    params = {
-        "report_date": day,
-        "db_path": str(Path(db_path).resolve()),
-        "config_path": str(Path(config_path).resolve()) if config_path else "",
-    }
-    if report == "collections":
-        params["models_dir"] = str(Path(models_dir).resolve())
-        params["model_path"] = str(Path(model_path).resolve()) if model_path else ""
+    run = _prepare(report, date, db_path, config_path, out, models_dir, model_path)
     if kernel is None:  # a kernel of the run's own, so that a signal can stop it
         kernel = ReportKernel(report)
-    remove_stale_runs(out)
+    remove_stale_runs(run.out)
     with contextlib.ExitStack() as stack:
         stack.callback(kernel.shutdown)  # however the run ends (also if the lock times out)
         stack.enter_context(_signals.on_interrupt(kernel.kill))
-        stack.enter_context(
-            _lock(day_dir / f".{report}.lock", wait, f"the {report} report of {day}", notify)
-        )
-        tmp = day_dir / f".{report}.tmp-{os.getpid()}"
-        executed = tmp / "report.ipynb"
-        published = False
-        try:
-            _execute(pm, nb, executed, params, tmp, progress, kernel)
-            _export_html(executed, tmp / "report.html")
-            _signals.check()  # an interrupted run publishes nothing
-            old = day_dir / f".{report}.old-{os.getpid()}"
-            with _signals.deferred():  # both renames, or neither
-                if final.exists():
-                    final.rename(old)
-                tmp.rename(final)
-            published = True
-            shutil.rmtree(old, ignore_errors=True)
-            failed.unlink(missing_ok=True)
-        except pm.PapermillExecutionError as exc:
-            if _disk_full(exc):
-                raise DiskFullError(
-                    f"disk full writing {tmp}: {report} {day} not published; {_kept(final)}"
-                ) from None
-            shutil.move(executed, failed)
-            evalue = str(exc.evalue).strip().splitlines()[0] if exc.evalue else ""
-            raise ReportError(
-                f"{report} {day} failed in cell {exc.exec_count}: {exc.ename}: "
-                f"{evalue} (executed notebook kept at {failed})"
-            ) from None
-        except _NoMetrics:
-            shutil.move(executed, failed)
-            raise ReportError(
-                f"{report} {day}: the notebook wrote no metrics.json "
-                f"(executed notebook kept at {failed})"
-            ) from None
-        except OSError as exc:
-            error = os_error(exc, kept=f"{report} {day} not published; {_kept(final)}", path=tmp)
-            if error is not None:
-                raise error from None
-            raise _could_not_run(report, day, exc, executed, failed) from None
-        except (ReportError, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if _signals.INTERRUPTED.is_set():  # the kernel was stopped by the signal
-                raise KeyboardInterrupt from None
-            raise _could_not_run(report, day, exc, executed, failed) from None
-        finally:
-            if not published:
-                shutil.rmtree(tmp, ignore_errors=True)
-    metrics = json.loads((final / "metrics.json").read_text())
-    write_index(out)  # reports/index.html lists every published date, this one included
-    return ReportRun(report, day, final, metrics, time.perf_counter() - started)
+        what = f"the {report} report of {run.day}"
+        stack.enter_context(_lock(run.day_dir / f".{report}.lock", wait, what, notify))
+        with _failures_explained(pm, run):
+            executed = run.tmp / "report.ipynb"
+            _execute(pm, run.notebook, executed, run.params, run.tmp, progress, kernel)
+            _export_html(executed, run.tmp / "report.html")
+            _publish(run)
+    metrics = json.loads((run.final / "metrics.json").read_text())
+    write_index(run.out)  # reports/index.html lists every published date, this one included
+    return ReportRun(report, run.day, run.final, metrics, time.perf_counter() - started)

@@ -8,21 +8,17 @@ aging summary; the payments received in the last 90 days; and the total due, whi
 customer's open balance on that date. A customer with open items in several currencies gets one
 section per currency.
 
-File names come from customer ids by :func:`safe_file_names` (ids may hold ``/``, ``..``,
-spaces, any script): only ``A-Z a-z 0-9 . _ -``, never a path, unique ignoring case. Every text
-from the exports is HTML-escaped. ``index.html`` and ``index.json`` list id → file.
+File names come from customer ids by :func:`~salesops_analysis.reports.files.safe_file_names`
+(ids may hold ``/``, ``..``, spaces, any script): only ``A-Z a-z 0-9 . _ -``, never a path,
+unique ignoring case. Every text from the exports is HTML-escaped
+(:mod:`~salesops_analysis.reports.statement_pages` writes the HTML). ``index.html`` and
+``index.json`` list id → file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
-import os
-import re
-import shutil
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +27,22 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from .._errors import ReportError
-from ..config import Company, Config
+from ..config import Config
 from ..metrics.days import day_number, day_numbers
-from ..metrics.ids import id_keys
-from ..metrics.receivables import CENT, Ledger, bucket_index, bucket_labels, row_positions
+from ..metrics.ids import id_keys, row_positions
+from ..metrics.receivables import CENT, Ledger, bucket_index, bucket_labels
 from ..metrics.tables import Tables
+from .files import replace_folder, safe_file_names, staging_folder
+from .statement_pages import (
+    NOTHING_OPEN,
+    PageLayout,
+    currency_section,
+    item_rows,
+    payment_rows,
+    payments_section,
+    statement_page,
+    write_statement_index,
+)
 
 __all__ = [
     "StatementsWritten",
@@ -47,12 +54,6 @@ __all__ = [
 #: Payments received this many days back from the statement date are listed.
 PAYMENT_DAYS = 90
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
-    f"{p}{i}" for p in ("com", "lpt") for i in range(10)
-}
-_MAX_STEM = 80
-
 
 def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Return a code per id (ids equal ignoring case and surrounding spaces share one; -1 for
@@ -60,43 +61,6 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
     encoded = pc.dictionary_encode(id_keys(ids))
     code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return code, pd.Series(pd.array(encoded.dictionary, dtype="str"))
-
-
-def _id_hash(value: str) -> str:
-    return hashlib.sha1(value.encode("utf-8")).hexdigest()[:8]
-
-
-def safe_file_names(ids: Iterable[str], *, reserved: Iterable[str] = ("index",)) -> list[str]:
-    """Return one file stem per id: safe on every file system, never a path, all distinct.
-
-    An id made only of ``A-Z a-z 0-9 . _ -`` (not starting with a dot, at most 80 characters,
-    not a reserved device name) is its own stem. Any other id is transliterated to ASCII,
-    its other characters become ``_``, and the first 8 hex digits of its SHA-1 are appended,
-    so two ids that read alike (``a/b`` and ``a_b``) stay apart. Stems equal ignoring case
-    (and the ``reserved`` stems) get ``-2``, ``-3``, ... in order.
-
-    Examples
-    --------
-    >>> safe_file_names(["C001", "../etc/passwd", "Ünïcödé Co", "a b", "A B", "index"])
-    ... # doctest: +NORMALIZE_WHITESPACE
-    ['C001', 'etc_passwd-e96c47ea', 'Unicode_Co-16d2e239', 'a_b-7dbde935', 'A_B-8aabb8bc',
-     'index-2']
-    """
-    used = {r.lower() for r in reserved}
-    out = []
-    for value in ids:
-        text = "" if value is None else str(value)
-        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        stem = _UNSAFE.sub("_", ascii_text).strip("._-")[:_MAX_STEM] or "customer"
-        if stem != text or stem.lower().split(".")[0] in _WINDOWS_RESERVED:
-            stem = f"{stem}-{_id_hash(text)}"
-        name, k = stem, 2
-        while name.lower() in used:
-            name = f"{stem}-{k}"
-            k += 1
-        used.add(name.lower())
-        out.append(name)
-    return out
 
 
 def statement_items(tables: Tables, as_of, config: Config | None = None) -> pd.DataFrame:
@@ -199,91 +163,6 @@ class StatementsWritten:
         return f"{self.statements:,} {noun} of account in {self.folder} (total due {due})"
 
 
-def _esc(values) -> list[str]:
-    return [html.escape(v) for v in values]
-
-
-def _money(values: np.ndarray) -> list[str]:
-    return [f"{v:,.2f}" for v in values]
-
-
-def _dates(values: pd.Series) -> list[str]:
-    d = values.to_numpy(dtype="datetime64[D]")
-    text = np.datetime_as_string(d, unit="D").astype(object)
-    text[np.isnat(d)] = ""
-    return text.tolist()
-
-
-_STYLE = """
-@page { size: A4; margin: 15mm 14mm; }
-* { box-sizing: border-box; }
-body { font-family: "Helvetica Neue", Arial, sans-serif; font-size: 10pt; color: #111;
-  max-width: 182mm; margin: 8mm auto; }
-header { display: flex; justify-content: space-between; border-bottom: 2px solid #1F3A5F;
-  padding-bottom: 4mm; margin-bottom: 5mm; }
-h1 { font-size: 16pt; margin: 0 0 2mm; color: #1F3A5F; }
-h2 { font-size: 12pt; margin: 6mm 0 2mm; color: #1F3A5F; }
-.company p, .customer p { margin: 0.5mm 0; }
-.company .name { font-weight: bold; font-size: 12pt; }
-table { width: 100%; border-collapse: collapse; margin: 2mm 0 4mm; }
-th, td { padding: 1.2mm 1.5mm; border-bottom: 1px solid #ccc; text-align: left; }
-th { background: #1F3A5F; color: #fff; font-weight: bold; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: bold; border-top: 2px solid #1F3A5F; border-bottom: none; }
-.due { font-size: 13pt; font-weight: bold; margin: 4mm 0; }
-.note { color: #555; font-size: 9pt; }
-@media print {
-  body { margin: 0; max-width: none; }
-  thead { display: table-header-group; }
-  tr { page-break-inside: avoid; }
-  h2 { page-break-after: avoid; }
-}
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Statement of account {title}</title>
-<style>{style}</style></head>
-<body>
-<header><div class="company">{company}</div>
-<div class="customer"><h1>Statement of account</h1>
-<p><b>{name}</b></p><p>Customer {customer_id}</p><p>Statement date {date}</p></div></header>
-{sections}
-{payments}
-{footer}
-</body></html>
-"""
-
-_ITEMS_HEAD = (
-    "<table><thead><tr><th>Invoice</th><th>Date</th><th>Due date</th><th class=n>Amount</th>"
-    "<th class=n>Paid</th><th class=n>Open</th><th class=n>Days overdue</th></tr></thead><tbody>"
-)
-
-
-def _company_html(company: Company) -> str:
-    lines = []
-    if company.name:
-        lines.append(f'<p class="name">{html.escape(company.name)}</p>')
-    lines += [f"<p>{html.escape(a)}</p>" for a in company.address]
-    for label, value in (("Phone", company.phone), ("E-mail", company.email)):
-        if value:
-            lines.append(f"<p>{label} {html.escape(value)}</p>")
-    if company.tax_id:
-        lines.append(f"<p>Tax id {html.escape(company.tax_id)}</p>")
-    return "\n".join(lines)
-
-
-def _footer_html(company: Company) -> str:
-    text = '<p class="note">Please pay the total due'
-    if company.payment_details:
-        text += f" to {html.escape(company.payment_details)}"
-    text += ". If you have already paid or disagree with an item, please contact us"
-    contact = company.email or company.phone
-    text += f" at {html.escape(contact)}." if contact else "."
-    return text + "</p>"
-
-
 class _Groups:
     """Rows sorted by a group code, with each group's slice."""
 
@@ -295,6 +174,91 @@ class _Groups:
 
     def rows(self, g: int) -> np.ndarray:
         return self.order[self.start[g] : self.stop[g]]
+
+
+@dataclass(frozen=True)
+class _OpenItems:
+    """The open items in sections, one per customer and currency (rows by due date, then
+    invoice), with each section's aging in cents and each item's table row."""
+
+    currencies: np.ndarray
+    sections: _Groups
+    aging: np.ndarray  # cents, one row per section (the last: items without a customer)
+    rows: list[str]
+
+    @classmethod
+    def of(
+        cls, items: pd.DataFrame, code: np.ndarray, n_customers: int, labels: list[str]
+    ) -> _OpenItems:
+        """Return ``items`` in sections; ``code`` is each item's customer (-1: none)."""
+        ccy_codes, currencies = pd.factorize(items["currency"].to_numpy(dtype=object), sort=True)
+        n_ccy = max(len(currencies), 1)
+        section = np.where(code >= 0, code * n_ccy + ccy_codes, -1)
+        sort = np.lexsort(
+            (items["invoice_id"].to_numpy(dtype=object), day_numbers(items["due_date"]), section)
+        )
+        items = items.iloc[sort].reset_index(drop=True)
+        n_sections = n_customers * n_ccy
+        section = np.where(section[sort] >= 0, section[sort], n_sections)
+        bucket = pd.Categorical(items["bucket"], categories=labels).codes.astype(np.int64)
+        cents = np.round(items["open_amount"].to_numpy() * 100).astype(np.int64)
+        aging = np.zeros((n_sections + 1) * len(labels), dtype=np.int64)
+        np.add.at(aging, section * len(labels) + bucket, cents)
+        return cls(
+            np.asarray(currencies),
+            _Groups(section, n_sections + 1),
+            aging.reshape(n_sections + 1, len(labels)),
+            item_rows(items),
+        )
+
+    def of_customer(self, g: int) -> Iterator[tuple[str, list[str], np.ndarray]]:
+        """Yield ``(currency, item rows, aging cents)`` of customer ``g``'s open currencies."""
+        n_ccy = max(len(self.currencies), 1)
+        for c in range(n_ccy):
+            s = g * n_ccy + c
+            rows = self.sections.rows(s)
+            if len(rows):
+                yield str(self.currencies[c]), [self.rows[r] for r in rows], self.aging[s]
+
+
+@dataclass(frozen=True)
+class _Payments:
+    """The payments received in the listed days, by date then reference, with each customer's
+    rows; ``extra`` are the rows of no customer with open items (listed by id on request)."""
+
+    groups: _Groups
+    rows: list[str]
+    keys: np.ndarray
+    extra: np.ndarray
+
+    @classmethod
+    def of(
+        cls, tables: Tables, day, days: int, distinct: pd.Series, *, requested: bool
+    ) -> _Payments:
+        """Return the payments of the ``days`` up to ``day``, grouped by ``distinct`` customer."""
+        payments = _recent_payments(tables, day, days)
+        group = row_positions(payments["customer_id"], distinct)
+        sort = np.lexsort(
+            (payments["reference"].to_numpy(dtype=object), day_numbers(payments["payment_date"]))
+        )
+        payments = payments.iloc[sort].reset_index(drop=True)
+        group = group[sort].astype(np.int64)
+        return cls(
+            _Groups(np.where(group >= 0, group, len(distinct)), len(distinct) + 1),
+            payment_rows(payments),
+            payments["customer_id"].str.strip().str.lower().to_numpy(dtype=object),
+            np.flatnonzero(group < 0) if requested else np.zeros(0, int),
+        )
+
+    def of_customer(self, g: int, customer_id: str) -> list[str]:
+        """Return the payment rows of customer ``g`` (-1: looked up by ``customer_id``)."""
+        if g >= 0:
+            rows = self.groups.rows(g)
+        elif len(self.extra):
+            rows = self.extra[self.keys[self.extra] == str(customer_id).strip().lower()]
+        else:
+            rows = self.extra
+        return [self.rows[r] for r in rows]
 
 
 def write_statements(
@@ -347,160 +311,92 @@ def write_statements(
     config = config or Config()
     folder = Path(folder)
     day = pd.Timestamp(as_of).normalize()
+    labels = bucket_labels(config.aging_edges, config.aging_basis)
     items = statement_items(tables, day, config)
     code, distinct = _customer_codes(items["customer_id"])
     chosen_ids, group_of = _chosen_customers(
         items, code, distinct, tables, customers, all_customers
     )
-    # sections: one per (customer group, currency), rows by due date then invoice
-    currency = items["currency"].to_numpy(dtype=object)
-    ccy_codes, ccy_names = pd.factorize(currency, sort=True)
-    n_ccy = max(len(ccy_names), 1)
-    section = np.where(code >= 0, code * n_ccy + ccy_codes, -1)
-    sort = np.lexsort(
-        (items["invoice_id"].to_numpy(dtype=object), day_numbers(items["due_date"]), section)
-    )
-    items = items.iloc[sort].reset_index(drop=True)
-    section = section[sort]
-    valid = section >= 0
-    n_sections = len(distinct) * n_ccy
-    sections = _Groups(np.where(valid, section, n_sections), n_sections + 1)
-    labels = bucket_labels(config.aging_edges, config.aging_basis)
-    bucket_code = pd.Categorical(items["bucket"], categories=labels).codes.astype(np.int64)
-    cents = np.round(items["open_amount"].to_numpy() * 100).astype(np.int64)
-    aging = np.zeros((n_sections + 1) * len(labels), dtype=np.int64)
-    np.add.at(aging, np.where(valid, section, n_sections) * len(labels) + bucket_code, cents)
-    aging = aging.reshape(n_sections + 1, len(labels))
-    # each item's table row, built once over whole columns (all texts escaped)
-    inv_text = _esc(items["invoice_id"])
-    row_html = [
-        f"<tr><td>{i}</td><td>{d}</td><td>{u}</td><td class=n>{a}</td><td class=n>{p}</td>"
-        f"<td class=n>{o}</td><td class=n>{k}</td></tr>"
-        for i, d, u, a, p, o, k in zip(
-            inv_text,
-            _dates(items["invoice_date"]),
-            _dates(items["due_date"]),
-            _money(items["amount"].to_numpy()),
-            _money(items["paid"].to_numpy()),
-            _money(items["open_amount"].to_numpy()),
-            [str(v) if v > 0 else "" for v in items["days_overdue"].to_numpy()],
-            strict=True,
-        )
-    ]
-    payments = _recent_payments(tables, day, payment_days)
-    pay_group = row_positions(payments["customer_id"], distinct)
-    # payments by date (then reference), so each customer's list reads in order
-    pay_sort = np.lexsort(
-        (payments["reference"].to_numpy(dtype=object), day_numbers(payments["payment_date"]))
-    )
-    payments = payments.iloc[pay_sort].reset_index(drop=True)
-    pay_group = pay_group[pay_sort].astype(np.int64)
-    pay_extra = np.flatnonzero(pay_group < 0) if customers is not None else np.zeros(0, int)
-    pay_groups = _Groups(np.where(pay_group >= 0, pay_group, len(distinct)), len(distinct) + 1)
-    pay_html = [
-        f"<tr><td>{d}</td><td>{r}</td><td>{i}</td><td class=n>{a}</td><td>{c}</td></tr>"
-        for d, r, i, a, c in zip(
-            _dates(payments["payment_date"]),
-            _esc(payments["reference"].fillna("")),
-            _esc(payments["invoice_id"].fillna("")),
-            _money(payments["amount"].to_numpy()),
-            _esc(payments["currency"].fillna("")),
-            strict=True,
-        )
-    ]
-    pay_keys = payments["customer_id"].str.strip().str.lower().to_numpy(dtype=object)
-
-    names = _customer_names(chosen_ids, tables)
-    stems = safe_file_names(chosen_ids.tolist())
-    company = _company_html(config.company)
-    footer = _footer_html(config.company)
-    date_text = str(day.date())
-    basis = "days past due" if config.aging_basis == "due_date" else "days since invoice"
-    aging_head = "".join(f"<th class=n>{html.escape(b.replace('_', '–'))}</th>" for b in labels)
-
+    open_items = _OpenItems.of(items, code, len(distinct), labels)
+    payments = _Payments.of(tables, day, payment_days, distinct, requested=customers is not None)
+    layout = PageLayout.of(config, day, labels, payment_days)
     full_run = customers is None
-    target = folder.parent / f".{folder.name}.tmp-{os.getpid()}" if full_run else folder
-    if full_run and target.exists():
-        shutil.rmtree(target)
+    target = staging_folder(folder) if full_run else folder
     target.mkdir(parents=True, exist_ok=True)
-    index_rows = []
-    totals: dict[str, int] = {}
-    for cid, name, stem, g in zip(chosen_ids, names, stems, group_of, strict=True):
-        parts, due = [], []
-        if g >= 0:
-            for c in range(n_ccy):
-                s = g * n_ccy + c
-                rows = sections.rows(s)
-                if not len(rows):
-                    continue
-                ccy = html.escape(str(ccy_names[c]))
-                total = int(aging[s].sum())
-                totals[str(ccy_names[c])] = totals.get(str(ccy_names[c]), 0) + total
-                due.append((str(ccy_names[c]), total / 100))
-                body = "".join(row_html[r] for r in rows)
-                cells = "".join(f"<td class=n>{v / 100:,.2f}</td>" for v in aging[s])
-                parts.append(
-                    f"<h2>Open items ({ccy})</h2>{_ITEMS_HEAD}{body}"
-                    f"<tr class=total><td colspan=5>Total due</td><td class=n>"
-                    f"{total / 100:,.2f}</td><td></td></tr></tbody></table>"
-                    f"<h2>Aging ({ccy}, {basis})</h2><table><thead><tr>{aging_head}"
-                    f"<th class=n>Total</th></tr></thead><tbody><tr>{cells}"
-                    f"<td class=n>{total / 100:,.2f}</td></tr></tbody></table>"
-                    f'<p class="due">Total due: {total / 100:,.2f} {ccy}</p>'
-                )
-        if not parts:
-            parts.append('<p class="due">Nothing is open on this account.</p>')
-        if g >= 0:
-            prow = pay_groups.rows(g)
-        else:
-            key = str(cid).strip().lower()
-            prow = pay_extra[pay_keys[pay_extra] == key] if len(pay_extra) else pay_extra
-        if len(prow):
-            pay_section = (
-                f"<h2>Payments received in the last {payment_days} days</h2><table><thead><tr>"
-                "<th>Date</th><th>Reference</th><th>Invoice</th><th class=n>Amount</th>"
-                "<th>Currency</th></tr></thead><tbody>"
-                + "".join(pay_html[r] for r in prow)
-                + "</tbody></table>"
-            )
-        else:
-            pay_section = (
-                f'<p class="note">No payments received in the last {payment_days} days.</p>'
-            )
-        page = _PAGE.format(
-            title=html.escape(str(cid)),
-            style=_STYLE,
-            company=company,
-            name=html.escape(name),
-            customer_id=html.escape(str(cid)),
-            date=date_text,
-            sections="\n".join(parts),
-            payments=pay_section,
-            footer=footer,
-        )
-        path = target / f"{stem}.html"
-        if path.resolve().parent != target.resolve():  # cannot happen: stems are plain names
-            raise ReportError(f"statement file name {stem!r} leaves {target}")
-        path.write_text(page, encoding="utf-8")
-        index_rows.append(
-            {
-                "customer_id": str(cid),
-                "customer_name": name,
-                "file": path.name,
-                "total_due": {k: round(v, 2) for k, v in due},
-            }
-        )
+    names = _customer_names(chosen_ids, tables)
+    index_rows, totals = _write_statement_files(
+        target, chosen_ids, names, group_of, open_items, payments, layout
+    )
     if not full_run:
         index_rows = _merged_index(folder / "index.json", index_rows)
-    _write_index(target, index_rows, date_text)
+    write_statement_index(target, index_rows, layout.date_text)
     if full_run:
-        _replace_folder(target, folder)
+        replace_folder(target, folder)
     return StatementsWritten(
         folder=folder,
         index=folder / "index.html",
         statements=len(chosen_ids),
         total_due={k: round(v / 100, 2) for k, v in totals.items()},
     )
+
+
+def _write_statement_files(
+    folder: Path,
+    ids: pd.Series,
+    names: list[str],
+    group_of: np.ndarray,
+    open_items: _OpenItems,
+    payments: _Payments,
+    layout: PageLayout,
+) -> tuple[list[dict], dict[str, int]]:
+    """Write one ``<customer>.html`` per id into ``folder``; return the index rows and the
+    total due in cents per currency over all of them."""
+    index_rows, totals = [], {}
+    stems = safe_file_names(ids.tolist())
+    for cid, name, stem, g in zip(ids, names, stems, group_of, strict=True):
+        page, due = _statement(str(cid), name, g, open_items, payments, layout)
+        for ccy, cents in due:
+            totals[ccy] = totals.get(ccy, 0) + cents
+        path = _statement_file(folder, stem)
+        path.write_text(page, encoding="utf-8")
+        index_rows.append(
+            {
+                "customer_id": str(cid),
+                "customer_name": name,
+                "file": path.name,
+                "total_due": {k: round(v / 100, 2) for k, v in due},
+            }
+        )
+    return index_rows, totals
+
+
+def _statement(
+    customer_id: str,
+    name: str,
+    g: int,
+    open_items: _OpenItems,
+    payments: _Payments,
+    layout: PageLayout,
+) -> tuple[str, list[tuple[str, int]]]:
+    """Return one customer's statement page and its total due in cents per currency
+    (``g``: the customer among those with open items, -1 if none)."""
+    sections, due = [], []
+    if g >= 0:
+        for currency, rows, aging in open_items.of_customer(g):
+            total = int(aging.sum())
+            due.append((currency, total))
+            sections.append(currency_section(layout, currency, "".join(rows), aging, total))
+    if not sections:
+        sections.append(NOTHING_OPEN)
+    paid = payments_section(layout, payments.of_customer(g, customer_id))
+    return statement_page(layout, customer_id, name, sections, paid), due
+
+
+def _statement_file(folder: Path, stem: str) -> Path:
+    path = folder / f"{stem}.html"
+    if path.resolve().parent != folder.resolve():  # cannot happen: stems are plain names
+        raise ReportError(f"statement file name {stem!r} leaves {folder}")
+    return path
 
 
 def _chosen_customers(
@@ -572,39 +468,3 @@ def _merged_index(path: Path, rows: list[dict]) -> list[dict]:
         return rows
     new_files = {r["file"] for r in rows}
     return [r for r in old if r.get("file") not in new_files] + rows
-
-
-def _write_index(folder: Path, rows: list[dict], date_text: str) -> None:
-    """Write ``index.json`` (id → file, for machines) and ``index.html`` (links)."""
-    (folder / "index.json").write_text(
-        json.dumps({"date": date_text, "statements": rows}, ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
-    lines = "".join(
-        f"<tr><td>{html.escape(r['customer_id'])}</td><td>{html.escape(r['customer_name'])}</td>"
-        f'<td><a href="{html.escape(r["file"])}">{html.escape(r["file"])}</a></td>'
-        f"<td class=n>{html.escape(_due_text(r['total_due']))}</td></tr>"
-        for r in rows
-    )
-    (folder / "index.html").write_text(
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Statements of account {date_text}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>Statements of account {date_text}</h1><p>{len(rows):,} statements.</p>"
-        "<table><thead><tr><th>Customer</th><th>Name</th><th>File</th><th class=n>Total due"
-        f"</th></tr></thead><tbody>{lines}</tbody></table></body></html>",
-        encoding="utf-8",
-    )
-
-
-def _due_text(due: dict) -> str:
-    return ", ".join(f"{v:,.2f} {k}" for k, v in due.items()) or "0.00"
-
-
-def _replace_folder(new: Path, folder: Path) -> None:
-    """Put ``new`` in place of ``folder`` (the old one removed after the swap)."""
-    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(new, folder)
-    if old.exists():
-        shutil.rmtree(old)

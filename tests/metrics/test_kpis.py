@@ -67,6 +67,10 @@ def test_cei_hand_computed():
     )
     pay = payments([("OLD", "2025-06-15", 70)])
     assert cei(inv, pay, "2025-06-30", period_days=30) == pytest.approx(70 / 130 * 100)
+    # the daily MIS passes the AR and current part it already has: the same index
+    assert cei(inv, pay, "2025-06-30", ar=80.0, current=20.0) == pytest.approx(70 / 130 * 100)
+    # ... and they are what the index reads: AR 90 instead of 80 -> (150 - 90) / 130
+    assert cei(inv, pay, "2025-06-30", ar=90.0, current=20.0) == pytest.approx(60 / 130 * 100)
 
 
 def test_ar_turnover():
@@ -173,6 +177,11 @@ def test_average_days_delinquent_over_another_period():
     pay = payments([])
     assert average_days_delinquent(inv, pay, "2025-06-30", period_days=30) == pytest.approx(10.0)
     assert average_days_delinquent(inv, pay, "2025-06-30") == pytest.approx(30.0)
+    # a shared ledger gives the same answer (its sales, not a second pass over the invoices)
+    from salesops_analysis.metrics.receivables import Ledger
+
+    led = Ledger(inv, pay)
+    assert average_days_delinquent(inv, pay, "2025-06-30", ledger=led) == pytest.approx(30.0)
 
 
 def test_the_shared_ledger_gives_the_same_countback_and_trend():

@@ -223,3 +223,48 @@ def test_aging_by_team_and_rep_comes_from_orders():
     aging = aging_buckets(items, by=["team", "sales_rep"])
     assert aging.loc[("South", "Ben"), "1_30"] == 100.0
     assert aging.loc[("North", "Ana"), "current"] == 50.0
+
+
+def _activities_today(owners: list[str | None]) -> pd.DataFrame:
+    act = pd.DataFrame(
+        {
+            "activity_id": [f"A{k}" for k in range(len(owners))],
+            "activity_date": DAY,
+            "type": "call",
+            "invoice_id": "I1",
+            "outcome": "no_answer",
+            "promised_date": pd.NaT,
+            "promised_amount": float("nan"),
+            "owner": pd.Series(owners, dtype="str"),
+            "customer_id": "C1",
+            "order_id": None,
+        }
+    )
+    return act
+
+
+@pytest.mark.parametrize(
+    ("owners", "expected"),
+    [
+        # Ana sells for North; Zoe is no sales rep: a collector
+        (["Ana", "Zoe", "Ana"], {("North", "Ana"): 2, ("collections", "Zoe"): 1}),
+        # no owner is a sales rep: every team is "collections" (the mapped teams are all
+        # missing, which once raised a pandas warning for filling floats with text)
+        (["Zoe", "Yan"], {("collections", "Zoe"): 1, ("collections", "Yan"): 1}),
+    ],
+)
+def test_activity_team_is_the_reps_team_else_collections(owners, expected):
+    import warnings
+
+    t = Tables(
+        invoices=invoices([("I1", "2025-06-01", "2025-06-10", 100)]),
+        payments=payments([]),
+        orders=ORDERS,
+        activities=_activities_today(owners),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        activity = daily_mis(t, DAY, so.Config()).activity
+    got = activity.set_index(["team", "owner"])["activities"].to_dict()
+    assert got == expected
+    assert daily_mis(t, DAY, so.Config()).metrics["activities"] == len(owners)

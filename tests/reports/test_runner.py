@@ -320,7 +320,7 @@ def test_explore_notebook_runs_on_a_warehouse(small_site, tmp_path):
     assert (tmp_path / "explore.ipynb").stat().st_size > 10_000
 
 
-def test_notebook_tools_import_without_the_slow_iri_checker():
+def testnotebook_tools_import_without_the_slow_iri_checker():
     """papermill and nbconvert load without compiling rfc3987_syntax's grammars, also when two
     report threads ask at once, and nbformat still validates notebooks."""
     import subprocess
@@ -328,10 +328,10 @@ def test_notebook_tools_import_without_the_slow_iri_checker():
 
     code = (
         "import sys, threading\n"
-        "from salesops_analysis.reports.runner import _notebook_tools\n"
-        "threads = [threading.Thread(target=_notebook_tools) for _ in range(2)]\n"
+        "from salesops_analysis.reports.runner import notebook_tools\n"
+        "threads = [threading.Thread(target=notebook_tools) for _ in range(2)]\n"
         "[t.start() for t in threads]; [t.join() for t in threads]\n"
-        "pm, nbc = _notebook_tools()\n"
+        "pm, nbc = notebook_tools()\n"
         "import nbformat\n"
         "nbformat.validate(nbformat.v4.new_notebook())\n"
         "print('rfc3987_syntax' in sys.modules, sys.modules.get('rfc3987_syntax', 'gone'))\n"
