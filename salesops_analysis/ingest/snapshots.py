@@ -79,7 +79,7 @@ _NAME_DATE = re.compile(r"(?<!\d)(20\d\d|19\d\d)([-_.]?)(\d\d)\2(\d\d)(?!\d)")
 # In a title line: the words that introduce the report's date, then the date.
 _TITLE_WORDS = re.compile(
     r"\b(?:as\s+of|as\s+at|as\s+on|key\s+date|stichtag|report\s+date|statement\s+date"
-    r"|open\s+items?\s+(?:at|on|as\s+of))\b[\s:]*(?P<rest>.*)",
+    r"|open\s+items?\s+(?:at\s+key\s+date|at|on|as\s+of))\b[\s:]*(?P<rest>.*)",
     re.IGNORECASE,
 )
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\b")
