@@ -31,7 +31,8 @@ OPEN_ITEMS_CONFIG = """\
 #   salesops ingest --config data/raw/open_items/salesops.yml data/raw/open_items
 # Each file is the complete list of open items on its date (snapshot: true); the date is in the
 # file name and in the title ("As of June 30, 2025"). Open Balance is the balance due on that
-# date: the paid amount is Amount - Open Balance.
+# date: the paid amount is Amount - Open Balance (the Paid column is left unmapped; mapped as
+# paid_amount too, each row's Paid and Open Balance would have to agree).
 kinds:
   invoices:
     snapshot: true
@@ -48,7 +49,17 @@ kinds:
       Open Balance: open_amount
 """
 
-_COLUMNS = ["", "Invoice Date", "Invoice No", "Customer", "Due Date", "Currency", "Amount"]
+_COLUMNS = [
+    "",
+    "Invoice Date",
+    "Invoice No",
+    "Customer",
+    "Due Date",
+    "Currency",
+    "Amount",
+    "Paid",
+    "Open Balance",
+]
 
 
 def _money(values: pd.Series) -> pd.Series:
@@ -69,22 +80,24 @@ def _report_rows(items: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
             "Due Date": items["due_date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
             "Currency": items["currency"].fillna("").to_numpy(),
             "Amount": _money(items["amount"]).to_numpy(),
+            "Paid": _money(items["settled_amount"]).to_numpy(),
             "Open Balance": _money(items["open_amount"]).to_numpy(),
             "_customer": items["customer_id"].to_numpy(),
             "_order": 1,
         }
     )
-    sums = items.groupby("customer_id", sort=True)[["amount", "open_amount"]].sum()
+    sums = items.groupby("customer_id", sort=True)[
+        ["amount", "settled_amount", "open_amount"]
+    ].sum()
     first = pd.Series(label, index=items["customer_id"].to_numpy()).groupby(level=0).first()
     blank = {c: "" for c in _COLUMNS[1:]}
-    sections = pd.DataFrame(
-        {**blank, "": first.to_numpy(), "Open Balance": "", "_customer": first.index, "_order": 0}
-    )
+    sections = pd.DataFrame({**blank, "": first.to_numpy(), "_customer": first.index, "_order": 0})
     totals = pd.DataFrame(
         {
             **blank,
             "": "Total for " + first.reindex(sums.index).to_numpy(),
             "Amount": _money(sums["amount"]).to_numpy(),
+            "Paid": _money(sums["settled_amount"]).to_numpy(),
             "Open Balance": _money(sums["open_amount"]).to_numpy(),
             "_customer": sums.index,
             "_order": 2,
@@ -92,7 +105,7 @@ def _report_rows(items: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     )
     body = pd.concat([sections, rows, totals], ignore_index=True)
     body = body.sort_values(["_customer", "_order"], kind="stable")
-    return body.drop(columns=["_customer", "_order"])
+    return body[_COLUMNS]
 
 
 def _write_report(path: Path, day: dt.date, items: pd.DataFrame, names: pd.Series) -> None:
@@ -109,12 +122,13 @@ def _write_report(path: Path, day: dt.date, items: pd.DataFrame, names: pd.Serie
         "TOTAL",
         *[""] * 5,
         f"{items['amount'].sum():,.2f}",
+        f"{items['settled_amount'].sum():,.2f}",
         f"{items['open_amount'].sum():,.2f}",
     ]
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerows([[t] + [""] * 7 for t in title])
-        w.writerow([*_COLUMNS, "Open Balance"])
+        w.writerows([[t] + [""] * (len(_COLUMNS) - 1) for t in title])
+        w.writerow(_COLUMNS)
         w.writerows(body.itertuples(index=False, name=None))
         w.writerow(total)
 
