@@ -23,6 +23,7 @@ from ..config import Config
 from ..schemas import KINDS
 from ..sql import quote_name
 from ..warehouse import Warehouse
+from .snapshots import after_load, snapshot_date, snapshot_key
 
 if TYPE_CHECKING:
     from .clean import CleanExport
@@ -174,8 +175,7 @@ def ingest_file(
     kind : str, optional
         The export's kind; by default from the file name.
     as_of : datetime.date, optional
-        The snapshot date of an open-items export (``snapshot: true``) whose name and title
-        block state none (see :mod:`salesops_analysis.ingest.snapshots`).
+        The date of an open-items snapshot whose name and title state none (``snapshot: true``).
 
     Returns
     -------
@@ -206,11 +206,7 @@ def ingest_file(
     ).fetchall()
     if known:
         return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
-    digest = _sha256(path)
-    if config.kind(kind).snapshot:  # two days' open items may be the same bytes: not one file
-        from .snapshots import snapshot_key
-
-        digest += snapshot_key(path, as_of)
+    digest = _sha256(path) + snapshot_key(path, as_of, config.kind(kind))
     seen = con.execute(
         "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
     ).fetchall()
@@ -221,7 +217,6 @@ def ingest_file(
     # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
     from .clean import clean_export
     from .read import read_export
-    from .snapshots import after_load, snapshot_date
 
     raw = read_export(path, options, kind)
     snap = snapshot_date(path, raw, options, as_of) if options.snapshot else None

@@ -169,14 +169,15 @@ def date_from_title(lines: list[str], *, day_first: bool = False) -> dt.date | N
     return None
 
 
-def snapshot_key(path: str | Path, as_of: dt.date | None) -> str:
-    """Return what tells a snapshot file from another with the same bytes: the date in its
-    name, else the ``--as-of`` date (a date in the title is part of the bytes already).
+def snapshot_key(path: str | Path, as_of: dt.date | None, options: KindOptions) -> str:
+    """Return what tells a snapshot file from another with the same bytes ("" for a file not
+    read as a snapshot): the date in its name, else the ``--as-of`` date (a date in the title
+    is part of the bytes already).
 
     Added to the content hash, so that re-ingesting a file is a no-op, while an unchanged list
     of open items exported on two days is two snapshots.
     """
-    day = date_from_name(Path(path).name) or as_of
+    day = date_from_name(Path(path).name) or as_of if options.snapshot else None
     return f":snapshot:{day}" if day else ""
 
 
