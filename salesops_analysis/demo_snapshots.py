@@ -15,6 +15,7 @@ reports alone can be compared with one built from the exports (tests do).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
@@ -153,7 +154,8 @@ def write_open_items(
     days : int
         How many daily reports, ending on ``end``.
     end : datetime.date, optional
-        The last report's date (default: the last invoice date in the exports).
+        The last report's date (default: the demo period's end, from ``demo_manifest.json``,
+        else the last invoice date in the exports).
     """
     from .ingest.load import INGEST_ORDER, ingest_file
     from .metrics.receivables import Ledger
@@ -170,6 +172,8 @@ def write_open_items(
                     ingest_file(wh, out / f"{kind}.csv", config, kind=kind)
             tables = load_tables(wh)
     invoices = tables.invoices
+    if end is None and (out / "demo_manifest.json").is_file():
+        end = dt.date.fromisoformat(json.loads((out / "demo_manifest.json").read_text())["end"])
     end = end or invoices["invoice_date"].max().date()
     names = tables.customers.drop_duplicates("customer_id").set_index("customer_id")["name"]
     led = Ledger(invoices, tables.payments)
