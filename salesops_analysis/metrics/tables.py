@@ -14,7 +14,7 @@ from .fx import check_rates, rates_on
 from .receivables import rate_factors
 from .snapshots import has_snapshots
 
-__all__ = ["Tables", "load_tables"]
+__all__ = ["Tables", "load_tables", "payments_table"]
 
 
 def _empty(kind: str) -> pd.DataFrame:
@@ -144,11 +144,10 @@ def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -
     exports = frozenset(
         row[0] for row in wh.con.execute("SELECT DISTINCT kind FROM ingest_log").fetchall()
     )
-    has_payments = "payments" in exports
-    frames = {kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS}
-    payments, source = (frames["payments"], "export") if has_payments else (None, None)
-    if not has_payments and has_snapshots(wh.con):
-        payments, source = _implied_payments(wh, columns.get("payments")), "snapshots"
+    frames = {
+        kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS if kind != "payments"
+    }
+    payments, source = payments_table(wh, columns=columns.get("payments"), exports=exports)
     return Tables(
         invoices=frames["invoices"],
         payments=payments,
@@ -161,17 +160,37 @@ def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -
     )
 
 
-def _implied_payments(wh: Warehouse, columns: list[str] | None) -> pd.DataFrame:
-    """Return the snapshots' implied payments in the payments table's columns and types."""
+def payments_table(
+    wh: Warehouse, *, columns: list[str] | None = None, exports: frozenset[str] | None = None
+) -> tuple[pd.DataFrame | None, str | None]:
+    """Return the payments the reports read, and where they come from.
+
+    The payments export when one was loaded (``"export"``); else the payments implied by
+    open-items snapshots (``"snapshots"``, see :mod:`salesops_analysis.metrics.snapshots`),
+    in the payments table's columns and types; else ``(None, None)``.
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open warehouse.
+    columns : list of str, optional
+        Only these payments columns.
+    exports : frozenset of str, optional
+        The kinds in the ingest log, when the caller has read them already.
+    """
+    if exports is None:
+        loaded = wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'")
+        has_payments = loaded.fetchall()[0][0] > 0
+    else:
+        has_payments = "payments" in exports
+    if has_payments:
+        return wh.table("payments", columns=columns), "export"
+    if not has_snapshots(wh.con):
+        return None, None
     from .._frames import arrow_to_frame
 
     names = columns or [f.name for f in KINDS["payments"].fields]
-    frame = arrow_to_frame(
-        wh.con.sql(
-            "SELECT "
-            + ", ".join(names)
-            + " FROM implied_payments ORDER BY payment_date, payment_id"
-        ).to_arrow_table()
-    )
+    query = f"SELECT {', '.join(names)} FROM implied_payments ORDER BY payment_date, payment_id"
+    frame = arrow_to_frame(wh.con.sql(query).to_arrow_table())
     empty = wh.table("payments", columns=names)
-    return frame.astype(empty.dtypes.to_dict()) if len(frame) else empty
+    return (frame.astype(empty.dtypes.to_dict()) if len(frame) else empty), "snapshots"

@@ -212,3 +212,14 @@ def test_one_row_and_no_snapshots(wh, tmp_path):
     assert t.payments_implied and len(t.payments) == 0
     assert Ledger(t.invoices, t.payments).snapshot("2025-06-01")["ar"] == 100.0
     assert snapshot_reconciliation(wh)["difference"].tolist() == [0.0]
+
+
+def test_training_reads_the_implied_payments_too(wh, tmp_path):
+    from salesops_analysis.risk.model import training_tables
+
+    so.ingest_file(wh, snap(tmp_path, "2025-06-01", [(*I1, 100.0), (*I2, 50.0)]), SNAP)
+    so.ingest_file(wh, snap(tmp_path, "2025-06-04", [(*I2, 50.0)]), SNAP)
+    t = training_tables(wh, so.Config())
+    assert t.payments_implied
+    assert t.payments[["invoice_id", "amount"]].values.tolist() == [["I1", 100.0]]
+    assert str(t.payments["payment_date"].iloc[0].date()) == "2025-06-04"
