@@ -140,3 +140,24 @@ def test_cli_ingest_as_of_and_refusal(tmp_path):
     done = CliRunner().invoke(main, [*args, "--as-of", "2025-06-30"])
     assert done.exit_code == 0, done.output
     assert "snapshot of 2025-06-30 (date from --as-of)" in done.output
+
+
+def test_snapshot_date_from_a_workbook_title(wh, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in [
+        ["Demo Company (UK)"],
+        ["Aged Receivables Detail"],
+        ["As at 30 June 2025"],
+        [],
+        ROWS.splitlines()[0].split(","),
+        ["I1", "C1", dt.datetime(2025, 6, 1), dt.datetime(2025, 7, 1), 100, 40],
+    ]:
+        ws.append(row)
+    path = tmp_path / "aged_receivables.xlsx"
+    wb.save(path)
+    r = so.ingest_file(wh, path, SNAP, kind="invoices")
+    assert "snapshot of 2025-06-30 (date from the title)" in r.line()
+    assert snapshot_rows(wh) == [(D(2025, 6, 30), "title")]
