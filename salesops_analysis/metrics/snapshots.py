@@ -217,7 +217,7 @@ def snapshot_changes(wh: Warehouse, day: dt.date | str) -> pd.DataFrame:
         SELECT p.invoice_id, p.customer_id, p.currency, 'paid' AS change,
                p.open_amount AS amount
         FROM before p ANTI JOIN today t ON t._key = p._key
-        WHERE (SELECT d FROM prev) IS NOT NULL
+        WHERE EXISTS (SELECT 1 FROM today)
         UNION ALL
         SELECT t.invoice_id, t.customer_id, t.currency, 'part-paid',
                round(p.open_amount - t.open_amount, 2)

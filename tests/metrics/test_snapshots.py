@@ -199,6 +199,7 @@ def test_changes_since_the_previous_snapshot(wh, tmp_path):
         ("part-paid", "I3", 50.0),
     ]
     assert snapshot_changes(wh, "2025-06-02").empty  # the first snapshot has no yesterday
+    assert snapshot_changes(wh, "2025-06-10").empty  # not a snapshot date
 
 
 def test_one_row_and_no_snapshots(wh, tmp_path):
