@@ -260,8 +260,12 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
             raise ConfigError(
                 f"{path}: '{where}.header_row' must be auto or a line number (1, 2, ...)"
             )
-        if key == "snapshot" and not isinstance(value, bool):
-            raise ConfigError(f"{path}: '{where}.snapshot' must be true or false")
+        if key == "snapshot" and (
+            not isinstance(value, bool) or value and where != "kinds.invoices"
+        ):
+            raise ConfigError(
+                f"{path}: '{where}.snapshot' must be true or false, under kinds.invoices"
+            )
         if key == "lines" and value is not None:
             if not isinstance(value, dict) or set(value) - {"sum"}:
                 raise ConfigError(

@@ -127,6 +127,13 @@ def test_the_same_open_items_on_two_days_are_two_snapshots(wh, tmp_path):
 def test_snapshot_option_must_be_a_boolean():
     with pytest.raises(ConfigError, match="snapshot' must be true or false"):
         config_from_dict({"kinds": {"invoices": {"snapshot": "yes"}}})
+    with pytest.raises(ConfigError, match="under kinds.invoices"):
+        config_from_dict({"kinds": {"payments": {"snapshot": True}}})
+    with pytest.raises(ConfigError, match="'defaults.snapshot'"):
+        config_from_dict({"defaults": {"snapshot": True}})
+    assert (
+        not config_from_dict({"kinds": {"payments": {"snapshot": False}}}).kind("payments").snapshot
+    )
 
 
 def test_cli_ingest_as_of_and_refusal(tmp_path):
