@@ -110,6 +110,9 @@ KINDS: dict[str, Table] = {
             _f("payment_terms", "text"),
             # optional: a credit note (negative amount) names the invoice it credits
             _f("applies_to_invoice_id", "id"),
+            # optional: the balance due on the export's date; where it is mapped and paid_amount
+            # is not, paid_amount = amount - open_amount
+            _f("open_amount", "amount"),
         ),
         doc="Invoices and credit notes (negative amounts).",
         derived=("status", "currency", "paid_amount", "disputed"),

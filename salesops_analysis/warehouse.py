@@ -1,6 +1,6 @@
 """The embedded DuckDB warehouse: canonical tables with history, the ingest log and rejects.
 
-Layout (``schema_version`` 3)
+Layout (``schema_version`` 4)
 -----------------------------
 ``<kind>_history``
     Every version of every row ever loaded: the canonical columns (then extras), ``_key`` (the
@@ -66,7 +66,7 @@ __all__ = [
     "upgrade_warehouse",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = Path("data/salesops.duckdb")
 #: Seconds a writer waits for another writer to finish (``--wait``).
 DEFAULT_WAIT = 600.0
@@ -93,10 +93,58 @@ def _add_report_lines(con: duckdb.DuckDBPyConnection) -> None:
     _create_skipped_lines(con)
 
 
+def _add_open_amount(con: duckdb.DuckDBPyConnection) -> None:
+    """3 -> 4: ``open_amount`` (balance due) is a canonical invoices amount.
+
+    Before, a mapped balance was kept as an extra text column. Its values are converted where
+    all of them read as amounts (``1,234.50``, ``$1,234.50``, ``(400.00)``, ``400.00-``); where
+    any does not, the text is kept as ``open_amount_text`` and ``open_amount`` starts empty.
+    """
+    typ = con.execute(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'invoices_history' AND column_name = 'open_amount'"
+    ).fetchall()
+    if not typ:
+        con.execute("ALTER TABLE invoices_history ADD COLUMN open_amount DECIMAL(18, 2)")
+    elif typ[0][0] == "VARCHAR":
+        digits = "regexp_replace(open_amount, '[$€£,()\\s+-]', '', 'g')"
+        sign = "CASE WHEN open_amount LIKE '%(%' OR contains(open_amount, '-') THEN -1 ELSE 1 END"
+        form = r"\(?[-+]?\s*[$€£]?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d*)?\s*\)?-?"
+        value = (
+            f"CASE WHEN regexp_full_match(trim(open_amount), '{form}') "
+            f"THEN {sign} * TRY_CAST({digits} AS DECIMAL(18, 2)) END"
+        )
+        con.execute("DROP VIEW IF EXISTS invoices")
+        (bad,) = con.execute(
+            f"SELECT count(*) FROM invoices_history WHERE open_amount IS NOT NULL AND {value} "
+            "IS NULL"
+        ).fetchall()[0]
+        if bad:
+            con.execute("ALTER TABLE invoices_history RENAME open_amount TO open_amount_text")
+            con.execute("ALTER TABLE invoices_history ADD COLUMN open_amount DECIMAL(18, 2)")
+        else:
+            con.execute(
+                f"ALTER TABLE invoices_history ALTER open_amount TYPE DECIMAL(18, 2) USING {value}"
+            )
+    cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'invoices_history' ORDER BY ordinal_position"
+        ).fetchall()
+        if not r[0].startswith("_")
+    ]
+    con.execute(
+        f"CREATE OR REPLACE VIEW invoices AS SELECT {', '.join(quote_name(c) for c in cols)} "
+        "FROM invoices_history WHERE _valid_to IS NULL"
+    )
+
+
 # Each migration takes a warehouse at version i and brings it to i + 1.
 _MIGRATIONS: list = [
     _create_file_stats,  # 1 -> 2: files already ingested known by their stat
     _add_report_lines,  # 2 -> 3: skipped report lines, documents loaded
+    _add_open_amount,  # 3 -> 4: open_amount as a canonical invoices amount
 ]
 
 

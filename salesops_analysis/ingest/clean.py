@@ -274,19 +274,25 @@ def _derived(kind: str, name: str, present: set[str], options: KindOptions) -> s
     """SQL for a canonical column the file does not have (NULL where nothing can be derived)."""
     if kind == "invoices":
         paid_date = "paid_date" if "paid_date" in present else "CAST(NULL AS DATE)"
-        paid_amount = (
-            "paid_amount"
-            if "paid_amount" in present
-            else f"CASE WHEN {paid_date} IS NOT NULL THEN amount ELSE 0 END"
-        )
+        by_date = f"CASE WHEN {paid_date} IS NOT NULL THEN amount ELSE 0 END"
+        if "paid_amount" in present:
+            paid_amount = "paid_amount"
+        elif "open_amount" in present:
+            # paid is what is no longer due; a row without a balance is rejected (see _problems)
+            paid_amount = f"coalesce(amount - open_amount, {by_date})"
+        else:
+            paid_amount = by_date
         if name == "paid_amount":
             return paid_amount
         if name == "disputed":
             return "false"
         if name == "status":
             disputed = "disputed" if "disputed" in present else "false"
+            settled = f"{paid_date} IS NOT NULL"
+            if "open_amount" in present:
+                settled = f"({settled} OR open_amount = 0)"
             return (
-                f"CASE WHEN {paid_date} IS NOT NULL AND abs({paid_amount}) >= abs(amount) "
+                f"CASE WHEN {settled} AND abs({paid_amount}) >= abs(amount) "
                 f"THEN 'paid' WHEN {disputed} THEN 'disputed' WHEN abs({paid_amount}) > 0 "
                 f"THEN 'partially_paid' ELSE 'open' END"
             )
@@ -658,7 +664,55 @@ def _problems(table, kind, mapping, present, options) -> list[tuple[str, str, st
     }
     for cond, col, val, reason in rules.get(kind, []):
         if {w for w in names if w in cond} <= present:
+            if col == "paid_amount" and "paid_amount" not in mapping and "open_amount" in present:
+                continue  # paid = amount - open: the open amount's own rules say it once
             out.append((cond, col, val, reason))
+    if kind == "invoices" and "open_amount" in present:
+        out += _open_amount_problems("paid_amount" in mapping)
+    return out
+
+
+def _open_amount_problems(paid_mapped: bool) -> list[tuple[str, str, str, str]]:
+    """Return the row rules of an invoice's balance due (``open_amount``).
+
+    The balance has the amount's sign (a credit note's is negative or zero) and is not larger
+    than the amount. Where the file also has a paid amount, the two agree to the cent:
+    ``paid_amount = amount - open_amount``; where it has none, the paid amount is derived from
+    the balance, so a row without one is rejected.
+    """
+    out = [
+        (
+            "open_amount * amount < 0",
+            "open_amount",
+            "open_amount",
+            "'open amount of the opposite sign to the amount'",
+        ),
+        (
+            "abs(open_amount) > abs(amount) + 0.005",
+            "open_amount",
+            "open_amount",
+            "'open amount above invoice amount ' || amount",
+        ),
+    ]
+    if paid_mapped:
+        out.append(
+            (
+                "abs(paid_amount - (amount - open_amount)) > 0.005",
+                "open_amount",
+                "open_amount",
+                "'paid amount ' || paid_amount || ' and open amount ' || open_amount || "
+                "' disagree: amount ' || amount || ' - open amount = ' || (amount - open_amount)",
+            )
+        )
+    else:
+        out.append(
+            (
+                "nullif(trim(\"_raw_open_amount\"), '') IS NULL",
+                "open_amount",
+                '"_raw_open_amount"',
+                "'missing value (paid_amount is derived from open_amount)'",
+            )
+        )
     return out
 
 

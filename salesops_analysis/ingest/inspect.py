@@ -104,7 +104,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "open_amount": (
             "open amount", "open balance", "balance due", "balance", "outstanding",
             "outstanding amount", "amount due", "amount residual", "residual", "open",
-            "amount due signed", "balance bcy", "due amount",
+            "amount due signed", "balance bcy", "due amount", "offener betrag",
+            "amount outstanding",
         ),
         "paid_amount": ("paid amount", "amount paid", "paid", "total paid", "payments"),
         "paid_date": (
@@ -196,7 +197,6 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # fmt: on
 _LINE_WORDS = ("line id", "line no", "line number", "line", "item no", "line item", "idx", "row")
-_AMOUNT_EXTRAS = {"open_amount"}  # mapped as amounts though not (yet) canonical columns
 
 # Guessed status words, tried in order: (regex on the word, canonical value).
 _STATUS_GUESSES = {
@@ -623,11 +623,7 @@ def _inspect(con, path, raw, kind, kind_why, first, header, encoding, delimiter,
     mapping, others = _match_names(columns, kind)
     why = {t: "by name" for t in mapping}
     # separators: the convention that reads most values of the amount-named columns
-    amount_targets = [
-        t
-        for t in mapping
-        if t in _AMOUNT_EXTRAS or (t in table.columns and table.field(t).type == "amount")
-    ]
+    amount_targets = [t for t in mapping if t in table.columns and table.field(t).type == "amount"]
     scored = [mapping[t] for t in amount_targets] or [
         c for c in columns if profiles[c].decimals and not profiles[c].date_like
     ]
@@ -817,8 +813,13 @@ def _lines(con, table, mapping, notes) -> tuple[list[str] | None, str, str | Non
             f"SELECT count(*) FROM (SELECT lower(trim({k})) AS k FROM _data WHERE trim({k}) <> '' "
             f"GROUP BY 1 HAVING count(DISTINCT trim({quote_name(c)})) > 1)"
         ).fetchall()[0][0]
-    # only canonical amounts are summed; an extra amount that differs between lines is unmapped
-    amounts = [t for t in mapping if t in table.columns and table.field(t).type == "amount"]
+    # only canonical amounts are summed; an extra amount that differs between lines is unmapped,
+    # and so is a balance (a balance on each line may be the document's, as of different days)
+    amounts = [
+        t
+        for t in mapping
+        if t in table.columns and table.field(t).type == "amount" and t != "open_amount"
+    ]
     sums = [t for t in amounts if varying.get(t)]
     for t in list(mapping):
         if t in varying and varying[t] and t not in sums:

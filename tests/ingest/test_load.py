@@ -85,7 +85,7 @@ def test_a_version_1_warehouse_is_upgraded_in_place(tmp_path):
         so.open_warehouse(path, read_only=True)
     with so.open_warehouse(path) as wh:
         v = wh.con.execute("SELECT value FROM _meta WHERE key='schema_version'").fetchall()[0][0]
-        assert int(v) == SCHEMA_VERSION == 3
+        assert int(v) == SCHEMA_VERSION == 4
         assert so.ingest_file(wh, p, CFG).status == "already ingested"  # hashed, then known
         assert wh.con.execute("SELECT count(*) FROM file_stats").fetchall()[0][0] == 1
         assert len(wh.table("payments")) == 1
