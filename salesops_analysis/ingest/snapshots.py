@@ -244,9 +244,8 @@ def record_snapshot(
     """Add the loaded file (the ingest's ``_clean`` rows) to the history as the picture of
     ``day``; return how many earlier rows of that date it supersedes.
 
-    The open amount is ``amount - paid_amount``: ingest derives ``paid_amount`` from a mapped
-    ``open_amount`` (balance), and an open-items list with neither column shows every listed
-    invoice as wholly open.
+    The open amount is the mapped ``open_amount`` (the balance), else ``amount - paid_amount``;
+    an open-items list with neither column shows every listed invoice as wholly open.
     """
     create_snapshot_tables(con)
     superseded = con.execute(
@@ -268,7 +267,8 @@ def record_snapshot(
         """
         INSERT INTO invoice_snapshots
         SELECT $d, invoice_id, customer_id, currency, invoice_date, due_date, amount,
-               round(amount - coalesce(paid_amount, 0), 2), $f, $n, _line, _key, NULL
+               round(coalesce(open_amount, amount - coalesce(paid_amount, 0)), 2), $f, $n,
+               _line, _key, NULL
         FROM _clean""",
         {**params, "n": file_name},
     )

@@ -168,3 +168,56 @@ def test_snapshot_date_from_a_workbook_title(wh, tmp_path):
     r = so.ingest_file(wh, path, SNAP, kind="invoices")
     assert "snapshot of 2025-06-30 (date from the title)" in r.line()
     assert snapshot_rows(wh) == [(D(2025, 6, 30), "title")]
+
+
+BALANCES = "invoice_id,customer_id,invoice_date,due_date,amount,{cols}\n"
+
+
+def test_a_balance_gives_the_paid_amount_and_the_snapshot_its_open_amount(wh, tmp_path):
+    head = BALANCES.format(cols="Open Balance")
+    p = write(
+        tmp_path / "invoices_2025-06-30.csv",
+        head + "I1,C1,2025-06-01,2025-07-01,100,35.50\nI2,C1,2025-06-02,2025-07-02,80,80\n",
+    )
+    cfg = config_from_dict(
+        {"kinds": {"invoices": {"snapshot": True, "columns": {"Open Balance": "open_amount"}}}}
+    )
+    so.ingest_file(wh, p, cfg)
+    inv = wh.table("invoices").sort_values("invoice_id")
+    assert inv["paid_amount"].tolist() == [64.5, 0.0]
+    listed = wh.sql("SELECT invoice_id, open_amount FROM invoice_snapshots ORDER BY 1")
+    assert listed.values.tolist() == [["I1", 35.5], ["I2", 80.0]]
+    t = so.implied_payments(wh)
+    assert t[["invoice_id", "amount", "source"]].values.tolist() == [
+        ["I1", 64.5, "first seen part-paid"]
+    ]
+
+
+def test_paid_and_balance_both_mapped_and_disagreeing_leave_the_snapshot(wh, tmp_path):
+    head = BALANCES.format(cols="paid_amount,open_amount")
+    p = write(
+        tmp_path / "invoices_2025-06-30.csv",
+        head + "I1,C1,2025-06-01,2025-07-01,100,40,50\nI2,C1,2025-06-02,2025-07-02,80,30,50\n",
+    )
+    r = so.ingest_file(wh, p, SNAP)
+    assert (r.loaded, r.rejected) == (1, 1)
+    reason = wh.rejects()["reason"].tolist()[0]
+    assert "paid amount 40.00" in reason and "open amount 50.00" in reason
+    listed = wh.sql("SELECT invoice_id, open_amount FROM invoice_snapshots")
+    assert listed.values.tolist() == [["I2", 50.0]]
+
+
+def test_the_quickbooks_example_as_a_snapshot(wh):
+    import yaml
+
+    from tests.conftest import ROOT
+
+    raw = yaml.safe_load((ROOT / "examples" / "quickbooks_ar_aging_detail.yml").read_text())
+    raw["kinds"]["invoices"]["snapshot"] = True
+    path = ROOT / "examples" / "quickbooks_ar_aging_detail.csv"
+    r = so.ingest_file(wh, path, config_from_dict(raw))
+    assert "snapshot of 2021-01-05 (date from the title)" in r.line()
+    files = wh.sql("SELECT open_items, open_total FROM snapshot_files")
+    assert files.values.tolist() == [[6, 1532.27]]  # the report's TOTAL Open Balance
+    paid = so.implied_payments(wh)
+    assert paid[["invoice_id", "amount"]].values.tolist() == [["1027", 1000.0]]
