@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._errors import FileRefusedError, SalesOpsError
 from .config import Config
 
 __all__ = ["OPEN_ITEMS_CONFIG", "write_open_items"]
@@ -156,6 +157,11 @@ def write_open_items(
     end : datetime.date, optional
         The last report's date (default: the demo period's end, from ``demo_manifest.json``,
         else the last invoice date in the exports).
+
+    Raises
+    ------
+    SalesOpsError
+        ``config`` does not read the demo exports.
     """
     from .ingest.load import INGEST_ORDER, ingest_file
     from .metrics.receivables import Ledger
@@ -167,9 +173,15 @@ def write_open_items(
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="salesops_open_items_") as tmp:
         with open_warehouse(Path(tmp) / "w.duckdb", notify=None) as wh:
-            for kind in INGEST_ORDER:
-                if kind in ("customers", "invoices", "payments"):
-                    ingest_file(wh, out / f"{kind}.csv", config, kind=kind)
+            try:
+                for kind in INGEST_ORDER:
+                    if kind in ("customers", "invoices", "payments"):
+                        ingest_file(wh, out / f"{kind}.csv", config, kind=kind)
+            except FileRefusedError as exc:
+                raise SalesOpsError(
+                    f"open-items reports need the demo exports read with the config that maps "
+                    f"them (the shipped salesops.yml: pass --config salesops.yml): {exc}"
+                ) from None
             tables = load_tables(wh)
     invoices = tables.invoices
     if end is None and (out / "demo_manifest.json").is_file():

@@ -145,3 +145,10 @@ def test_demo_snapshots_flag_adds_reports_and_changes_nothing_else(tmp_path):
     assert lines[4].startswith(",Invoice Date,Invoice No,Customer,Due Date,Currency,Amount")
     assert lines[-1].startswith("TOTAL,")
     assert any(line.startswith("Total for ") for line in lines)
+
+
+def test_open_items_need_the_config_that_reads_the_demo(tmp_path):
+    so.generate_demo(tmp_path, scale=300)
+    with pytest.raises(so.SalesOpsError, match="pass --config salesops.yml"):
+        write_open_items(tmp_path, so.Config(), days=2)
+    assert not list((tmp_path / "open_items").glob("*.csv"))
