@@ -54,6 +54,10 @@ _LAZY = {
     "write_statements": ".reports.statements",
     "letters_due": ".reports.letters",
     "write_letters": ".reports.letters",
+    "implied_payments": ".metrics.snapshots",
+    "snapshot_changes": ".metrics.snapshots",
+    "snapshot_reconciliation": ".metrics.snapshots",
+    "write_open_items": ".demo_snapshots",
 }
 
 
@@ -135,13 +139,17 @@ __all__ = [
     "collector_load",
     "detect_kind",
     "generate_demo",
+    "implied_payments",
     "ingest_file",
     "letters_due",
     "load_config",
     "open_warehouse",
     "read_export",
     "safe_file_names",
+    "snapshot_changes",
+    "snapshot_reconciliation",
     "upgrade_warehouse",
     "write_letters",
+    "write_open_items",
     "write_statements",
 ]

@@ -156,9 +156,18 @@ def main() -> None:
 )
 @click.option("--start", type=DATE, default=None, help="First day simulated (default: end - 2y).")
 @click.option("--end", type=DATE, default=None, help="Last day simulated (default 2025-06-30).")
+@click.option(
+    "--snapshots",
+    "snapshot_days",
+    type=click.IntRange(min=1),
+    default=None,
+    is_flag=False,
+    flag_value=92,
+    help="Also write daily open-items reports for the last N days (default 92) to OUT/open_items.",
+)
 @common
 @friendly_errors
-def demo(out, seed, scale, start, end, db_path, config_path) -> None:
+def demo(out, seed, scale, start, end, snapshot_days, db_path, config_path) -> None:
     """Write realistic, messy demo ERP exports (same seed, same bytes)."""
     import time
 
@@ -175,6 +184,14 @@ def demo(out, seed, scale, start, end, db_path, config_path) -> None:
         f"demo period {manifest['start']} .. {manifest['end']}, seed {seed}, "
         f"{time.perf_counter() - t0:.1f}s"
     )
+    if snapshot_days:
+        from .demo_snapshots import write_open_items
+
+        snaps = write_open_items(out, load_config(config_path), days=snapshot_days, end=end)
+        click.echo(
+            f"{snaps['folder']}: {len(snaps['files'])} daily open-items reports "
+            f"({snaps['open_items']:,} open items), config {snaps['folder']}/salesops.yml"
+        )
 
 
 def _expand(paths: tuple[str, ...]) -> list[Path]:
@@ -197,6 +214,7 @@ def run_ingest(
     echo=click.echo,
     *,
     wait: float = 600.0,
+    as_of=None,
 ) -> tuple[list, list[str]]:
     """Ingest files in reference order; return results and one-line errors of refused files.
 
@@ -255,7 +273,7 @@ def run_ingest(
             bar.set_postfix_str(f.name)
             current[:] = [f]
             try:
-                r = ingest_file(wh, f, config, kind=k)
+                r = ingest_file(wh, f, config, kind=k, as_of=as_of)
                 results.append(r)
                 bar.write(r.line(), file=sys.stdout) if bar.disable is False else echo(r.line())
             except FileRefusedError as exc:
@@ -279,16 +297,23 @@ def run_ingest(
     default=None,
     help="Kind of every file given (default: from each file's name).",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Snapshot date of open-items exports (snapshot: true) whose name and title state none.",
+)
 @wait_option
 @common
 @friendly_errors
-def ingest(paths, kind, wait, db_path, config_path) -> None:
+def ingest(paths, kind, as_of, wait, db_path, config_path) -> None:
     """Clean, validate and load exports (files or folders) into the warehouse."""
     config = load_config(config_path)
     files = _expand(paths)
     if not files:
         raise SalesOpsError(f"no export files found in {', '.join(paths)}")
-    results, errors = run_ingest(files, db_path, config, kind, wait=wait)
+    results, errors = run_ingest(files, db_path, config, kind, wait=wait, as_of=as_of)
     if errors:
         _fail(f"{len(errors)} of {len(files)} file(s) refused, nothing of them loaded (see above)")
     loaded = sum(r.status == "loaded" for r in results)

@@ -131,6 +131,8 @@ class KindOptions:
     sheet: str | int | None = None
     header_row: str | int = "auto"
     lines: dict[str, list[str]] | None = None
+    #: The file is the complete list of open items on its snapshot date (docs/snapshots.md).
+    snapshot: bool = False
 
     def formats(self) -> list[str]:
         """Return the date formats tried, in order."""
@@ -257,6 +259,12 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
         ):
             raise ConfigError(
                 f"{path}: '{where}.header_row' must be auto or a line number (1, 2, ...)"
+            )
+        if key == "snapshot" and (
+            not isinstance(value, bool) or value and where != "kinds.invoices"
+        ):
+            raise ConfigError(
+                f"{path}: '{where}.snapshot' must be true or false, under kinds.invoices"
             )
         if key == "lines" and value is not None:
             if not isinstance(value, dict) or set(value) - {"sum"}:

@@ -23,6 +23,7 @@ from ..config import Config
 from ..schemas import KINDS
 from ..sql import quote_name
 from ..warehouse import Warehouse
+from .snapshots import after_load, snapshot_date, snapshot_key
 
 if TYPE_CHECKING:
     from .clean import CleanExport
@@ -63,6 +64,7 @@ class IngestResult:
     unmatched_note: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    snapshot_note: str = ""  # open-items snapshots: the date, and what the history implies
 
     def line(self) -> str:
         """Return the one-line accounting printed by ``salesops ingest``."""
@@ -86,6 +88,8 @@ class IngestResult:
                 f"; {self.superseded:,} rows superseded by a later row with the same key: if each"
                 f" row is one line of a document, set kinds.{self.kind}.lines"
             )
+        if self.snapshot_note:
+            text += f"; {self.snapshot_note}"
         return text
 
 
@@ -151,7 +155,12 @@ def _remember(wh: Warehouse, file_id: int, stat: list) -> None:
 
 
 def ingest_file(
-    wh: Warehouse, path: str | Path, config: Config, *, kind: str | None = None
+    wh: Warehouse,
+    path: str | Path,
+    config: Config,
+    *,
+    kind: str | None = None,
+    as_of: dt.date | None = None,
 ) -> IngestResult:
     """Clean one export and load it into the warehouse in one transaction.
 
@@ -165,6 +174,8 @@ def ingest_file(
         Mapping and parsing options.
     kind : str, optional
         The export's kind; by default from the file name.
+    as_of : datetime.date, optional
+        The date of an open-items snapshot whose name and title state none (``snapshot: true``).
 
     Returns
     -------
@@ -195,7 +206,7 @@ def ingest_file(
     ).fetchall()
     if known:
         return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
-    digest = _sha256(path)
+    digest = _sha256(path) + snapshot_key(path, as_of, config.kind(kind))
     seen = con.execute(
         "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
     ).fetchall()
@@ -208,11 +219,13 @@ def ingest_file(
     from .read import read_export
 
     raw = read_export(path, options, kind)
+    snap = snapshot_date(path, raw, options, as_of) if options.snapshot else None
     try:
         clean = clean_export(raw, kind, options, con=con)
         with wh.transaction():
             result = _load(wh, clean, path, digest)
             _remember(wh, result.file_id, stat)
+            result.snapshot_note = after_load(wh.con, kind, result.file_id, path.name, snap)
     finally:
         _drop_temp(wh)
     result.seconds = time.perf_counter() - started

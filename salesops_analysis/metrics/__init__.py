@@ -34,9 +34,18 @@ from .receivables import (
     unapplied_cash,
     with_sales_owner,
 )
+from .snapshots import (
+    SETTLEMENT_NOTE,
+    implied_payments,
+    snapshot_changes,
+    snapshot_contradictions,
+    snapshot_dates,
+    snapshot_reconciliation,
+)
 from .tables import Tables, load_tables
 
 __all__ = [
+    "SETTLEMENT_NOTE",
     "DailyMIS",
     "Tables",
     "activity_summary",
@@ -56,6 +65,7 @@ __all__ = [
     "dso_countback",
     "dso_simple",
     "escalations",
+    "implied_payments",
     "kpi_trend",
     "load_tables",
     "monthly_credit_sales",
@@ -65,6 +75,10 @@ __all__ = [
     "pct_current",
     "rates_on",
     "roll_rates",
+    "snapshot_changes",
+    "snapshot_contradictions",
+    "snapshot_dates",
+    "snapshot_reconciliation",
     "to_reporting_currency",
     "unapplied_cash",
     "with_sales_owner",

@@ -12,8 +12,9 @@ from ..schemas import KINDS
 from ..warehouse import Warehouse
 from .fx import check_rates, rates_on
 from .receivables import rate_factors
+from .snapshots import has_snapshots
 
-__all__ = ["Tables", "load_tables"]
+__all__ = ["Tables", "load_tables", "payments_table"]
 
 
 def _empty(kind: str) -> pd.DataFrame:
@@ -26,7 +27,9 @@ def _empty(kind: str) -> pd.DataFrame:
 @dataclass
 class Tables:
     """Canonical tables as DataFrames. ``payments`` is ``None`` when no payments were exported
-    (balances then come from the invoices' ``paid_amount``/``paid_date``).
+    (balances then come from the invoices' ``paid_amount``/``paid_date``), unless open-items
+    snapshots were loaded: ``payments`` then holds the payments they imply and
+    ``payments_source`` is ``"snapshots"`` (see :mod:`salesops_analysis.metrics.snapshots`).
 
     ``exports`` names the kinds that were ever ingested (:func:`load_tables` reads them from the
     ingest log); ``None`` (tables built by hand) counts a kind as exported when its frame has
@@ -41,9 +44,19 @@ class Tables:
     fx_rates: pd.DataFrame = field(default_factory=lambda: _empty("fx_rates"))
     currency: str | None = None
     exports: frozenset[str] | None = None
+    payments_source: str | None = None
+
+    @property
+    def payments_implied(self) -> bool:
+        """Return whether ``payments`` are implied by open-items snapshots, not exported."""
+        return self.payments_source == "snapshots"
 
     def has(self, kind: str) -> bool:
-        """Return whether the ``kind`` export was loaded (even if it holds no rows today)."""
+        """Return whether the ``kind`` export was loaded (even if it holds no rows today).
+
+        Payments implied by snapshots are not a payments export: ``has("payments")`` is then
+        False, and :attr:`payments_implied` True.
+        """
         if kind not in KINDS:
             raise ValueError(f"no such table: {kind}")
         if self.exports is not None:
@@ -131,14 +144,53 @@ def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -
     exports = frozenset(
         row[0] for row in wh.con.execute("SELECT DISTINCT kind FROM ingest_log").fetchall()
     )
-    has_payments = "payments" in exports
-    frames = {kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS}
+    frames = {
+        kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS if kind != "payments"
+    }
+    payments, source = payments_table(wh, columns=columns.get("payments"), exports=exports)
     return Tables(
         invoices=frames["invoices"],
-        payments=frames["payments"] if has_payments else None,
+        payments=payments,
+        payments_source=source,
         orders=frames["orders"],
         activities=frames["activities"],
         customers=frames["customers"],
         fx_rates=frames["fx_rates"],
         exports=exports,
     )
+
+
+def payments_table(
+    wh: Warehouse, *, columns: list[str] | None = None, exports: frozenset[str] | None = None
+) -> tuple[pd.DataFrame | None, str | None]:
+    """Return the payments the reports read, and where they come from.
+
+    The payments export when one was loaded (``"export"``); else the payments implied by
+    open-items snapshots (``"snapshots"``, see :mod:`salesops_analysis.metrics.snapshots`),
+    in the payments table's columns and types; else ``(None, None)``.
+
+    Parameters
+    ----------
+    wh : Warehouse
+        An open warehouse.
+    columns : list of str, optional
+        Only these payments columns.
+    exports : frozenset of str, optional
+        The kinds in the ingest log, when the caller has read them already.
+    """
+    if exports is None:
+        loaded = wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'")
+        has_payments = loaded.fetchall()[0][0] > 0
+    else:
+        has_payments = "payments" in exports
+    if has_payments:
+        return wh.table("payments", columns=columns), "export"
+    if not has_snapshots(wh.con):
+        return None, None
+    from .._frames import arrow_to_frame
+
+    names = columns or [f.name for f in KINDS["payments"].fields]
+    query = f"SELECT {', '.join(names)} FROM implied_payments ORDER BY payment_date, payment_id"
+    frame = arrow_to_frame(wh.con.sql(query).to_arrow_table())
+    empty = wh.table("payments", columns=names)
+    return (frame.astype(empty.dtypes.to_dict()) if len(frame) else empty), "snapshots"

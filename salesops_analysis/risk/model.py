@@ -992,19 +992,19 @@ TRAINING_COLUMNS = {
 def training_tables(wh, config):
     """Return the warehouse tables with only the columns training reads (see
     :data:`TRAINING_COLUMNS`; orders and FX rates empty): a fraction of the memory of every
-    column of every table. Payments are ``None`` when none were loaded, as in
-    :func:`~salesops_analysis.metrics.load_tables`."""
+    column of every table. Payments are as in :func:`~salesops_analysis.metrics.load_tables`
+    (implied by open-items snapshots without a payments export; ``None`` without either)."""
     from ..metrics import Tables
+    from ..metrics.tables import payments_table
 
     frames = {}
     for kind, wanted in TRAINING_COLUMNS.items():
         have = [c for c in wh.columns(f"{kind}_history") if not c.startswith("_")]
         extra = [c for c in config.model_categorical if c not in wanted]
         frames[kind] = wh.table(kind, columns=[c for c in [*wanted, *extra] if c in have])
-    loaded = wh.con.execute("SELECT count(*) FROM ingest_log WHERE kind = 'payments'")
-    if loaded.fetchall()[0][0] == 0:
-        frames["payments"] = None
-    return Tables(**frames)
+    # the payments export, else the payments open-items snapshots imply, else None
+    frames["payments"], source = payments_table(wh, columns=list(frames["payments"].columns))
+    return Tables(**frames, payments_source=source)
 
 
 @dataclass(frozen=True)
