@@ -402,3 +402,9 @@ def run_report(
     metrics = json.loads((final / "metrics.json").read_text())
     write_index(out)  # reports/index.html lists every published date, this one included
     return ReportRun(report, day, final, metrics, time.perf_counter() - started)
+
+
+def load_notebook_tools() -> tuple:
+    """Import papermill and nbconvert now and return them (``salesops daily`` does it in a
+    thread while the exports are checked, so the reports do not wait for the import)."""
+    return _notebook_tools()
