@@ -9,7 +9,7 @@ import click
 
 from ..config import load_config
 from .errors import friendly_errors
-from .options import DATE, common, read_tables
+from .options import DATE, common, models_option, read_tables
 
 __all__ = ["forecast", "statements"]
 
@@ -67,14 +67,9 @@ def statements(day, customer_ids, all_customers, out, db_path, config_path) -> N
 @click.option(
     "--weeks", type=click.IntRange(1, 26), default=13, show_default=True, help="Weeks ahead."
 )
-@click.option(
-    "--models",
-    "models_dir",
-    type=click.Path(file_okay=False),
-    default="models",
-    show_default=True,
-    help="Folder of trained models (the newest cash_timing model trained on or before "
-    "--as-of is used; without one, a model is trained on the fly).",
+@models_option(
+    "Folder of trained models (the newest cash_timing model trained on or before "
+    "--as-of is used; without one, a model is trained on the fly)."
 )
 @click.option(
     "--out",

@@ -11,7 +11,7 @@ import click
 from .._errors import os_error
 from ..config import Config, load_config
 from .errors import friendly_errors, say_kept
-from .options import DATE, common, read_tables, warehouse
+from .options import DATE, common, models_option, read_tables, warehouse
 
 __all__ = ["score", "train"]
 
@@ -94,14 +94,7 @@ def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
     default=None,
     help="Model file (default: the newest in --models trained on or before --as-of).",
 )
-@click.option(
-    "--models",
-    "models_dir",
-    type=click.Path(file_okay=False),
-    default="models",
-    show_default=True,
-    help="Folder of trained models.",
-)
+@models_option("Folder of trained models.")
 @common
 @friendly_errors
 def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:

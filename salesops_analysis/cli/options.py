@@ -10,7 +10,16 @@ import click
 
 from .._errors import SalesOpsError
 
-__all__ = ["DATE", "DateType", "common", "notify", "read_tables", "wait_option", "warehouse"]
+__all__ = [
+    "DATE",
+    "DateType",
+    "common",
+    "models_option",
+    "notify",
+    "read_tables",
+    "wait_option",
+    "warehouse",
+]
 
 DB_HELP = "DuckDB warehouse file."
 CONFIG_HELP = "Config file (default: salesops.yml if present, else built-in defaults)."
@@ -43,6 +52,18 @@ def wait_option(func):
         show_default=True,
         help="Seconds to wait for another run writing the warehouse (exit 75 past it).",
     )(func)
+
+
+def models_option(help: str):
+    """Add ``--models DIR`` (default ``models``), the folder of trained models."""
+    return click.option(
+        "--models",
+        "models_dir",
+        type=click.Path(file_okay=False),
+        default="models",
+        show_default=True,
+        help=help,
+    )
 
 
 def notify(line: str) -> None:

@@ -11,7 +11,7 @@ from .._errors import SalesOpsError, TemporaryError
 from ..config import load_config
 from .errors import fail, friendly_errors, kept_so_far, say_kept
 from .exports import expand, run_ingest
-from .options import DATE, common, notify, wait_option, warehouse
+from .options import DATE, common, models_option, notify, wait_option, warehouse
 
 __all__ = ["ReportState", "config_file", "daily", "report"]
 
@@ -28,14 +28,7 @@ __all__ = ["ReportState", "config_file", "daily", "report"]
     show_default=True,
     help="Reports folder: the report lands in <out>/<date>/<report>/.",
 )
-@click.option(
-    "--models",
-    "models_dir",
-    type=click.Path(file_okay=False),
-    default="models",
-    show_default=True,
-    help="Trained models (collections).",
-)
+@models_option("Trained models (collections).")
 @click.option(
     "--model",
     "model_path",
@@ -134,14 +127,7 @@ def config_file(config_path: str | None) -> str | None:
     show_default=True,
     help="Reports folder.",
 )
-@click.option(
-    "--models",
-    "models_dir",
-    type=click.Path(file_okay=False),
-    default="models",
-    show_default=True,
-    help="Trained models.",
-)
+@models_option("Trained models.")
 @wait_option
 @common
 @friendly_errors
