@@ -9,7 +9,7 @@ import click
 
 from ..config import load_config
 from .errors import friendly_errors
-from .options import DATE, common, models_option, read_tables
+from .options import DATE, common, models_option, out_folder_option, read_tables
 
 __all__ = ["forecast", "statements"]
 
@@ -28,12 +28,8 @@ __all__ = ["forecast", "statements"]
     is_flag=True,
     help="Every customer with an open item (default: those with an overdue balance).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="reports",
-    show_default=True,
-    help="Reports folder: statements land in <out>/<date>/collections/statements/.",
+@out_folder_option(
+    "reports", "Reports folder: statements land in <out>/<date>/collections/statements/."
 )
 @common
 @friendly_errors

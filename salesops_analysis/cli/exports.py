@@ -12,7 +12,7 @@ from .._errors import FileRefusedError, SalesOpsError, os_error
 from ..config import Config, load_config
 from ..schemas import KINDS
 from .errors import fail, friendly_errors, say_kept
-from .options import DATE, common, notify, wait_option
+from .options import DATE, common, notify, out_folder_option, wait_option
 
 __all__ = ["demo", "expand", "ingest", "inspect", "run_ingest"]
 
@@ -20,13 +20,7 @@ _SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 
 
 @click.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="data/raw",
-    show_default=True,
-    help="Folder for the exports.",
-)
+@out_folder_option("data/raw", "Folder for the exports.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option(
     "--scale",

@@ -11,7 +11,7 @@ import click
 from .._errors import os_error
 from ..config import Config, load_config
 from .errors import friendly_errors, say_kept
-from .options import DATE, common, models_option, read_tables, warehouse
+from .options import DATE, common, models_option, out_folder_option, read_tables, warehouse
 
 __all__ = ["score", "train"]
 
@@ -35,13 +35,7 @@ def _auc_line(name: str, ev: dict) -> str:
     required=True,
     help="Knowledge date: train on what was known at its end.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="models",
-    show_default=True,
-    help="Folder for the model, its card and metrics.",
-)
+@out_folder_option("models", "Folder for the model, its card and metrics.")
 @common
 @friendly_errors
 def train(as_of, out, db_path, config_path) -> None:

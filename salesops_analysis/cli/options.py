@@ -16,6 +16,7 @@ __all__ = [
     "common",
     "models_option",
     "notify",
+    "out_folder_option",
     "read_tables",
     "wait_option",
     "warehouse",
@@ -61,6 +62,17 @@ def models_option(help: str):
         "models_dir",
         type=click.Path(file_okay=False),
         default="models",
+        show_default=True,
+        help=help,
+    )
+
+
+def out_folder_option(default: str, help: str):
+    """Add ``--out DIR``, the folder a command writes into (shown with its default)."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False),
+        default=default,
         show_default=True,
         help=help,
     )

@@ -11,7 +11,7 @@ from .._errors import SalesOpsError, TemporaryError
 from ..config import load_config
 from .errors import fail, friendly_errors, kept_so_far, say_kept
 from .exports import expand, run_ingest
-from .options import DATE, common, models_option, notify, wait_option, warehouse
+from .options import DATE, common, models_option, notify, out_folder_option, wait_option, warehouse
 
 __all__ = ["ReportState", "config_file", "daily", "report"]
 
@@ -21,13 +21,7 @@ __all__ = ["ReportState", "config_file", "daily", "report"]
     "report_name", metavar="daily-mis|collections", type=click.Choice(["daily-mis", "collections"])
 )
 @click.option("--date", "day", type=DATE, required=True, help="Report day (YYYY-MM-DD).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="reports",
-    show_default=True,
-    help="Reports folder: the report lands in <out>/<date>/<report>/.",
-)
+@out_folder_option("reports", "Reports folder: the report lands in <out>/<date>/<report>/.")
 @models_option("Trained models (collections).")
 @click.option(
     "--model",
@@ -120,13 +114,7 @@ def config_file(config_path: str | None) -> str | None:
     show_default=True,
     help="Folder of ERP exports to ingest.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="reports",
-    show_default=True,
-    help="Reports folder.",
-)
+@out_folder_option("reports", "Reports folder.")
 @models_option("Trained models.")
 @wait_option
 @common
