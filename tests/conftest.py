@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,42 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     """Write a small hand-made export and return its path."""
     path.write_bytes(text.encode(encoding))
     return path
+
+
+# -- real processes on a small warehouse (test_concurrency, test_faults) ---------------------------
+SALESOPS = str(Path(sys.executable).with_name("salesops"))
+
+
+def salesops(*args, cwd=None, **kw) -> subprocess.CompletedProcess:
+    """Run the installed ``salesops`` command in its own process; a failure is returned, not
+    raised."""
+    return subprocess.run(
+        [SALESOPS, *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False, **kw
+    )
+
+
+@pytest.fixture(scope="session")
+def small_exports(tmp_path_factory) -> Path:
+    """Small demo exports (3,000 invoices): a first batch (everything but payments) and the
+    payments later."""
+    raw = tmp_path_factory.mktemp("exports") / "raw"
+    so.generate_demo(raw, scale=3000, seed=5)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def db_without_payments(small_exports, tmp_path_factory) -> Path:
+    """A warehouse with the first batch of :func:`small_exports` ingested (no payments yet).
+    Tests copy it before writing."""
+    db = tmp_path_factory.mktemp("base") / "salesops.duckdb"
+    cfg = so.load_config(DEMO_CONFIG)
+    with so.open_warehouse(db) as wh:
+        for kind in ("customers", "fx_rates", "orders", "invoices", "activities"):
+            so.ingest_file(wh, small_exports / f"{kind}.csv", cfg)
+    return db
+
+
+def count_rows(db: Path, table: str = "payments") -> int:
+    """Return the rows of ``table`` a reader of the warehouse at ``db`` sees."""
+    with so.open_warehouse(db, read_only=True) as wh:
+        return int(wh.sql(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0])

@@ -147,19 +147,19 @@ def test_exit_codes_name_the_kind_of_failure(tmp_path):
 
 
 def test_interrupted_line_says_which_reports_were_published(tmp_path):
-    from salesops_analysis.cli import _ReportState
+    from salesops_analysis.cli.reports import ReportState
 
     day = tmp_path / "2025-06-30"
     for name in ("daily-mis", "collections"):
         (day / name).mkdir(parents=True)
-    state = _ReportState(str(tmp_path), "2025-06-30")
+    state = ReportState(str(tmp_path), "2025-06-30")
     (day / ".daily-mis.tmp-1").mkdir()  # a run publishes daily-mis: a new folder renamed in
     (day / "daily-mis").rename(day / ".daily-mis.old-1")
     (day / ".daily-mis.tmp-1").rename(day / "daily-mis")
     assert state.line(["daily-mis", "collections"]) == (
         "daily-mis published, collections not run; the previous collections report is unchanged"
     )
-    fresh = _ReportState(str(tmp_path), "2025-07-01")
+    fresh = ReportState(str(tmp_path), "2025-07-01")
     assert fresh.line(["collections"]) == (
         "collections not run; no collections report of 2025-07-01 was written"
     )

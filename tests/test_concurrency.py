@@ -20,49 +20,18 @@ import pytest
 
 import salesops_analysis as so
 from salesops_analysis.warehouse import lock_path, snapshot_path
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, SALESOPS, count_rows, salesops
 
-SALESOPS = str(Path(sys.executable).with_name("salesops"))
 DAY = "2025-06-30"
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> Path:
-    """Small demo exports: a first batch (everything but payments) and the payments later."""
-    raw = tmp_path_factory.mktemp("exports") / "raw"
-    so.generate_demo(raw, scale=3000, seed=5)
-    return raw
-
-
-@pytest.fixture(scope="module")
-def base_db(exports, tmp_path_factory) -> Path:
-    """A warehouse with the first batch ingested (no payments yet)."""
-    db = tmp_path_factory.mktemp("base") / "salesops.duckdb"
-    cfg = so.load_config(DEMO_CONFIG)
-    with so.open_warehouse(db) as wh:
-        for kind in ("customers", "fx_rates", "orders", "invoices", "activities"):
-            so.ingest_file(wh, exports / f"{kind}.csv", cfg)
-    return db
-
-
 @pytest.fixture
-def db(base_db, tmp_path) -> Path:
+def db(db_without_payments, tmp_path) -> Path:
     """A fresh copy of the base warehouse (its readers' copy is published on first use)."""
     path = tmp_path / "data" / "salesops.duckdb"
     path.parent.mkdir()
-    shutil.copy(base_db, path)
+    shutil.copy(db_without_payments, path)
     return path
-
-
-def salesops(*args, cwd=None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SALESOPS, *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False, **kw
-    )
-
-
-def count(db: Path, table: str = "payments") -> int:
-    with so.open_warehouse(db, read_only=True) as wh:
-        return int(wh.sql(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0])
 
 
 def holder_pid(db: Path) -> int | None:
@@ -119,11 +88,11 @@ READER = textwrap.dedent("""
 
 
 def test_a_reader_left_open_never_stops_daily_and_new_readers_see_the_last_commit(
-    exports, db, tmp_path
+    small_exports, db, tmp_path
 ):
     new = tmp_path / "new_exports"
     new.mkdir()
-    shutil.copy(exports / "payments.csv", new / "payments.csv")
+    shutil.copy(small_exports / "payments.csv", new / "payments.csv")
     out = tmp_path / "reader.json"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(db), str(lock_path(db)), str(out)],
@@ -146,7 +115,7 @@ def test_a_reader_left_open_never_stops_daily_and_new_readers_see_the_last_commi
     result = json.loads(out.read_text())
     assert result["first"] == 0  # no payments before the run
     assert result["still"] == 0  # the reader left open keeps its consistent (old) state
-    assert result["reopened"] == count(db) > 0  # reopening shows the new commit
+    assert result["reopened"] == count_rows(db) > 0  # reopening shows the new commit
     log = result["log"]
     assert all(entry["error"] is None for entry in log), log
     during = [e for e in log if e["before"] == e["after"] == str(daily.pid)]
@@ -184,7 +153,7 @@ def _writer(db: Path) -> subprocess.Popen:
 
 
 def test_a_reader_opening_during_a_write_gets_the_previous_state_at_once(db):
-    invoices = count(db, "invoices")
+    invoices = count_rows(db, "invoices")
     writer = _writer(db)
     try:
         started = time.perf_counter()
@@ -205,14 +174,22 @@ def test_a_reader_opening_during_a_write_gets_the_previous_state_at_once(db):
     finally:
         writer.kill()
         writer.wait()
-    assert count(db, "invoices") == 0  # the commit is published when the writer closes
+    assert count_rows(db, "invoices") == 0  # the commit is published when the writer closes
 
 
-def test_a_second_writer_waits_naming_the_holder_then_runs(exports, db):
+def test_a_second_writer_waits_naming_the_holder_then_runs(small_exports, db):
     writer = _writer(db)
     try:
         ingest = subprocess.Popen(
-            [SALESOPS, "ingest", exports / "payments.csv", "--db", db, "--config", DEMO_CONFIG],
+            [
+                SALESOPS,
+                "ingest",
+                small_exports / "payments.csv",
+                "--db",
+                db,
+                "--config",
+                DEMO_CONFIG,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -231,14 +208,16 @@ def test_a_second_writer_waits_naming_the_holder_then_runs(exports, db):
         writer.wait()
     assert ingest.returncode == 0, stderr
     assert "1 file(s) loaded" in stdout
-    assert count(db) > 0 and count(db, "invoices") > 0  # the rolled-back delete left no trace
+    assert (
+        count_rows(db) > 0 and count_rows(db, "invoices") > 0
+    )  # the rolled-back delete left no trace
 
 
-def test_a_writer_past_its_wait_exits_75_naming_the_holder(exports, db):
+def test_a_writer_past_its_wait_exits_75_naming_the_holder(small_exports, db):
     writer = _writer(db)
     try:
         started = time.monotonic()
-        r = salesops("ingest", exports / "payments.csv", "--db", db, "--wait", "1")
+        r = salesops("ingest", small_exports / "payments.csv", "--db", db, "--wait", "1")
         elapsed = time.monotonic() - started
     finally:
         writer.kill()
@@ -248,17 +227,17 @@ def test_a_writer_past_its_wait_exits_75_naming_the_holder(exports, db):
     assert last.startswith(f"error: the warehouse {db} is locked by pid {writer.pid} (python")
     assert "waited 1s" in last and "Traceback" not in r.stderr
     assert 1.0 <= elapsed < 30
-    assert count(db) == 0  # nothing loaded
+    assert count_rows(db) == 0  # nothing loaded
 
 
 def test_two_concurrent_ingests_of_different_files_both_load_with_exact_accounting(
-    exports, db, base_db, tmp_path
+    small_exports, db, db_without_payments, tmp_path
 ):
     # a second activities export: the first half of the rows again, and new ones
-    lines = (exports / "activities.csv").read_text().splitlines(keepends=True)
+    lines = (small_exports / "activities.csv").read_text().splitlines(keepends=True)
     extra = tmp_path / "activities_extra.csv"
     extra.write_text(lines[0] + "".join(lines[1 : len(lines) // 2]))
-    jobs = [(exports / "payments.csv", "payments"), (extra, "activities")]
+    jobs = [(small_exports / "payments.csv", "payments"), (extra, "activities")]
     procs = [
         subprocess.Popen(
             [SALESOPS, "ingest", f, "--db", db, "--config", DEMO_CONFIG, "--kind", kind],
@@ -274,7 +253,7 @@ def test_two_concurrent_ingests_of_different_files_both_load_with_exact_accounti
         assert "1 file(s) loaded" in stdout
     # the same files one after the other give the same accounting and tables
     reference = tmp_path / "reference.duckdb"
-    shutil.copy(base_db, reference)
+    shutil.copy(db_without_payments, reference)
     for f, kind in jobs:
         r = salesops("ingest", f, "--db", reference, "--config", DEMO_CONFIG, "--kind", kind)
         assert r.returncode == 0, r.stderr
@@ -291,18 +270,18 @@ def test_two_concurrent_ingests_of_different_files_both_load_with_exact_accounti
             assert row[columns].tolist() == expected.loc[name, columns].tolist()
         assert (
             got.loc["payments.csv", "rows_read"]
-            == len((exports / "payments.csv").read_text().splitlines()) - 1
+            == len((small_exports / "payments.csv").read_text().splitlines()) - 1
         )
         for table in ("payments", "activities"):
             assert len(wh.table(table)) == len(ref.table(table))
 
 
 def test_kill_9_during_an_ingest_keeps_the_last_commit_and_the_next_ingest_takes_over(
-    exports, db, tmp_path
+    small_exports, db, tmp_path
 ):
-    before = count(db, "invoices")
+    before = count_rows(db, "invoices")
     big = tmp_path / "payments.csv"  # long enough to be killed in the middle
-    lines = (exports / "payments.csv").read_text().splitlines(keepends=True)
+    lines = (small_exports / "payments.csv").read_text().splitlines(keepends=True)
     body = lines[1:]
     with big.open("w") as fh:
         fh.write(lines[0])
@@ -320,7 +299,7 @@ def test_kill_9_during_an_ingest_keeps_the_last_commit_and_the_next_ingest_takes
     proc.wait()
     # the lock file still names the dead process; readers see the last committed state
     assert holder_pid(db) == proc.pid
-    assert count(db) == 0 and count(db, "invoices") == before
+    assert count_rows(db) == 0 and count_rows(db, "invoices") == before
     r = salesops("ingest", big, "--db", db, "--config", DEMO_CONFIG, "--wait", "5")
     assert r.returncode == 0, r.stderr
     assert f"took over the warehouse {db} from pid {proc.pid}" in r.stderr
@@ -335,7 +314,7 @@ def test_kill_9_during_an_ingest_keeps_the_last_commit_and_the_next_ingest_takes
 
 def test_readers_copy_is_replaced_atomically_and_only_when_something_changed(db):
     snap = snapshot_path(db)
-    count(db)  # the first reader publishes the copy of a warehouse that has none
+    count_rows(db)  # the first reader publishes the copy of a warehouse that has none
     first = snap.stat()
     with so.open_warehouse(db):
         pass  # a writer that changes nothing does not copy
@@ -346,7 +325,7 @@ def test_readers_copy_is_replaced_atomically_and_only_when_something_changed(db)
     assert snap.stat().st_ino != first.st_ino  # a new file renamed over the old one
     assert held.sql("SELECT count(*) AS n FROM orders")["n"].iloc[0] > 0
     held.close()
-    assert count(db, "orders") == 0
+    assert count_rows(db, "orders") == 0
 
 
 def test_sql_returns_a_dataframe_and_readers_cannot_write(db):

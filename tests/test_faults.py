@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,15 +19,7 @@ from click.testing import CliRunner
 import salesops_analysis as so
 from salesops_analysis.cli import main
 from salesops_analysis.warehouse import lock_path, snapshot_path
-from tests.conftest import DEMO_CONFIG
-
-SALESOPS = str(Path(sys.executable).with_name("salesops"))
-
-
-def salesops(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SALESOPS, *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False
-    )
+from tests.conftest import DEMO_CONFIG, SALESOPS, count_rows, salesops
 
 
 @contextlib.contextmanager
@@ -60,26 +51,9 @@ def fill(disk: Path, leave: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> Path:
-    raw = tmp_path_factory.mktemp("exports") / "raw"
-    so.generate_demo(raw, scale=3000, seed=5)
-    return raw
-
-
-@pytest.fixture(scope="module")
-def base_db(exports, tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("base") / "salesops.duckdb"
-    cfg = so.load_config(DEMO_CONFIG)
-    with so.open_warehouse(db) as wh:
-        for kind in ("customers", "fx_rates", "orders", "invoices", "activities"):
-            so.ingest_file(wh, exports / f"{kind}.csv", cfg)
-    return db
-
-
-@pytest.fixture(scope="module")
-def big_payments(exports, tmp_path_factory) -> Path:
+def big_payments(small_exports, tmp_path_factory) -> Path:
     """About 300,000 payments: an ingest long enough to interrupt, big enough to fill a disk."""
-    lines = (exports / "payments.csv").read_text().splitlines(keepends=True)
+    lines = (small_exports / "payments.csv").read_text().splitlines(keepends=True)
     path = tmp_path_factory.mktemp("big") / "payments.csv"
     with path.open("w") as fh:
         fh.write(lines[0])
@@ -88,18 +62,13 @@ def big_payments(exports, tmp_path_factory) -> Path:
     return path
 
 
-def payments(db: Path) -> int:
-    with so.open_warehouse(db, read_only=True) as wh:
-        return int(wh.sql("SELECT count(*) AS n FROM payments")["n"].iloc[0])
-
-
 def test_warehouse_disk_full_during_ingest_is_one_line_exit_75_and_keeps_the_last_commit(
-    base_db, big_payments, exports, tmp_path
+    db_without_payments, big_payments, small_exports, tmp_path
 ):
     with small_disk(tmp_path / "disk", "64m") as disk:
         db = disk / "salesops.duckdb"
-        shutil.copy(base_db, db)
-        assert payments(db) == 0  # publishes the readers' copy
+        shutil.copy(db_without_payments, db)
+        assert count_rows(db) == 0  # publishes the readers' copy
         invoices_before = db.stat().st_size
         filler = fill(disk, leave=256 * 1024)
         r = salesops("ingest", big_payments, "--db", db, "--config", DEMO_CONFIG)
@@ -110,21 +79,23 @@ def test_warehouse_disk_full_during_ingest_is_one_line_exit_75_and_keeps_the_las
         assert "payments.csv not loaded (rolled back)" in last
         assert "unexpected" not in r.stderr and "Traceback" not in r.stderr
         # the last committed state is readable, the lock is free, no temporary file is left
-        assert payments(db) == 0
+        assert count_rows(db) == 0
         assert lock_path(db).read_text() == ""
         assert not list(disk.glob("*.tmp-*"))
         # room again: the next ingest loads the file
         filler.unlink()
         r = salesops("ingest", big_payments, "--db", db, "--config", DEMO_CONFIG)
         assert r.returncode == 0, r.stderr
-        assert payments(db) > 0 and db.stat().st_size >= invoices_before
+        assert count_rows(db) > 0 and db.stat().st_size >= invoices_before
 
 
-def test_readers_copy_that_cannot_be_written_keeps_the_previous_one(base_db, tmp_path, monkeypatch):
+def test_readers_copy_that_cannot_be_written_keeps_the_previous_one(
+    db_without_payments, tmp_path, monkeypatch
+):
     """Injected ENOSPC at the copy (where no tmpfs can be mounted this is the disk-full test)."""
     db = tmp_path / "salesops.duckdb"
-    shutil.copy(base_db, db)
-    before = payments(db)
+    shutil.copy(db_without_payments, db)
+    before = count_rows(db)
     snap = snapshot_path(db)
     inode = snap.stat().st_ino
 
@@ -141,7 +112,7 @@ def test_readers_copy_that_cannot_be_written_keeps_the_previous_one(base_db, tmp
     assert "the readers' copy needs " in str(info.value) and " MB" in str(info.value)
     assert info.value.exit_code == 75
     monkeypatch.undo()
-    assert snap.stat().st_ino == inode and payments(db) == before
+    assert snap.stat().st_ino == inode and count_rows(db) == before
     assert not list(tmp_path.glob("*.tmp-*"))  # the partial copy is gone
     assert lock_path(db).read_text() == ""  # the lock was released
     # the next writer publishes what the first one committed
@@ -151,9 +122,11 @@ def test_readers_copy_that_cannot_be_written_keeps_the_previous_one(base_db, tmp
         assert reader.sql("SELECT count(*) AS n FROM invoices")["n"].iloc[0] == 0
 
 
-def test_sigterm_during_ingest_rolls_back_the_file_and_says_so(base_db, big_payments, tmp_path):
+def test_sigterm_during_ingest_rolls_back_the_file_and_says_so(
+    db_without_payments, big_payments, tmp_path
+):
     db = tmp_path / "salesops.duckdb"
-    shutil.copy(base_db, db)
+    shutil.copy(db_without_payments, db)
     proc = subprocess.Popen(
         [SALESOPS, "ingest", big_payments, "--db", db, "--config", DEMO_CONFIG],
         stdout=subprocess.PIPE,
@@ -173,24 +146,28 @@ def test_sigterm_during_ingest_rolls_back_the_file_and_says_so(base_db, big_paym
         f"error: interrupted by SIGTERM: payments.csv not loaded (rolled back); {db} keeps "
         "its last committed state"
     )
-    assert payments(db) == 0 and lock_path(db).read_text() == ""
+    assert count_rows(db) == 0 and lock_path(db).read_text() == ""
     r = salesops("ingest", big_payments, "--db", db, "--config", DEMO_CONFIG)
     assert r.returncode == 0 and "took over" not in r.stderr  # released, not left stale
 
 
-def test_permission_denied_is_named(base_db, tmp_path):
+def test_permission_denied_is_named(db_without_payments, tmp_path):
     if os.geteuid() == 0:
         # root reads and writes whatever the mode bits say: a read-only mount refuses it
         with small_disk(tmp_path / "ro", "8m") as disk:
-            shutil.copy(base_db, disk / "salesops.duckdb")
+            shutil.copy(db_without_payments, disk / "salesops.duckdb")
             subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-            r = salesops("ingest", base_db, "--db", disk / "salesops.duckdb", "--kind", "orders")
+            r = salesops(
+                "ingest", db_without_payments, "--db", disk / "salesops.duckdb", "--kind", "orders"
+            )
     else:
         folder = tmp_path / "locked"
         folder.mkdir()
-        shutil.copy(base_db, folder / "salesops.duckdb")
+        shutil.copy(db_without_payments, folder / "salesops.duckdb")
         folder.chmod(0o500)
-        r = salesops("ingest", base_db, "--db", folder / "salesops.duckdb", "--kind", "orders")
+        r = salesops(
+            "ingest", db_without_payments, "--db", folder / "salesops.duckdb", "--kind", "orders"
+        )
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
     assert "read-only file system" in last or "permission denied" in last

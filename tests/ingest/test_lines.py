@@ -70,31 +70,32 @@ def test_identical_lines_without_line_id_are_all_kept(tmp_path):
     assert result.data["amount"].tolist() == [20.0]
 
 
-def test_line_id_tells_identical_lines_from_duplicates(tmp_path):
-    config = config_from_dict(
+def with_line_id() -> so.Config:
+    """Orders summed by their lines, each line numbered in the column ``Line``."""
+    return config_from_dict(
         {"kinds": {"orders": {"lines": {"sum": ["amount"]}, "columns": {"Line": "line_id"}}}}
     )
+
+
+def test_line_id_tells_identical_lines_from_duplicates(tmp_path):
     p = write(
         tmp_path / "orders.csv",
         "order_id,customer_id,order_date,amount,Line\n"
         "O1,C1,2025-01-02,10,1\nO1,C1,2025-01-02,10,2\nO1,C1,2025-01-02,10,2\n",
     )
-    result = so.clean_file(p, "orders", config)
+    result = so.clean_file(p, "orders", with_line_id())
     assert (result.duplicates, result.loaded, result.documents) == (1, 2, 1)
     assert result.data["amount"].tolist() == [20.0]
     assert "line_id" not in result.data.columns
 
 
 def test_line_id_repeated_with_other_content_keeps_the_last_line(tmp_path):
-    config = config_from_dict(
-        {"kinds": {"orders": {"lines": {"sum": ["amount"]}, "columns": {"Line": "line_id"}}}}
-    )
     p = write(
         tmp_path / "orders.csv",
         "order_id,customer_id,order_date,amount,Line\n"
         "O1,C1,2025-01-02,10,1\nO1,C1,2025-01-02,15,1\nO1,C1,2025-01-02,1,2\n",
     )
-    result = so.clean_file(p, "orders", config)
+    result = so.clean_file(p, "orders", with_line_id())
     assert result.data["amount"].tolist() == [16.0]
     assert result.rejects_frame["reason"].tolist() == [
         "superseded by line 3 (same line id, later in the file)"

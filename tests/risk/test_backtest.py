@@ -95,14 +95,15 @@ def test_too_short_a_history_is_refused_and_train_still_succeeds(tmp_path, monke
     t = cash_book(first="2024-11-01", last="2025-01-15")
     with pytest.raises(so.SalesOpsError, match="too few"):
         train_cash_timing(t, "2025-01-15", so.Config(), tmp_path)
-    from salesops_analysis import cli
+    from salesops_analysis.cli import accounts, models
 
-    monkeypatch.setattr(cli, "_tables", lambda db_path: t)
+    monkeypatch.setattr(accounts, "read_tables", lambda db_path: t)
     r = CliRunner().invoke(main, ["forecast", "--as-of", "2025-01-15", "--models", str(tmp_path)])
     assert r.exit_code == 1 and "too few" in r.output and "Traceback" not in r.output
     lines = []
-    monkeypatch.setattr(cli.click, "echo", lambda msg="", **kw: lines.append(msg))
-    cli._train_cash_timing("unused.duckdb", "2025-01-15", so.Config(), str(tmp_path))
+    monkeypatch.setattr(models, "read_tables", lambda db_path: t)
+    monkeypatch.setattr(models.click, "echo", lambda msg="", **kw: lines.append(msg))
+    models._train_cash_timing("unused.duckdb", "2025-01-15", so.Config(), str(tmp_path))
     assert any("cash-timing model skipped" in line for line in lines)
 
 
