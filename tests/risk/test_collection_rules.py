@@ -201,11 +201,12 @@ def rules(demo_model):
     config = so.Config(dunning=LADDER)
     scored = score_open_invoices(demo_model, tables, AS_OF, config)
     by_hand = {r[0]: r[4] for r in BOOK}
-    prob = scored["invoice_id"].map(by_hand).astype("float64")
-    scored = scored.assign(
-        probability=prob, expected_late_amount=(prob * scored["open_amount_reporting"]).round(2)
+    inv = scored.invoices
+    prob = inv["invoice_id"].map(by_hand).astype("float64")
+    inv = inv.assign(
+        probability=prob, expected_late_amount=(prob * inv["open_amount_reporting"]).round(2)
     )
-    return worklist(demo_model, tables, AS_OF, config, scored=scored)
+    return worklist(demo_model, tables, AS_OF, config, scored=scored.with_invoices(inv))
 
 
 def test_stage_promise_action_and_owner_per_invoice(rules):
