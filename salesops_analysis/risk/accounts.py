@@ -168,29 +168,17 @@ def account_worklist(
     callable_ = (next_action != ACTION_TEXT[Action.NO_ACTION]) & (facts.promise != Promise.PENDING)
     groups = np.flatnonzero(g.present)
     order = groups[rules.account_order(g.ela_sum[groups], g.open_sum[groups], g.first[groups])]
-    ids, names, owner_fallback, currency = _identities(wl, g, credits, tables, config)
-    out = _account_frame(
-        order,
-        g,
-        facts,
-        ids,
-        names,
-        currency,
-        np.array(ladder.names, object)[stage],
-        next_action,
-        callable_,
-        wl,
-    )
-    return _with_collectors(out, facts.owner[order], owner_fallback[order], tables, config)
+    who = _identities(wl, g, credits, tables, config)
+    stage_name = np.array(ladder.names, object)[stage]
+    out = _account_frame(order, g, facts, who, stage_name, next_action, callable_, wl)
+    return _with_collectors(out, facts.owner[order], who.owner_fallback[order], tables, config)
 
 
 def _account_frame(
     order: np.ndarray,
     g: _Customers,
     facts: CustomerFacts,
-    ids: np.ndarray,
-    names: np.ndarray,
-    currency: np.ndarray,
+    who: _Identity,
     stage_name: np.ndarray,
     next_action: np.ndarray,
     callable_: np.ndarray,
@@ -201,13 +189,13 @@ def _account_frame(
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(order) + 1),
-            "customer_id": pd.Series(ids[order], dtype="str"),
-            "customer_name": pd.Series(names[order], dtype="str"),
+            "customer_id": pd.Series(who.ids[order], dtype="str"),
+            "customer_name": pd.Series(who.names[order], dtype="str"),
             "open_amount_reporting": np.round(g.open_sum[order], 2),
             "overdue_amount_reporting": np.round(g.overdue_sum[order], 2),
             "open_credits_reporting": g.credit_cents[order] / 100,
             "expected_late_amount": np.round(g.ela_sum[order], 2),
-            "reporting_currency": pd.Series(currency[order], dtype="str"),
+            "reporting_currency": pd.Series(who.currency[order], dtype="str"),
             "open_invoices": g.n_open[order],
             "overdue_invoices": g.n_overdue[order],
             "oldest_days_past_due": g.oldest[order],
@@ -310,11 +298,21 @@ def _action_texts(
     return texts
 
 
+@dataclass(frozen=True, eq=False)
+class _Identity:
+    """Per customer group: its id, name, owner on the invoice worklist ('unassigned' without
+    one) and reporting currency."""
+
+    ids: np.ndarray
+    names: np.ndarray
+    owner_fallback: np.ndarray
+    currency: np.ndarray
+
+
 def _identities(
     wl: pd.DataFrame, g: _Customers, credits: pd.DataFrame, tables: Tables, config: Config
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return per customer group its id, name, owner on the invoice worklist ('unassigned'
-    without one) and reporting currency."""
+) -> _Identity:
+    """Return the :class:`_Identity` of every customer group."""
     n, first, both = g.n, g.first, g.both
     at = np.minimum(first, len(both) - 1)  # each group's first row
     on_list = g.has_invoices & (first < len(wl))
@@ -330,7 +328,7 @@ def _identities(
     unnamed = np.flatnonzero(g.present & (names == ""))
     if len(unnamed):  # customers with only credit notes open: names from the export
         names[unnamed] = customer_names(pd.Series(ids[unnamed], dtype="str"), tables)
-    return ids, names, owner_fallback, currency
+    return _Identity(ids, names, owner_fallback, currency)
 
 
 def _with_collectors(
