@@ -205,7 +205,16 @@ def _reference_worklist(scored, tables, as_of, config):
     import pandas as pd
 
     from salesops_analysis.metrics.receivables import row_positions
-    from salesops_analysis.risk.worklist import ACTION_BY_STAGE, WORKLIST_COLUMNS
+    from salesops_analysis.risk.worklist import WORKLIST_COLUMNS
+
+    # each stage's own action, as the collections policy words it
+    action_by_stage = {
+        "not due": "no action yet",
+        "reminder": "send a payment reminder",
+        "call": "call the customer",
+        "final notice": "send the final notice",
+        "escalate": "escalate to the credit manager",
+    }
 
     def latest(frame, rows, by):
         f = frame.assign(_row=rows).sort_values(["_row", *by], kind="stable")
@@ -269,7 +278,7 @@ def _reference_worklist(scored, tables, as_of, config):
             "wait for the promised payment (" + text + ")",
             "courtesy call before the due date",
         ],
-        np.array([ACTION_BY_STAGE.get(s, s) for s in stage], dtype=object),
+        np.array([action_by_stage.get(s, s) for s in stage], dtype=object),
     )
     out = scored.assign(
         customer_name=names,
