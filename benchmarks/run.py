@@ -164,7 +164,7 @@ SNIPPETS: dict[str, str] = {
         from salesops_analysis.risk import load_model
         from salesops_analysis.risk.features import Knowledge, features_at
         from salesops_analysis.risk.model import _CategoryCodes, predict_risk
-        from salesops_analysis.risk.worklist import _Phrases, _reasons
+        from salesops_analysis.risk.reasons import ReasonPhrases, top_reasons
         with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
             tables = load_tables(wh)
         b = load_model(WORK / "models" / "late_payment_2025-06-30.skops").bundle
@@ -191,7 +191,7 @@ SNIPPETS: dict[str, str] = {
             predict_risk(b[kind], X, rows=idx, codes=codes)
             out["predict"] += time.perf_counter() - t
             t = time.perf_counter()
-            _reasons(b[kind]["explainer"], X, "USD", _Phrases(), rows=idx, codes=codes)
+            top_reasons(b[kind]["explainer"], X, "USD", ReasonPhrases(), rows=idx, codes=codes)
             out["reasons"] += time.perf_counter() - t
         out["overdue_rows"] = int(overdue.sum())
         out["seconds"] = time.perf_counter() - t0
@@ -200,7 +200,7 @@ SNIPPETS: dict[str, str] = {
         predict_risk(b["late"], X, codes=codes)
         out["late_all_predict"] = time.perf_counter() - t
         t = time.perf_counter()
-        _reasons(b["late"]["explainer"], X, "USD", _Phrases(), codes=codes)
+        top_reasons(b["late"]["explainer"], X, "USD", ReasonPhrases(), codes=codes)
         out["late_all_reasons"] = time.perf_counter() - t
     """,
     "cli_score_1m": """

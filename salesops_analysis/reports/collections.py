@@ -18,12 +18,10 @@ from ..risk import (
     collector_calls,
     find_model,
     load_model,
-    open_not_scored,
     recent_drift,
     save_model,
     score_by_baseline,
     score_open_invoices,
-    scored_knowledge,
     train_from_tables,
     worklist,
 )
@@ -213,10 +211,12 @@ def comparison_figures(
         scored = score_by_baseline(tables, day, config)
     return {
         "report_date": str(day.date()),
-        "ar_open": round(float(scored["open_amount_reporting"].sum()) + open_not_scored(scored), 2),
+        "ar_open": round(
+            float(scored.invoices["open_amount_reporting"].sum()) + scored.open_not_scored, 2
+        ),
         "open_invoices": int(len(scored)),
-        "overdue_invoices": int((scored["days_past_due"] > 0).sum()),
-        "expected_late_amount": round(float(scored["expected_late_amount"].sum()), 2)
+        "overdue_invoices": int((scored.invoices["days_past_due"] > 0).sum()),
+        "expected_late_amount": round(float(scored.invoices["expected_late_amount"].sum()), 2)
         if model is not None
         else None,
     }
@@ -326,14 +326,14 @@ def collections_report(
     if model is not None:
         scored = score_open_invoices(model, tables, day, config)
         # like with like: invoices issued lately against those issued late in training
-        drift = recent_drift(model, scored_knowledge(scored))
+        drift = recent_drift(model, scored.knowledge)
         if model.deployment_note:
             note = f"{note} {model.deployment_note}"
     else:
         reason = note
         scored = score_by_baseline(tables, day, config)
         drift = pd.DataFrame({"feature": pd.Series(dtype="str"), "psi": pd.Series(dtype=float)})
-    credits = open_not_scored(scored)
+    credits = scored.open_not_scored
     wl = worklist(model, tables, day, config, scored=scored)
     score_kind = _score_kind(model, wl)
     if model is None:

@@ -28,6 +28,7 @@ from .timing import TimingModel, find_timing_model, load_timing, save_timing
 from .worklist import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
+    ScoredInvoices,
     open_not_scored,
     score_by_baseline,
     score_open_invoices,
@@ -42,6 +43,7 @@ __all__ = [
     "BASELINE_LATE_SHARE",
     "NUMERIC_FEATURES",
     "Knowledge",
+    "ScoredInvoices",
     "TimingModel",
     "TrainedModel",
     "drift_at",

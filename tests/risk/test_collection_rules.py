@@ -9,16 +9,31 @@ The book is seen on 2025-06-30 with the ladder (days past due) not due < 1 <= re
 <= call < 45 <= final notice < 75 <= escalate. Next action, first that applies: a dispute, a
 broken promise, a pending promise (promised for today or later), a not-yet-due invoice with a
 probability of 0.5 or more (courtesy call), else the stage's own action.
+
+The tests after the book state each rule of ``risk/collection_rules.py`` by hand on a few
+values, without a model (they are the ones the mutation run uses).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import salesops_analysis as so
 from salesops_analysis.metrics import Tables
 from salesops_analysis.risk import score_open_invoices, worklist
+from salesops_analysis.risk.collection_rules import (
+    Action,
+    DunningLadder,
+    Promise,
+    account_next_action,
+    account_order,
+    invoice_next_action,
+    likely_late_before_due,
+    promise_status,
+    worklist_order,
+)
 from tests.metrics.conftest import invoices, payments
 from tests.risk.conftest import AS_OF
 
@@ -201,11 +216,12 @@ def rules(demo_model):
     config = so.Config(dunning=LADDER)
     scored = score_open_invoices(demo_model, tables, AS_OF, config)
     by_hand = {r[0]: r[4] for r in BOOK}
-    prob = scored["invoice_id"].map(by_hand).astype("float64")
-    scored = scored.assign(
-        probability=prob, expected_late_amount=(prob * scored["open_amount_reporting"]).round(2)
+    inv = scored.invoices
+    prob = inv["invoice_id"].map(by_hand).astype("float64")
+    inv = inv.assign(
+        probability=prob, expected_late_amount=(prob * inv["open_amount_reporting"]).round(2)
     )
-    return worklist(demo_model, tables, AS_OF, config, scored=scored)
+    return worklist(demo_model, tables, AS_OF, config, scored=scored.with_invoices(inv))
 
 
 def test_stage_promise_action_and_owner_per_invoice(rules):
@@ -247,3 +263,145 @@ def test_ranked_by_expected_late_amount_then_open_amount(rules):
         "DISPUTED",  # 90
     ]
     assert rules["rank"].tolist() == list(range(1, 12))
+
+
+# -- each rule by hand, no model -----------------------------------------------------------------
+
+
+def test_dunning_stage_is_the_last_stage_reached():
+    ladder = DunningLadder.of(list(reversed(LADDER)))  # any order in the config
+    assert ladder.names == ("not due", "reminder", "call", "final notice", "escalate")
+    days = np.array([-20_000, -1, 0, 1, 14, 15, 44, 45, 74, 75, 400])
+    got = [ladder.names[i] for i in ladder.stage(days)]
+    assert got == [
+        "not due",  # below every stage: the first
+        "not due",
+        "not due",
+        "reminder",  # from_days reached exactly
+        "reminder",
+        "call",
+        "call",
+        "final notice",
+        "final notice",
+        "escalate",
+        "escalate",
+    ]
+    assert ladder.stage(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_each_stage_says_its_own_action_and_an_unknown_stage_its_name():
+    ladder = DunningLadder.of([*LADDER, {"stage": "lawyer letter", "from_days": 120}])
+    assert ladder.actions == (
+        "no action yet",
+        "send a payment reminder",
+        "call the customer",
+        "send the final notice",
+        "escalate to the credit manager",
+        "lawyer letter",
+    )
+
+
+def test_a_promise_is_pending_through_its_day_and_broken_the_day_after():
+    today = 100
+    has = np.array([False, True, True, True, False])
+    day = np.array([0, 101, 100, 99, 150])
+    assert promise_status(has, day, today).tolist() == [
+        Promise.NONE,
+        Promise.PENDING,  # for tomorrow
+        Promise.PENDING,  # for today: still pending at the end of the day
+        Promise.BROKEN,  # for yesterday
+        Promise.NONE,  # no promise, whatever the day column says
+    ]
+    assert promise_status(np.zeros(0, bool), np.zeros(0, np.int64), today).tolist() == []
+
+
+def test_likely_late_before_due_needs_both_not_past_due_and_half_a_chance():
+    dpd = np.array([0, -5, 1, -5, -5])
+    prob = np.array([0.5, 0.9, 0.9, 0.49, np.nan])
+    assert likely_late_before_due(dpd, prob).tolist() == [True, True, False, False, False]
+
+
+def _names(actions) -> list[str]:
+    return [Action(a).name for a in actions]
+
+
+def test_invoice_next_action_takes_the_first_rule_that_applies():
+    none, pending, broken = Promise.NONE, Promise.PENDING, Promise.BROKEN
+    cases = [
+        # dispute, promise, likely late before due -> action
+        (True, broken, True, "RESOLVE_DISPUTE"),
+        (True, pending, False, "RESOLVE_DISPUTE"),
+        (True, none, False, "RESOLVE_DISPUTE"),
+        (False, broken, True, "CALL_BROKEN_PROMISE"),
+        (False, pending, True, "WAIT_FOR_PROMISE"),
+        (False, none, True, "COURTESY_CALL"),
+        (False, none, False, "DUNNING_STAGE"),
+    ]
+    got = invoice_next_action(
+        in_dispute=np.array([c[0] for c in cases]),
+        promise=np.array([c[1] for c in cases]),
+        likely_late_before_due=np.array([c[2] for c in cases]),
+    )
+    assert _names(got) == [c[3] for c in cases]
+    empty = np.zeros(0, dtype=bool)
+    assert (
+        invoice_next_action(
+            in_dispute=empty, promise=np.zeros(0, np.int64), likely_late_before_due=empty
+        ).tolist()
+        == []
+    )
+
+
+def test_account_next_action_takes_the_first_rule_that_applies():
+    none, pending, broken = Promise.NONE, Promise.PENDING, Promise.BROKEN
+    cases = [
+        # dispute, promise, overdue, likely late before due -> action
+        (True, pending, True, True, "RESOLVE_DISPUTE"),
+        (True, none, False, False, "RESOLVE_DISPUTE"),
+        (False, pending, True, True, "WAIT_FOR_PROMISE"),
+        (False, broken, True, True, "CALL_BROKEN_PROMISE"),
+        (False, broken, False, False, "CALL_BROKEN_PROMISE"),
+        (False, none, True, True, "DUNNING_STAGE"),
+        (False, none, False, True, "COURTESY_CALL"),
+        (False, none, False, False, "NO_ACTION"),
+    ]
+    got = account_next_action(
+        in_dispute=np.array([c[0] for c in cases]),
+        promise=np.array([c[1] for c in cases]),
+        overdue=np.array([c[2] for c in cases]),
+        likely_late_before_due=np.array([c[3] for c in cases]),
+    )
+    assert _names(got) == [c[4] for c in cases]
+
+
+def test_worklist_order_by_expected_late_amount_then_open_amount():
+    ela = np.array([100.0, 300.0, 300.0, 50.0, 300.0])
+    open_amount = np.array([1000.0, 400.0, 900.0, 50.0, 400.0])
+    dpd = np.array([90, 0, 0, 400, 0])  # not read: every invoice has an expected late amount
+    # 300/900 first; 300/400 twice keeps its order (1 before 4); then 100, then 50
+    assert worklist_order(ela, open_amount, dpd).tolist() == [2, 1, 4, 0, 3]
+    one = worklist_order(np.array([1.0]), np.array([2.0]), np.array([3]))
+    assert one.tolist() == [0]
+    assert worklist_order(np.zeros(0), np.zeros(0), np.zeros(0, np.int64)).tolist() == []
+
+
+def test_worklist_without_probabilities_ranks_by_days_past_due_times_amount():
+    ela = np.array([np.nan, np.nan, np.nan, np.nan])
+    open_amount = np.array([100.0, 10.0, 5000.0, 30.0])
+    dpd = np.array([3, 40, -10, 10])  # keys 300, 400, 0 (not yet due), 300
+    assert worklist_order(ela, open_amount, dpd).tolist() == [1, 0, 3, 2]
+
+
+def test_account_order_ties_by_first_row_and_missing_amounts_count_zero():
+    ela = np.array([50.0, np.nan, 50.0, 50.0, 80.0])
+    open_amount = np.array([10.0, 999.0, 20.0, 20.0, 1.0])
+    first_row = np.array([0, 1, 7, 3, 9])
+    # 80 first; 50/20 twice by first row (3 before 7); 50/10; the missing one last
+    assert account_order(ela, open_amount, first_row).tolist() == [4, 3, 2, 0, 1]
+
+
+def test_accounts_without_expected_late_amounts_keep_the_worklist_order():
+    ela = np.array([np.nan, np.nan, np.nan])
+    open_amount = np.array([1.0, 500.0, 20.0])
+    assert account_order(ela, open_amount, np.array([5, 2, 9])).tolist() == [1, 0, 2]
+    assert account_order(np.zeros(0), np.zeros(0), np.zeros(0, np.int64)).tolist() == []

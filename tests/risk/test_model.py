@@ -394,15 +394,15 @@ def test_guard_deploys_the_baselines_when_the_model_is_worse(planted_worse, tmp_
 def test_a_deployed_baseline_scores_the_worklist(planted_worse, demo_tables, demo_config):
     import numpy as np
 
-    from salesops_analysis.risk import score_open_invoices, scored_features, worklist
+    from salesops_analysis.risk import score_open_invoices, worklist
     from salesops_analysis.risk.scoring import CompiledLogistic, compiled_model
 
     for kind in ("late", "overdue"):
         entry = planted_worse.bundle[kind]
         assert entry["categories"] == {} and len(entry["numeric"]) == 1
         assert isinstance(compiled_model(entry["model"], {}), CompiledLogistic)
-    scored = score_open_invoices(planted_worse, demo_tables, "2025-06-30", demo_config)
-    X, _ = scored_features(scored)
+    result = score_open_invoices(planted_worse, demo_tables, "2025-06-30", demo_config)
+    X, scored = result.features, result.invoices
     assert len(scored) > 1000 and scored["probability"].between(0, 1).all()
     for kind, feature in (("p_late", "hist_late_share"), ("p_unpaid_30d", "days_past_due")):
         these = (scored["score_kind"] == kind).to_numpy()
@@ -411,7 +411,7 @@ def test_a_deployed_baseline_scores_the_worklist(planted_worse, demo_tables, dem
         # a function of its one feature, rising with it (probabilities shown to 4 decimals)
         order = np.argsort(x, kind="stable")
         assert np.all(np.diff(p[order]) >= -1e-4)
-    wl = worklist(planted_worse, demo_tables, "2025-06-30", demo_config, scored=scored)
+    wl = worklist(planted_worse, demo_tables, "2025-06-30", demo_config, scored=result)
     assert len(wl) == len(scored) and (wl["reason_1"] != "").all()
 
 

@@ -142,15 +142,14 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
     """Scores carry their reasons as text columns of the default string dtype."""
     from salesops_analysis.risk import score_open_invoices
 
-    scored = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
+    result = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
+    scored = result.invoices
     for j in (1, 2, 3):
         col = scored[f"reason_{j}"]
         assert col.dtype == "str" and col.notna().all()
     assert scored["reason_1"].str.len().gt(0).all()
     # the ratio a reason prints is the invoice's own amount ratio, rounded to one decimal
-    from salesops_analysis.risk import scored_features
-
-    X, _ = scored_features(scored)
+    X = result.features
     ratio = np.exp(X["amount_ratio_log"].to_numpy())
     said = 0
     for j in (1, 2, 3):
@@ -163,15 +162,17 @@ def test_reason_phrases_are_formatted_once_and_read_back(demo_model, demo_tables
 
 
 def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_model, demo_features):
-    from salesops_analysis.risk.worklist import _Phrases, _reasons
+    from salesops_analysis.risk.reasons import ReasonPhrases, top_reasons
 
     b = demo_model.bundle
     X = demo_features.iloc[-3000:].reset_index(drop=True)
     pick = np.random.default_rng(3).permutation(len(X))[:2000]
     for kind in ("late", "overdue"):
-        by_copy, by_rows = _Phrases(), _Phrases()
-        copied = _reasons(b[kind]["explainer"], X.iloc[pick].reset_index(drop=True), "USD", by_copy)
-        positioned = _reasons(b[kind]["explainer"], X, "USD", by_rows, rows=pick)
+        by_copy, by_rows = ReasonPhrases(), ReasonPhrases()
+        copied = top_reasons(
+            b[kind]["explainer"], X.iloc[pick].reset_index(drop=True), "USD", by_copy
+        )
+        positioned = top_reasons(b[kind]["explainer"], X, "USD", by_rows, rows=pick)
         texts = np.array(by_copy.texts, dtype=object)[copied]
         assert (texts == np.array(by_rows.texts, dtype=object)[positioned]).all()
         assert (texts[:, 0] != "").all()
@@ -180,7 +181,7 @@ def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_mode
 def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
     import pandas as pd
 
-    from salesops_analysis.risk.worklist import _customer_codes, _latest_rep
+    from salesops_analysis.risk.lookups import customer_codes, latest_rep
 
     orders = pd.DataFrame(
         {
@@ -194,7 +195,7 @@ def test_owner_falls_back_to_the_rep_of_the_latest_order_with_a_rep():
     customers = pd.Series(pd.array(["B", "A", "C", "A", "D"], dtype="str"))
     # A: the March order has no rep, so February's; B: two on one day, the later row;
     # C: no orders; D: an order without a date still names a rep
-    reps = _latest_rep(orders, *_customer_codes(customers))
+    reps = latest_rep(orders, *customer_codes(customers))
     assert reps.to_pylist() == ["Di", "Bo", None, "Bo", "Ed"]
 
 
@@ -204,14 +205,22 @@ def _reference_worklist(scored, tables, as_of, config):
     import pandas as pd
 
     from salesops_analysis.metrics.receivables import row_positions
-    from salesops_analysis.risk import scored_features
-    from salesops_analysis.risk.worklist import ACTION_BY_STAGE, WORKLIST_COLUMNS
+    from salesops_analysis.risk.worklist import WORKLIST_COLUMNS
+
+    # each stage's own action, as the collections policy words it
+    action_by_stage = {
+        "not due": "no action yet",
+        "reminder": "send a payment reminder",
+        "call": "call the customer",
+        "final notice": "send the final notice",
+        "escalate": "escalate to the credit manager",
+    }
 
     def latest(frame, rows, by):
         f = frame.assign(_row=rows).sort_values(["_row", *by], kind="stable")
         return f.drop_duplicates("_row", keep="last").set_index("_row")
 
-    X, _ = scored_features(scored)
+    X, scored = scored.features, scored.invoices
     day = pd.Timestamp(as_of).normalize()
     n = len(scored)
     ladder = sorted(config.dunning, key=lambda s: s["from_days"])
@@ -269,7 +278,7 @@ def _reference_worklist(scored, tables, as_of, config):
             "wait for the promised payment (" + text + ")",
             "courtesy call before the due date",
         ],
-        np.array([ACTION_BY_STAGE.get(s, s) for s in stage], dtype=object),
+        np.array([action_by_stage.get(s, s) for s in stage], dtype=object),
     )
     out = scored.assign(
         customer_name=names,
@@ -305,27 +314,39 @@ def test_worklist_equals_a_plain_pandas_build(demo_model, demo_tables, demo_conf
     assert mine["promise_status"].str.endswith("broken").any()
 
 
-def test_scored_frame_shares_its_feature_table_through_pandas_operations(
-    demo_model, demo_tables, demo_config
-):
-    """pandas deep-copies ``attrs`` in nearly every operation; the feature table (a million
-    rows × 35 columns on a big book) must travel shared, not copied."""
-    from salesops_analysis.risk import score_open_invoices, scored_features
+def test_scored_invoices_carry_their_features_and_knowledge(demo_model, demo_tables, demo_config):
+    """The scores travel with the feature table behind them, row for row, and with what was
+    known on the day: the worklist and drift reuse them without a second build."""
+    import dataclasses
+
+    from salesops_analysis.metrics.days import day_number
+    from salesops_analysis.risk import ScoredInvoices, score_by_baseline, score_open_invoices
 
     scored = score_open_invoices(demo_model, demo_tables, AS_OF, demo_config)
-    X, rows = scored_features(scored)
-    assert len(X) == len(rows) == len(scored)
-    sorted_ = scored.sort_values("probability").reset_index(drop=True)
-    assert scored_features(sorted_)[0] is X
-    assert scored_features(scored[["invoice_id"]])[0] is X
-    assert scored_features(scored.assign(x=1))[1] is rows
+    assert isinstance(scored, ScoredInvoices) and scored.model is demo_model
+    assert scored.score_kind == "model"
+    assert len(scored.features) == len(scored.rows) == len(scored.invoices) == len(scored)
+    # row for row: the invoice ids of the ledger rows, and the days past due of the features
+    ids = demo_tables.invoices["invoice_id"].iloc[scored.rows].to_numpy()
+    np.testing.assert_array_equal(scored.invoices["invoice_id"].to_numpy(), ids)
+    np.testing.assert_array_equal(
+        scored.invoices["days_past_due"], scored.features["days_past_due"].astype(np.int64)
+    )
+    assert scored.knowledge.T == day_number(AS_OF)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scored.invoices = scored.invoices.head(1)
+    with pytest.raises(ValueError, match="scored invoices given"):
+        scored.with_invoices(scored.invoices.head(1))
+    baseline = score_by_baseline(demo_tables, AS_OF, demo_config)
+    assert baseline.model is None and baseline.score_kind == "customer late share"
+    assert baseline.open_not_scored == pytest.approx(scored.open_not_scored)
 
 
 def test_dates_as_text_equal_strftime():
     import pandas as pd
     import pyarrow as pa
 
-    from salesops_analysis.risk.worklist import _date_text
+    from salesops_analysis.risk.texts import date_text
 
     values = pd.Series(
         pd.to_datetime(
@@ -334,7 +355,7 @@ def test_dates_as_text_equal_strftime():
         )
     )
     expected = values.dt.strftime("%Y-%m-%d").tolist()
-    assert _date_text(pa.array(values)).to_pylist() == [
+    assert date_text(pa.array(values)).to_pylist() == [
         None if isinstance(e, float) else e for e in expected
     ]
 
@@ -343,14 +364,14 @@ def test_latest_entry_per_target_equals_a_stable_sort():
     """Latest by (date, id), ties by input order, missing ids last: as a stable sort."""
     import pandas as pd
 
-    from salesops_analysis.risk.worklist import _latest
+    from salesops_analysis.risk.lookups import latest_entry
 
     rng = np.random.default_rng(11)
     m = 3000
     rows = rng.integers(0, 400, m)
     date = pd.Series(pd.to_datetime("2025-01-01") + pd.to_timedelta(rng.integers(0, 5, m), "D"))
     ident = pd.Series(rng.choice(["A-1", "A-2", "B-1", None], m), dtype="str")
-    got = _latest(rows, 450, date, ident)
+    got = latest_entry(rows, 450, date, ident)
     frame = pd.DataFrame({"row": rows, "date": date, "ident": ident, "at": np.arange(m)})
     last = frame.sort_values(["row", "date", "ident"], kind="stable").drop_duplicates(
         "row", keep="last"
