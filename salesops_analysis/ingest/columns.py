@@ -13,9 +13,10 @@ from ..schemas import KINDS
 
 __all__ = ["ColumnMatch", "DERIVABLE", "LINE_ID", "match_columns", "normalize", "unheaded_name"]
 
-#: Canonical columns that may be missing from a file because ingest derives them (documented in
-#: docs/config.md): a payments export without a payment id gets a stable id from its row.
-DERIVABLE = {"payments": ("payment_id",)}
+#: Required canonical columns that may be missing from a file because ingest derives them, as
+#: :attr:`~salesops_analysis.schemas.Table.derived` declares (documented in docs/config.md): a
+#: payments export without a payment id gets a stable id from its row.
+DERIVABLE = {kind: table.derivable for kind, table in KINDS.items() if table.derivable}
 
 #: The mapping target that identifies the lines of one document in a line-level export.
 LINE_ID = "line_id"

@@ -259,7 +259,7 @@ def _y(value) -> str:
 # -- the header ------------------------------------------------------------------------------
 def _first_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str | None, str | None]:
     """Return the first lines as cells, and the encoding and delimiter (None for a workbook)."""
-    from .read import _cell_text, _detect_encoding, _sniff_delimiter
+    from .sniff import cell_text, detect_encoding, sniff_delimiter
 
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
@@ -271,7 +271,7 @@ def _first_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str | None, st
         try:
             rows = []
             for i, row in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
-                rows.append((i, [_cell_text(v) for v in row]))
+                rows.append((i, [cell_text(v) for v in row]))
                 if i >= HEADER_SEARCH_LINES:
                     break
         finally:
@@ -280,12 +280,12 @@ def _first_rows(path: Path) -> tuple[list[tuple[int, list[str]]], str | None, st
     if not path.is_file():
         raise FileRefusedError(path, "file not found")
     head = path.read_bytes()[:65536]
-    encoding = _detect_encoding(path, head, "auto")
+    encoding = detect_encoding(path, head, "auto")
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = text.splitlines()[:HEADER_SEARCH_LINES]
     if not lines:
         raise FileRefusedError(path, "file is empty")
-    delimiter = _sniff_delimiter(lines, "auto")
+    delimiter = sniff_delimiter(lines, "auto")
     rows = list(enumerate(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter), 1))
     return rows, encoding, delimiter
 
@@ -337,7 +337,7 @@ def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _P
     Formats are tried only on the columns whose values mostly have the shape of a date or an
     amount (one cheap regex pass), since a failed strptime costs DuckDB far more than a match.
     """
-    from .clean import _amount_expr
+    from .parse_sql import amount_expr
 
     vals = {c: f"nullif(trim({quote_name(c)}), '')" for c in columns}
     shape = []
@@ -367,7 +367,7 @@ def _profile(con: duckdb.DuckDBPyConnection, columns: list[str]) -> dict[str, _P
             ]
         if filled and numeric >= 0.5 * filled:
             exprs += [
-                f"count({_amount_expr(v, KindOptions(decimal=d, thousands=t))})"
+                f"count({amount_expr(v, KindOptions(decimal=d, thousands=t))})"
                 for d, t in _SEPARATORS
             ]
         if exprs:
