@@ -225,58 +225,13 @@ def ingest_file(
 def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:
     con = wh.con
     kind = clean.kind
-    table = KINDS[kind]
-    history = f"{kind}_history"
     loaded_at = dt.datetime.now()
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
-    existing = set(wh.columns(history))
-    extras = clean.extra_columns
-    for e in extras:
-        if e not in existing:
-            con.execute(f"ALTER TABLE {history} ADD COLUMN {quote_name(e)} VARCHAR")
-    if any(e not in existing for e in extras):
-        wh.refresh_view(kind)
-    value_cols = table.columns + extras
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _match AS
-        SELECT i._key, h._row_hash = i._row_hash AS same
-        FROM _clean i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
-    unchanged, updated = con.execute(
-        "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
-    ).fetchall()[0]
-    if updated:
-        con.execute(
-            f"""
-            UPDATE {history} SET _valid_to = $t
-            WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
-            {"t": loaded_at},
-        )
-    insert_cols = ", ".join(quote_name(c) for c in value_cols)
-    con.execute(
-        f"""
-        INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
-                               _valid_to)
-        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
-        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
-        ORDER BY _line""",
-        {"f": file_id, "t": loaded_at},
-    )
+    _add_extra_columns(wh, kind, clean.extra_columns)
+    unchanged, updated = _add_versions(wh, clean, file_id, loaded_at)
     inserted = clean.documents - unchanged - updated
     unmatched, note = _unmatched(wh, kind)
-    con.register("_rejects_arrow", clean.rejects)
-    con.execute(
-        """INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
-                   FROM _rejects_arrow""",
-        {"f": file_id, "n": path.name},
-    )
-    con.unregister("_rejects_arrow")
-    if clean.skipped_lines is not None and clean.skipped_lines.num_rows:
-        con.register("_skipped_arrow", clean.skipped_lines)
-        con.execute(
-            "INSERT INTO skipped_lines SELECT $f, $n, line, text, reason FROM _skipped_arrow",
-            {"f": file_id, "n": path.name},
-        )
-        con.unregister("_skipped_arrow")
+    _record_lines(con, clean, file_id, path.name)
     con.execute(
         "INSERT INTO ingest_log (file_id, file_name, file_path, content_hash, kind, rows_read, "
         "rows_loaded, rows_rejected, rows_duplicate, rows_inserted, rows_updated, "
@@ -308,7 +263,6 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
     superseded = sum(
         1 for r in clean.rejects.column("reason").to_pylist() if r.startswith("superseded by")
     )
-
     return IngestResult(
         str(path),
         kind,
@@ -328,6 +282,71 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         unmatched_note=note,
         ignored_columns=clean.ignored_columns,
     )
+
+
+def _add_extra_columns(wh: Warehouse, kind: str, extras: list[str]) -> None:
+    """Add the file's extra columns the history table lacks (as text), and refresh the view."""
+    history = f"{kind}_history"
+    existing = set(wh.columns(history))
+    new = [e for e in extras if e not in existing]
+    for e in new:
+        wh.con.execute(f"ALTER TABLE {history} ADD COLUMN {quote_name(e)} VARCHAR")
+    if new:
+        wh.refresh_view(kind)
+
+
+def _add_versions(
+    wh: Warehouse, clean: CleanExport, file_id: int, loaded_at: dt.datetime
+) -> tuple[int, int]:
+    """Add the clean rows (``_clean``) to the history: a row whose current version has the same
+    content is unchanged; one with other content closes that version (updated); return
+    ``(unchanged, updated)``."""
+    con = wh.con
+    history = f"{clean.kind}_history"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _match AS
+        SELECT i._key, h._row_hash = i._row_hash AS same
+        FROM _clean i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
+    unchanged, updated = con.execute(
+        "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
+    ).fetchall()[0]
+    if updated:
+        con.execute(
+            f"""
+            UPDATE {history} SET _valid_to = $t
+            WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
+            {"t": loaded_at},
+        )
+    value_cols = KINDS[clean.kind].columns + clean.extra_columns
+    insert_cols = ", ".join(quote_name(c) for c in value_cols)
+    con.execute(
+        f"""
+        INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
+                               _valid_to)
+        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
+        ORDER BY _line""",
+        {"f": file_id, "t": loaded_at},
+    )
+    return unchanged, updated
+
+
+def _record_lines(con, clean: CleanExport, file_id: int, name: str) -> None:
+    """Add the file's rejects and skipped report lines to their tables."""
+    con.register("_rejects_arrow", clean.rejects)
+    con.execute(
+        """INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
+                   FROM _rejects_arrow""",
+        {"f": file_id, "n": name},
+    )
+    con.unregister("_rejects_arrow")
+    if clean.skipped_lines is not None and clean.skipped_lines.num_rows:
+        con.register("_skipped_arrow", clean.skipped_lines)
+        con.execute(
+            "INSERT INTO skipped_lines SELECT $f, $n, line, text, reason FROM _skipped_arrow",
+            {"f": file_id, "n": name},
+        )
+        con.unregister("_skipped_arrow")
 
 
 def _drop_temp(wh: Warehouse) -> None:
