@@ -40,6 +40,7 @@ from .read import RawTable
 from .row_rules import (
     ISO_4217,
     MOSTLY_UNPARSEABLE,
+    bad_row_sql,
     check_grand_total,
     problem_sql,
     refuse_mostly_unparseable,
@@ -226,7 +227,7 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     _mark_duplicates(con, raw.columns, keep_identical)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
-    _parse_rows(con, plan, problems)
+    _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
     rejects_rows = _row_rejects(con, plan, problems)
     refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
     check_grand_total(con, raw, report, kind, mapping, options)
@@ -357,15 +358,14 @@ def _plan(table: Table, kind, options, mapping, excel: bool, line_id: bool) -> _
     return _Plan(table, mapping, parse, extras, derived, present)
 
 
-def _parse_rows(con, plan: _Plan, problems: list) -> None:
-    """Create ``_parsed``: every row but the exact duplicates, parsed, with ``_ok`` (no rule
-    broken), ``_key`` and ``_row_hash`` (of the clean values)."""
-    ok = " OR ".join(f"coalesce({cond}, false)" for cond, *_ in problems) or "false"
+def _parse_rows(con, plan: _Plan, bad: str) -> None:
+    """Create ``_parsed``: every row but the exact duplicates, parsed, with ``_ok`` (``bad`` does
+    not hold: no rule broken), ``_key`` and ``_row_hash`` (of the clean values)."""
     key = plan.table.key
     key_expr = " || chr(31) || ".join(f"lower(CAST({quote_name(k)} AS VARCHAR))" for k in key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({ok}) AS _ok, {key_expr} AS _key,
+        SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok, {key_expr} AS _key,
                hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash
         FROM ({plan.sql("WHERE _line NOT IN (SELECT _line FROM _dups)")})""")
 
@@ -373,15 +373,20 @@ def _parse_rows(con, plan: _Plan, problems: list) -> None:
 def _row_rejects(con, plan: _Plan, problems: list) -> pa.Table:
     """Return the problems of the bad rows (line, column, value, reason), by line and column.
 
-    Only the few bad rows are parsed again, with their raw values.
+    Only the few bad rows are parsed again, with their raw values. Every row flagged bad must
+    have a reason, and every row with a reason be flagged bad (the cheap flag of
+    :func:`~salesops_analysis.ingest.row_rules.bad_row_sql` states the same rules).
     """
     structs = ", ".join(problem_sql(*p) for p in problems) or "NULL"
-    bad_sql = plan.sql("WHERE _line IN (SELECT _line FROM _parsed WHERE NOT _ok)")
-    return con.sql(f"""
+    rows = con.sql(f"""
         SELECT _line AS line, p.column AS "column", p.value AS value, p.reason AS reason
         FROM (SELECT _line, unnest(list_filter([{structs}], lambda x: x IS NOT NULL)) AS p
-              FROM ({bad_sql}))
+              FROM ({plan.sql("WHERE _line IN (SELECT _line FROM _parsed WHERE NOT _ok)")}))
         ORDER BY 1, 2""").to_arrow_table()
+    flagged = con.execute("SELECT count(*) FROM _parsed WHERE NOT _ok").fetchall()[0][0]
+    if len(set(rows.column("line").to_pylist())) != flagged:  # a bug in the rules, never data
+        raise AssertionError(f"{flagged} rows flagged bad but {rows.num_rows} problems found")
+    return rows
 
 
 def _supersede(con, table: Table, line_id: bool, keep_identical: bool) -> pa.Table:

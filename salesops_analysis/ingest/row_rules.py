@@ -22,6 +22,7 @@ __all__ = [
     "ISO_4217",
     "MOSTLY_UNPARSEABLE",
     "Rule",
+    "bad_row_sql",
     "check_grand_total",
     "problem_sql",
     "refuse_mostly_unparseable",
@@ -84,6 +85,8 @@ CROSS_COLUMN_RULES: dict[str, list[Rule]] = {
     ],
     "fx_rates": [("rate <= 0", "rate", "rate", "'rate must be positive'")],
 }
+#: Field types whose text is parsed (a filled cell may fail to read).
+_PARSED_TYPES = ("date", "amount", "number", "bool", "enum")
 #: The columns the cross-column rules use.
 _RULE_COLUMNS = (
     "due_date",
@@ -118,6 +121,50 @@ def row_problems(
     for f in table.fields:
         if f.name in present:
             out += _field_problems(f, table, kind, f.name in mapping, options)
+    return out + _cross_column_problems(kind, mapping, present)
+
+
+def bad_row_sql(
+    table: Table, kind: str, mapping: dict[str, str], present: set[str], options: KindOptions
+) -> str:
+    """Return SQL that is true exactly on the rows where a rule of :func:`row_problems` holds.
+
+    The same rules, written to be cheap on every row (the reasons are worked out for the bad
+    rows only): a non-nullable field is bad exactly when its value is NULL (unreadable, or
+    missing), so the raw text is looked at only for a nullable field that is parsed (a filled
+    cell that does not read). :func:`~salesops_analysis.ingest.clean.clean_export` checks that
+    both agree on every file (the rows flagged bad are the rows with a reason).
+    """
+    conds = []
+    for f in table.fields:
+        if f.name in present:
+            conds += _field_bad(f, table, f.name in mapping, options)
+    conds += [cond for cond, *_ in _cross_column_problems(kind, mapping, present)]
+    return " OR ".join(f"coalesce({c}, false)" for c in conds) or "false"
+
+
+def _field_bad(f: Field, table: Table, in_file: bool, options: KindOptions) -> list[str]:
+    """Return conditions whose OR is the OR of :func:`_field_problems`'s conditions for ``f``."""
+    c = quote_name(f.name)
+    typed = f.type in _PARSED_TYPES and in_file
+    # an id, text or currency value is NULL exactly when its cell is blank (and no default)
+    blank_is_null = typed or not in_file or f.type in ("id", "text", "currency")
+    if f.name in table.key or (not f.nullable and blank_is_null):
+        out = [f"{c} IS NULL"]
+    else:
+        out = [cond for cond, *_ in _field_problems(f, table, "", in_file, options)]
+        return out
+    if f.type == "date" and in_file:
+        out.append(f"{c} < DATE '1900-01-01'")
+    if f.type == "currency":
+        out.append(_currency_rule(f.name)[0])
+    return out
+
+
+def _cross_column_problems(kind: str, mapping: dict[str, str], present: set[str]) -> list[Rule]:
+    """Return the rules across columns that apply to what the file has (see
+    :data:`CROSS_COLUMN_RULES`), and the balance's rules."""
+    out = []
     for cond, col, val, reason in CROSS_COLUMN_RULES.get(kind, []):
         if {w for w in _RULE_COLUMNS if w in cond} <= present:
             if col == "paid_amount" and "paid_amount" not in mapping and "open_amount" in present:
@@ -138,7 +185,7 @@ def _field_problems(
     if f.name in table.key:
         return [(f"{c} IS NULL", f.name, rc, "'blank key'")]
     out = []
-    if f.type in ("date", "amount", "number", "bool", "enum") and in_file:
+    if f.type in _PARSED_TYPES and in_file:
         what = {
             "date": f"'not a date in the formats tried ({', '.join(options.formats())})'",
             "amount": "'not an amount'",
@@ -161,16 +208,15 @@ def _field_problems(
             )
         )
     if f.type == "currency":
-        codes = "|".join(sorted(ISO_4217))  # one compiled regex: cheaper than IN (...)
-        out.append(
-            (
-                f"{c} IS NOT NULL AND NOT regexp_full_match({c}, '{codes}')",
-                f.name,
-                c,
-                "'unknown currency code'",
-            )
-        )
+        out.append(_currency_rule(f.name))
     return out
+
+
+def _currency_rule(name: str) -> Rule:
+    c = quote_name(name)
+    codes = "|".join(sorted(ISO_4217))  # one compiled regex: cheaper than IN (...)
+    cond = f"{c} IS NOT NULL AND NOT regexp_full_match({c}, '{codes}')"
+    return (cond, name, c, "'unknown currency code'")
 
 
 def _open_amount_problems(paid_mapped: bool) -> list[Rule]:

@@ -1,0 +1,81 @@
+"""Whole-process `salesops ingest` of an invoices export against a whole-process pandas read.
+
+Issue #14's speed target: `salesops ingest FILE` as a whole process (interpreter start-up,
+imports, reading, cleaning, loading into a fresh warehouse, publishing the readers' copy) within
+1.5x of a whole process that runs ``pd.read_csv(FILE, dtype=str)``, as the median of alternating
+pairs (read, ingest, read, ingest, ...), so that both see the same state of a shared machine.
+
+Run it under the shared lock::
+
+    flock /tmp/heavy.lock .venv/bin/python benchmarks/ingest_ratio.py \
+        /work/wt/data1m/raw/invoices.csv --pairs 5
+
+The warehouse is written to a scratch folder (removed after), never beside the export. Prints one
+JSON line: each run's seconds, the medians, spreads and the ratio of the medians, and the
+accounting of the last ingest (read = loaded + rejected + duplicates + skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return seconds, proc.stdout + proc.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("export", type=Path)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--config", type=Path, default=ROOT / "salesops.yml")
+    parser.add_argument("--kind", default="invoices")
+    args = parser.parse_args()
+    export = args.export.resolve()
+    read = [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(export)!r}, dtype=str)"]
+    reads, ingests, output = [], [], ""
+    with tempfile.TemporaryDirectory(prefix="ingest_ratio_") as tmp:
+        work = Path(tmp)
+        for _ in range(args.pairs):
+            reads.append(_timed(read, work)[0])
+            shutil.rmtree(work / "data", ignore_errors=True)
+            cmd = [str(BIN / "salesops"), "ingest", str(export), "--kind", args.kind]
+            cmd += ["--config", str(args.config.resolve()), "--db", "data/salesops.duckdb"]
+            seconds, output = _timed(cmd, work)
+            ingests.append(seconds)
+    med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
+    print(
+        json.dumps(
+            {
+                "export": str(export),
+                "pandas_read_seconds": [round(s, 2) for s in reads],
+                "ingest_seconds": [round(s, 2) for s in ingests],
+                "pandas_read_median": round(med_read, 2),
+                "pandas_read_spread": [round(min(reads), 2), round(max(reads), 2)],
+                "ingest_median": round(med_ingest, 2),
+                "ingest_spread": [round(min(ingests), 2), round(max(ingests), 2)],
+                "ratio_of_medians": round(med_ingest / med_read, 2),
+                "last_ingest_output": output.strip().splitlines()[-3:],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
