@@ -23,13 +23,12 @@ up to it, else the file is refused (rows were lost).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from .._errors import FileRefusedError
-from .._frames import arrow_to_frame
 from ..config import KindOptions
 from ..schemas import KINDS, Table, pandera_schema, sql_type
 from ..sql import quote_literal, quote_name
@@ -46,6 +45,9 @@ from .row_rules import (
     refuse_mostly_unparseable,
     row_problems,
 )
+
+if TYPE_CHECKING:  # pandas loads for validation only (ingest warms it up meanwhile)
+    import pandas as pd
 
 __all__ = ["ISO_4217", "MOSTLY_UNPARSEABLE", "CleanExport", "clean_export", "map_columns"]
 
@@ -85,6 +87,10 @@ class CleanExport:
     @property
     def skipped_frame(self) -> pd.DataFrame:
         """Return the skipped report lines (line, text, reason) as a DataFrame."""
+        import pandas as pd
+
+        from .._frames import arrow_to_frame
+
         if self.skipped_lines is None:
             return pd.DataFrame({"line": [], "text": [], "reason": []})
         return arrow_to_frame(self.skipped_lines)
@@ -99,12 +105,16 @@ class CleanExport:
         """Return the clean rows as a DataFrame (canonical and extra columns only)."""
         if self.table is None:
             raise ValueError("the clean rows were left in the warehouse connection (_clean)")
+        from .._frames import arrow_to_frame
+
         keep = [c for c in self.table.column_names if not c.startswith("_")]
         return arrow_to_frame(self.table.select(keep))
 
     @property
     def rejects_frame(self) -> pd.DataFrame:
         """Return the rejects as a DataFrame."""
+        from .._frames import arrow_to_frame
+
         return arrow_to_frame(self.rejects)
 
     def summary(self) -> dict:
@@ -433,6 +443,8 @@ VALIDATE_FULL_ROWS = 100_000
 
 def _validate(con, result: CleanExport) -> None:
     import pandera.errors
+
+    from .._frames import arrow_to_frame
 
     step = -(-result.loaded // VALIDATE_FULL_ROWS)
     sample = f"WHERE _line % {step} = 0" if step > 1 else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,6 +208,7 @@ def ingest_file(
     from .clean import clean_export
     from .read import read_export
 
+    warming = _warm_up_validation()
     raw = read_export(path, options, kind)
     try:
         clean = clean_export(raw, kind, options, con=con)
@@ -215,11 +217,26 @@ def ingest_file(
             _remember(wh, result.file_id, stat)
     finally:
         _drop_temp(wh)
+        warming.join()
     result.seconds = time.perf_counter() - started
     con.execute(
         "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
     )
     return result
+
+
+def _warm_up_validation() -> threading.Thread:
+    """Start importing what validation needs (pandas, pandera: about half a second) in a thread,
+    while the file is read and parsed (work that runs outside Python's lock); return it."""
+
+    def imports() -> None:
+        import pandera.pandas  # noqa: F401
+
+        from .. import _frames  # noqa: F401
+
+    thread = threading.Thread(target=imports, name="salesops-warm-up")
+    thread.start()
+    return thread
 
 
 def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:
