@@ -131,6 +131,7 @@ class KindOptions:
     sheet: str | int | None = None
     header_row: str | int = "auto"
     lines: dict[str, list[str]] | None = None
+    section_column: str | None = None
 
     def formats(self) -> list[str]:
         """Return the date formats tried, in order."""
@@ -258,6 +259,8 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
             raise ConfigError(
                 f"{path}: '{where}.header_row' must be auto or a line number (1, 2, ...)"
             )
+        if key == "section_column" and value is not None and not isinstance(value, str):
+            raise ConfigError(f"{path}: '{where}.section_column' must be a column name")
         if key == "lines" and value is not None:
             if not isinstance(value, dict) or set(value) - {"sum"}:
                 raise ConfigError(

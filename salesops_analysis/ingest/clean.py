@@ -146,6 +146,17 @@ def map_columns(raw: RawTable, kind: str, options: KindOptions) -> tuple[dict[st
     FileRefusedError
         Two columns map to one name, or a required column is missing.
     """
+    section = options.section_column
+    if section is not None and (
+        section not in KINDS[kind].columns
+        or section in KINDS[kind].key
+        or KINDS[kind].field(section).type not in ("id", "text")
+    ):
+        raise FileRefusedError(
+            raw.path,
+            f"kinds.{kind}.section_column names '{section}', which is not an id or text column "
+            f"of {kind} (other than its key)",
+        )
     match = match_columns(raw.columns, kind, options)
     if match.clash:
         first, second, target = match.clash
