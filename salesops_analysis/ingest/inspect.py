@@ -116,6 +116,7 @@ def inspect_export(path: str | Path, *, kind: str | None = None) -> Inspection:
         con.register("_sample", sample)
         con.register("_data", data)
         g = _Guesses(path, kind, kind_why, first, header, encoding, delimiter, rows, sampled)
+        g.section_lines = _section_lines(raw)
         _guess(con, g, raw.columns)
         text = _config_text(g, raw.columns)
         checked = _check_guesses(con, g, raw, text)
@@ -139,6 +140,21 @@ def _data_rows(raw) -> pa.Table:
         pc.utf8_lower(pc.fill_null(firsts, "")), r"^('?(sub)?total|\*+$)"
     )
     return table.filter(pc.and_(pc.greater(n_filled, 1), pc.invert(total)))
+
+
+def _section_lines(raw) -> int:
+    """Return how many lines below the header hold one cell of words (no digit, no Total label):
+    the section lines that may name the rows below them."""
+    table = raw.table
+    cells = [pc.utf8_trim_whitespace(table.column(c)) for c in raw.columns]
+    n_filled = pa.array([0] * table.num_rows, pa.int32())
+    for c in cells:
+        n_filled = pc.add(n_filled, pc.not_equal(c, "").cast(pa.int32()))
+    firsts = pc.fill_null(pc.coalesce(*[pc.if_else(pc.equal(c, ""), None, c) for c in cells]), "")
+    words = pc.invert(pc.match_substring_regex(pc.utf8_lower(firsts), r"\d|^('?(sub)?total|\*+$)"))
+    in_table = pc.sum(pc.and_(pc.equal(n_filled, 1), words).cast(pa.int64())).as_py() or 0
+    short = [s for s in raw.skipped if s.line > raw.header_line and s.text.strip(", ;\t|")]
+    return in_table + sum(1 for s in short if not any(ch.isdigit() for ch in s.text))
 
 
 @dataclass
@@ -167,6 +183,8 @@ class _Guesses:
     lines_sum: list[str] | None = None
     lines_note: str = ""
     line_col: str | None = None
+    section_lines: int = 0
+    section: str | None = None
 
 
 def _guess(con, g: _Guesses, columns: list[str]) -> None:
@@ -192,6 +210,7 @@ def _guess(con, g: _Guesses, columns: list[str]) -> None:
         for f in table.fields
         if f.required and f.name not in g.mapping and f.name not in table.derivable
     ]
+    _section_column(g, table)
     date_cols = [
         g.mapping[t] for t in g.mapping if t in table.columns and table.field(t).type == "date"
     ]
@@ -246,6 +265,14 @@ def _take_by_content(g: _Guesses, table, columns: list[str], profiles) -> None:
             )
             if len(fits) > 1:
                 g.ambiguous.append(f"{f.name}: candidates {', '.join(map(repr, fits))}")
+
+
+def _section_column(g: _Guesses, table) -> None:
+    """Take a missing customer id from the section lines above the rows, when the file has
+    them (``section_column``: Xero names each contact only on a line above its invoices)."""
+    if "customer_id" in g.missing and "customer_id" not in table.key and g.section_lines:
+        g.section = "customer_id"
+        g.missing.remove("customer_id")
 
 
 def _currency_and_status(con, g: _Guesses, table) -> None:
@@ -318,7 +345,9 @@ def _reading_lines(g: _Guesses) -> list[str]:
         out.append(f"    encoding: {_y(g.encoding)}")
     if g.delimiter:
         out.append(f"    delimiter: {_y(g.delimiter)}")
-    opts_for_auto = KindOptions(columns={c: t for t, c in g.mapping.items()})
+    opts_for_auto = KindOptions(
+        columns={c: t for t, c in g.mapping.items()}, section_column=g.section
+    )
     auto_line = None if g.missing else find_header(g.first, g.kind, opts_for_auto)
     if auto_line == g.header:
         out.append(f"    header_row: auto   # finds line {g.header}")
@@ -330,6 +359,11 @@ def _reading_lines(g: _Guesses) -> list[str]:
     if g.formats:
         out.append(f"    date_formats: {_y(g.formats)}")
         out += [f"    #   {e}" for e in g.date_evidence]
+    if g.section:
+        out.append(
+            f"    section_column: {g.section}   # no {g.section} column; {g.section_lines:,} "
+            "lines of one cell name the rows below them"
+        )
     return out
 
 
