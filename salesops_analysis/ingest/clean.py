@@ -453,20 +453,33 @@ VALIDATE_FULL_ROWS = 100_000
 
 
 def _validate(con, result: CleanExport) -> None:
+    check_schema(result.kind, validation_sample(con, result))
+
+
+def validation_sample(con: duckdb.DuckDBPyConnection, result: CleanExport) -> pa.Table:
+    """Return the clean rows (of ``_clean`` in ``con``) that :func:`check_schema` checks: all of
+    them up to :data:`VALIDATE_FULL_ROWS`, else an evenly spread sample of about as many."""
+    step = -(-result.loaded // VALIDATE_FULL_ROWS)
+    sample = f"WHERE _line % {step} = 0" if step > 1 else ""
+    cols = ", ".join(quote_name(c) for c in KINDS[result.kind].columns)
+    return con.sql(f"SELECT {cols} FROM _clean {sample}").to_arrow_table()
+
+
+def check_schema(kind: str, rows: pa.Table) -> None:
+    """Check clean rows against the kind's pandera schema.
+
+    Raises
+    ------
+    AssertionError
+        A row breaks the schema: a bug in the cleaning rules, never bad data (the message names
+        up to three failure cases).
+    """
     import pandera.errors
 
     from .._frames import arrow_to_frame
 
-    step = -(-result.loaded // VALIDATE_FULL_ROWS)
-    sample = f"WHERE _line % {step} = 0" if step > 1 else ""
-    cols = [c for c in KINDS[result.kind].columns]
-    frame = arrow_to_frame(
-        con.sql(
-            f"SELECT {', '.join(quote_name(c) for c in cols)} FROM _clean {sample}"
-        ).to_arrow_table()
-    )
     try:
-        pandera_schema(result.kind).validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as exc:  # a bug in the cleaning rules, not bad data
+        pandera_schema(kind).validate(arrow_to_frame(rows), lazy=True)
+    except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases.head(3).to_dict("records")
-        raise AssertionError(f"clean {result.kind} table breaks its schema: {cases}") from None
+        raise AssertionError(f"clean {kind} table breaks its schema: {cases}") from None

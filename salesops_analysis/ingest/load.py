@@ -15,6 +15,7 @@ import fnmatch
 import hashlib
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -205,16 +206,20 @@ def ingest_file(
         return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
     # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
-    from .clean import clean_export
+    from .clean import check_schema, clean_export, validation_sample
     from .read import read_export
 
     warming = _warm_up_validation()
     raw = read_export(path, options, kind)
     try:
-        clean = clean_export(raw, kind, options, con=con)
-        with wh.transaction():
+        clean = clean_export(raw, kind, options, con=con, validate=False)
+        sample = validation_sample(con, clean)
+        # the schema check (pandas) runs while the rows are written; a failure rolls back
+        with ThreadPoolExecutor(max_workers=1) as pool, wh.transaction():
+            checked = pool.submit(check_schema, kind, sample)
             result = _load(wh, clean, path, digest)
             _remember(wh, result.file_id, stat)
+            checked.result()
     finally:
         _drop_temp(wh)
         warming.join()
