@@ -178,42 +178,13 @@ def _with_sections(data: RawTable, sections: pa.Table | None) -> RawTable:
 def _split(raw: RawTable, kind: str, mapping: dict[str, str]) -> tuple[RawTable, ReportLines]:
     from .read import RawTable
 
-    table = KINDS[kind]
-    key_cols = [mapping[k] for k in table.key if k in mapping and mapping[k] != SECTION_SOURCE]
-    if kind in DERIVABLE and not key_cols:  # a derived payment id: its invoice names the row
-        key_cols = [mapping[c] for c in ("invoice_id",) if c in mapping]
-    date_cols = [mapping[f.name] for f in table.fields if f.type == "date" and f.name in mapping]
-    date_cols = [c for c in date_cols if c != SECTION_SOURCE]
-    t = raw.table
-    pre = raw.skipped
-    pre_table = _skipped_table(
-        [s.line for s in pre], [s.text for s in pre], [s.reason for s in pre]
-    )
-    sep = raw.delimiter or ","
-    short = [s for s in pre if s.reason == SHORT and s.line > raw.header_line]
-    pre_sections = pa.table(
-        {
-            "line": pa.array([s.line for s in short], pa.int64()),
-            "value": pa.array([s.text.strip(sep + " ") for s in short], pa.string()),
-        }
-    )
-    if t.num_rows == 0 or not key_cols:
-        return raw, ReportLines(pre_table, sections=pre_sections)
-    # the key blank, or holding the total label itself ("Total" in the first column), and the
-    # dates blank, the label, or words (a section's name in a date column); the key alone first:
-    # in a plain export no row is a candidate and nothing more is read
-    candidate = _blank_or_label(t.column(key_cols[0]))
-    if not pc.any(candidate).as_py():
-        return raw, ReportLines(pre_table, sections=pre_sections)
-    for c in key_cols[1:]:
-        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
-    for c in date_cols:
-        no_date = pc.or_(_blank_or_label(t.column(c)), pc.invert(_has_digit(t.column(c))))
-        candidate = pc.and_(candidate, no_date)
-    if not pc.any(candidate).as_py():
-        return raw, ReportLines(pre_table, sections=pre_sections)
+    pre_table, pre_sections = _reader_lines(raw)
+    unchanged = raw, ReportLines(pre_table, sections=pre_sections)
+    candidate = _candidates(raw, kind, mapping)
+    if candidate is None:
+        return unchanged
     # only the few candidate rows are looked at cell by cell
-    cand = t.filter(candidate)
+    cand = raw.table.filter(candidate)
     cells = [pc.utf8_trim_whitespace(cand.column(c)) for c in raw.columns]
     filled = [pc.not_equal(c, "") for c in cells]
     n_filled = filled[0].cast(pa.int32())
@@ -228,11 +199,11 @@ def _split(raw: RawTable, kind: str, mapping: dict[str, str]) -> tuple[RawTable,
     if not pc.all(is_report).as_py():  # rows with data but no key stay, to be rejected
         cand = cand.filter(is_report)
         if cand.num_rows == 0:
-            return raw, ReportLines(pre_table, sections=pre_sections)
-        first, blank, grand, sub, firsts = (
-            a.filter(is_report) for a in (first, blank, grand, sub, firsts)
+            return unchanged
+        blank, grand, sub, firsts = (a.filter(is_report) for a in (blank, grand, sub, firsts))
+        candidate = pc.is_in(
+            raw.table.column("_line"), value_set=cand.column("_line").combine_chunks()
         )
-        candidate = pc.is_in(t.column("_line"), value_set=cand.column("_line").combine_chunks())
     reason = pc.if_else(
         blank, BLANK, pc.if_else(grand, GRAND_TOTAL, pc.if_else(sub, SUBTOTAL, SECTION))
     )
@@ -250,7 +221,7 @@ def _split(raw: RawTable, kind: str, mapping: dict[str, str]) -> tuple[RawTable,
         total_line = grand_rows.column("_line")[0].as_py()
     data = RawTable(
         raw.path,
-        t.filter(pc.invert(candidate)),
+        raw.table.filter(pc.invert(candidate)),
         raw.columns,
         raw.ragged,
         raw.encoding,
@@ -261,15 +232,52 @@ def _split(raw: RawTable, kind: str, mapping: dict[str, str]) -> tuple[RawTable,
     )
     skipped = pa.concat_tables([pre_table, report]).sort_by("line")
     section = pc.and_(pc.invert(blank), pc.invert(pc.or_(grand, sub)))
-    sections = pa.concat_tables(
-        [
-            pre_sections,
-            pa.table({"line": lines.filter(section), "value": firsts.filter(section)}).cast(
-                pre_sections.schema
-            ),
-        ]
-    )
+    found = pa.table({"line": lines.filter(section), "value": firsts.filter(section)})
+    sections = pa.concat_tables([pre_sections, found.cast(pre_sections.schema)])
     return data, ReportLines(skipped, total, total_line, sections)
+
+
+def _reader_lines(raw: RawTable) -> tuple[pa.Table, pa.Table]:
+    """Return the lines the reader skipped (title block, blank and one-cell lines), and those of
+    them below the header that hold one cell (section lines: line, value)."""
+    pre = raw.skipped
+    pre_table = _skipped_table(
+        [s.line for s in pre], [s.text for s in pre], [s.reason for s in pre]
+    )
+    sep = raw.delimiter or ","
+    short = [s for s in pre if s.reason == SHORT and s.line > raw.header_line]
+    sections = pa.table(
+        {
+            "line": pa.array([s.line for s in short], pa.int64()),
+            "value": pa.array([s.text.strip(sep + " ") for s in short], pa.string()),
+        }
+    )
+    return pre_table, sections
+
+
+def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.ChunkedArray | None:
+    """Return where a row may be a report line (None where none may): the key blank, or holding
+    the total label itself ("Total" in the first column), and the dates blank, the label, or
+    words (a section's name in a date column)."""
+    table = KINDS[kind]
+    key_cols = [mapping[k] for k in table.key if k in mapping and mapping[k] != SECTION_SOURCE]
+    if kind in DERIVABLE and not key_cols:  # a derived payment id: its invoice names the row
+        key_cols = [mapping[c] for c in ("invoice_id",) if c in mapping]
+    date_cols = [mapping[f.name] for f in table.fields if f.type == "date" and f.name in mapping]
+    date_cols = [c for c in date_cols if c != SECTION_SOURCE]
+    t = raw.table
+    if t.num_rows == 0 or not key_cols:
+        return None
+    # the key alone first: in a plain export no row is a candidate and nothing more is read
+    candidate = _blank_or_label(t.column(key_cols[0]))
+    if not pc.any(candidate).as_py():
+        return None
+    for c in key_cols[1:]:
+        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
+    for c in date_cols:
+        no_date = pc.or_(_blank_or_label(t.column(c)), pc.invert(_has_digit(t.column(c))))
+        candidate = pc.and_(candidate, no_date)
+    return candidate if pc.any(candidate).as_py() else None
 
 
 def _has_digit(col: pa.ChunkedArray) -> pa.ChunkedArray:

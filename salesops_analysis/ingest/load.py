@@ -237,8 +237,6 @@ def _warm_up_validation() -> threading.Thread:
     def imports() -> None:
         import pandera.pandas  # noqa: F401
 
-        from .. import _frames  # noqa: F401
-
     thread = threading.Thread(target=imports, name="salesops-warm-up")
     thread.start()
     return thread
