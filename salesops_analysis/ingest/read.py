@@ -177,8 +177,10 @@ def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawT
         if encoding == "utf-8" and options.encoding == "auto" and "UTF8" in str(exc).upper():
             return _read_csv_as(path, options, "cp1252", kind)
         raise FileRefusedError(path, f"not a readable CSV table ({_first_line(exc)})") from None
-    blank_lines = b"\n\n" in data or b"\n\r\n" in data
-    if ragged or blank_lines:
+    # one line per row (and the header): else blank lines (which the fast reader drops) or line
+    # breaks inside quoted values moved the line numbers
+    one_line_each = data.count(b"\n") in (table.num_rows, table.num_rows + 1)
+    if ragged or not one_line_each:
         # Rare: exact line numbers need a line-aware parser. Python's csv module counts lines.
         return _read_csv_slow(path, data, encoding, delimiter, 1)
     lines = pa.array(range(2, table.num_rows + 2), type=pa.int64())
