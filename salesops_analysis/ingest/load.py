@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -197,49 +196,69 @@ def ingest_file(
     ).fetchall()
     if known:
         return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
-    digest = _sha256(path)
-    seen = con.execute(
-        "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
-    ).fetchall()
-    if seen:
-        _remember(wh, seen[0][0], stat)
-        return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
+    # the file is hashed (to know one ingested before under another name or stat), and what
+    # validation needs is imported, while it is read and cleaned
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashing = pool.submit(_sha256, path)
+        pool.submit(_warm_up_validation)
+        try:
+            result = _clean_and_load(wh, path, kind, options, hashing, stat, pool)
+        finally:
+            _drop_temp(wh)
+    result.seconds = time.perf_counter() - started
+    if result.status == "loaded":
+        con.execute(
+            "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
+        )
+    return result
+
+
+def _clean_and_load(wh, path, kind, options, hashing, stat, pool) -> IngestResult:
+    """Read and clean the file, then load it in one transaction, unless its content (hashed
+    meanwhile by ``hashing``) was ingested before; the schema check runs while the rows are
+    written, and its failure rolls the load back."""
     # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
     from .clean import check_schema, clean_export, validation_sample
     from .read import read_export
 
-    warming = _warm_up_validation()
-    raw = read_export(path, options, kind)
     try:
-        clean = clean_export(raw, kind, options, con=con, validate=False)
-        sample = validation_sample(con, clean)
-        # the schema check (pandas) runs while the rows are written; a failure rolls back
-        with ThreadPoolExecutor(max_workers=1) as pool, wh.transaction():
-            checked = pool.submit(check_schema, kind, sample)
-            result = _load(wh, clean, path, digest)
-            _remember(wh, result.file_id, stat)
-            checked.result()
-    finally:
-        _drop_temp(wh)
-        warming.join()
-    result.seconds = time.perf_counter() - started
-    con.execute(
-        "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
-    )
+        raw = read_export(path, options, kind)
+        clean = clean_export(raw, kind, options, con=wh.con, validate=False)
+    except FileRefusedError:
+        seen = _ingested_before(wh, hashing.result(), kind, stat)
+        if seen is None:
+            raise
+        return IngestResult(str(path), kind, "already ingested", file_id=seen)
+    digest = hashing.result()
+    seen = _ingested_before(wh, digest, kind, stat)
+    if seen is not None:
+        return IngestResult(str(path), kind, "already ingested", file_id=seen)
+    sample = validation_sample(wh.con, clean)
+    with wh.transaction():
+        checked = pool.submit(check_schema, kind, sample)
+        result = _load(wh, clean, path, digest)
+        _remember(wh, result.file_id, stat)
+        checked.result()
     return result
 
 
-def _warm_up_validation() -> threading.Thread:
-    """Start importing what validation needs (pandas, pandera: about half a second) in a thread,
-    while the file is read and parsed (work that runs outside Python's lock); return it."""
+def _ingested_before(wh: Warehouse, digest: str, kind: str, stat: list) -> int | None:
+    """Return the file id of an earlier load of the same content and kind (remembering this
+    file's stat for it), else None."""
+    seen = wh.con.execute(
+        "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
+    ).fetchall()
+    if not seen:
+        return None
+    _remember(wh, seen[0][0], stat)
+    return seen[0][0]
 
-    def imports() -> None:
-        import pandera.pandas  # noqa: F401
 
-    thread = threading.Thread(target=imports, name="salesops-warm-up")
-    thread.start()
-    return thread
+def _warm_up_validation() -> None:
+    """Import what validation needs (pandas, pandera: about half a second); run in a thread
+    while the file is read and parsed (work that runs outside Python's lock)."""
+    import pandera.pandas  # noqa: F401
 
 
 def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:

@@ -297,3 +297,17 @@ def test_a_clean_table_that_breaks_its_schema_is_not_loaded(wh, tmp_path, monkey
         so.ingest_file(wh, second, CFG)
     assert wh.table("payments")["payment_id"].tolist() == ["P1"]
     assert len(wh.ingest_log()) == 1 and wh.rejects().empty
+
+
+def test_content_ingested_before_is_known_even_where_the_config_now_refuses_it(wh, tmp_path):
+    rows = "".join(f"P{i},I1,2025-01-02,10\n" for i in range(12))
+    p = write(tmp_path / "payments.csv", PAY + rows)
+    assert so.ingest_file(wh, p, CFG).status == "loaded"
+    copy = write(tmp_path / "payments_copy.csv", PAY + rows)
+    strict = so.Config()
+    strict.kinds["payments"].date_formats = ["%d.%m.%Y"]  # reads none of its dates now
+    assert so.ingest_file(wh, copy, strict).status == "already ingested"
+    other = write(tmp_path / "payments_other.csv", PAY + rows.replace("P1,", "P99,"))
+    with pytest.raises(so.FileRefusedError, match="not dates"):
+        so.ingest_file(wh, other, strict)
+    assert len(wh.ingest_log()) == 1
