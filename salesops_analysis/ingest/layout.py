@@ -255,7 +255,7 @@ def _reader_lines(raw: RawTable) -> tuple[pa.Table, pa.Table]:
     return pre_table, sections
 
 
-def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.ChunkedArray | None:
+def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.Array | None:
     """Return where a row may be a report line (None where none may): the key blank, or holding
     the total label itself ("Total" in the first column), and the dates blank, the label, or
     words (a section's name in a date column)."""
@@ -268,16 +268,24 @@ def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.Chunked
     t = raw.table
     if t.num_rows == 0 or not key_cols:
         return None
-    # the key alone first: in a plain export no row is a candidate and nothing more is read
+    # the key alone first: in a plain export no row is a candidate and nothing more is read;
+    # then the few rows with a blank key
     candidate = _blank_or_label(t.column(key_cols[0]))
     if not pc.any(candidate).as_py():
         return None
+    rows = pc.indices_nonzero(candidate)
+    few = t.take(rows)
+    keep = pa.array(np.ones(few.num_rows, dtype=bool))
     for c in key_cols[1:]:
-        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
+        keep = pc.and_(keep, _blank_or_label(few.column(c)))
     for c in date_cols:
-        no_date = pc.or_(_blank_or_label(t.column(c)), pc.invert(_has_digit(t.column(c))))
-        candidate = pc.and_(candidate, no_date)
-    return candidate if pc.any(candidate).as_py() else None
+        no_date = pc.or_(_blank_or_label(few.column(c)), pc.invert(_has_digit(few.column(c))))
+        keep = pc.and_(keep, no_date)
+    if not pc.any(keep).as_py():
+        return None
+    mask = np.zeros(t.num_rows, dtype=bool)
+    mask[rows.to_numpy()[np.asarray(keep, dtype=bool)]] = True
+    return pa.array(mask)
 
 
 def _has_digit(col: pa.ChunkedArray) -> pa.ChunkedArray:
