@@ -46,20 +46,47 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--config", type=Path, default=ROOT / "salesops.yml")
     parser.add_argument("--kind", default="invoices")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="a folder holding another version's salesops_analysis package (e.g. `git archive "
+        "main salesops_analysis | tar -x -C DIR`): its ingest runs in each round too",
+    )
     args = parser.parse_args()
     export = args.export.resolve()
     read = [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(export)!r}, dtype=str)"]
-    reads, ingests, output = [], [], ""
+    reads, ingests, others, output = [], [], [], ""
+    cli = ["ingest", str(export), "--kind", args.kind, "--config", str(args.config.resolve())]
+    cli += ["--db", "data/salesops.duckdb"]
+    other = None
+    if args.compare_with:
+        start = (
+            f"import sys; sys.path.insert(0, {str(args.compare_with.resolve())!r}); "
+            "from salesops_analysis.cli import main; main()"
+        )
+        other = [sys.executable, "-c", start, *cli]
     with tempfile.TemporaryDirectory(prefix="ingest_ratio_") as tmp:
         work = Path(tmp)
         for _ in range(args.pairs):
             reads.append(_timed(read, work)[0])
             shutil.rmtree(work / "data", ignore_errors=True)
-            cmd = [str(BIN / "salesops"), "ingest", str(export), "--kind", args.kind]
-            cmd += ["--config", str(args.config.resolve()), "--db", "data/salesops.duckdb"]
-            seconds, output = _timed(cmd, work)
+            seconds, output = _timed([str(BIN / "salesops"), *cli], work)
             ingests.append(seconds)
+            if other:
+                shutil.rmtree(work / "data", ignore_errors=True)
+                others.append(_timed(other, work)[0])
     med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
+    compared = {}
+    if others:
+        med = statistics.median(others)
+        compared = {
+            "compared_with": str(args.compare_with),
+            "other_ingest_seconds": [round(x, 2) for x in others],
+            "other_ingest_median": round(med, 2),
+            "other_ingest_spread": [round(min(others), 2), round(max(others), 2)],
+            "other_ratio_of_medians": round(med / med_read, 2),
+        }
     print(
         json.dumps(
             {
@@ -72,6 +99,7 @@ def main() -> None:
                 "ingest_spread": [round(min(ingests), 2), round(max(ingests), 2)],
                 "ratio_of_medians": round(med_ingest / med_read, 2),
                 "last_ingest_output": output.strip().splitlines()[-3:],
+                **compared,
             }
         )
     )
