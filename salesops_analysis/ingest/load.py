@@ -14,13 +14,13 @@ import datetime as dt
 import fnmatch
 import hashlib
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._errors import FileRefusedError
-from ..config import Config
+from ..config import Config, KindOptions
 from ..schemas import KINDS
 from ..sql import quote_name
 from ..warehouse import Warehouse
@@ -214,7 +214,15 @@ def ingest_file(
     return result
 
 
-def _clean_and_load(wh, path, kind, options, hashing, stat, pool) -> IngestResult:
+def _clean_and_load(
+    wh: Warehouse,
+    path: Path,
+    kind: str,
+    options: KindOptions,
+    hashing: Future[str],
+    stat: list,
+    pool: ThreadPoolExecutor,
+) -> IngestResult:
     """Read and clean the file, then load it in one transaction, unless its content (hashed
     meanwhile by ``hashing``) was ingested before; the schema check runs while the rows are
     written, and its failure rolls the load back."""
