@@ -133,6 +133,7 @@ class KindOptions:
     lines: dict[str, list[str]] | None = None
     #: The file is the complete list of open items on its snapshot date (docs/snapshots.md).
     snapshot: bool = False
+    section_column: str | None = None
 
     def formats(self) -> list[str]:
         """Return the date formats tried, in order."""
@@ -266,6 +267,8 @@ def _kind_options(raw: dict, where: str, path: str, base: dict | None = None) ->
             raise ConfigError(
                 f"{path}: '{where}.snapshot' must be true or false, under kinds.invoices"
             )
+        if key == "section_column" and value is not None and not isinstance(value, str):
+            raise ConfigError(f"{path}: '{where}.section_column' must be a column name")
         if key == "lines" and value is not None:
             if not isinstance(value, dict) or set(value) - {"sum"}:
                 raise ConfigError(

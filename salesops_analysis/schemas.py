@@ -47,7 +47,14 @@ class Field:
 
 @dataclass(frozen=True)
 class Table:
-    """A canonical table: its key and fields, in canonical order."""
+    """A canonical table: its key and fields, in canonical order.
+
+    ``derived`` names the columns ingest derives when an export lacks them, in the order it
+    derives them (a later one may use an earlier one: an invoice's status uses its paid amount).
+    A derived column that is ``required`` may be missing from a file (a payments export without
+    payment ids gets a stable id per row). The rules themselves are in
+    :func:`salesops_analysis.ingest.parse_sql.derived_expr`.
+    """
 
     kind: str
     key: tuple[str, ...]
@@ -59,6 +66,11 @@ class Table:
     def columns(self) -> list[str]:
         """Return the canonical column names in order."""
         return [f.name for f in self.fields]
+
+    @property
+    def derivable(self) -> tuple[str, ...]:
+        """Return the required columns an export may lack, because ingest derives them."""
+        return tuple(n for n in self.derived if self.field(n).required)
 
     def field(self, name: str) -> Field:
         """Return the field called ``name``."""
@@ -115,7 +127,7 @@ KINDS: dict[str, Table] = {
             _f("open_amount", "amount"),
         ),
         doc="Invoices and credit notes (negative amounts).",
-        derived=("status", "currency", "paid_amount", "disputed"),
+        derived=("paid_amount", "disputed", "status", "currency"),
     ),
     "payments": Table(
         "payments",
@@ -129,7 +141,7 @@ KINDS: dict[str, Table] = {
             _f("currency", "currency", null=False),
         ),
         doc="Cash received, one row per payment allocation to an invoice.",
-        derived=("currency",),
+        derived=("currency", "payment_id"),
     ),
     "activities": Table(
         "activities",

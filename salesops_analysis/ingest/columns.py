@@ -11,14 +11,28 @@ from dataclasses import dataclass
 from ..config import KindOptions
 from ..schemas import KINDS
 
-__all__ = ["ColumnMatch", "DERIVABLE", "LINE_ID", "match_columns", "normalize", "unheaded_name"]
+__all__ = [
+    "DERIVABLE",
+    "LINE_ID",
+    "SECTION_SOURCE",
+    "ColumnMatch",
+    "match_columns",
+    "normalize",
+    "unheaded_name",
+]
 
-#: Canonical columns that may be missing from a file because ingest derives them (documented in
-#: docs/config.md): a payments export without a payment id gets a stable id from its row.
-DERIVABLE = {"payments": ("payment_id",)}
+#: Required canonical columns that may be missing from a file because ingest derives them, as
+#: :attr:`~salesops_analysis.schemas.Table.derived` declares (documented in docs/config.md): a
+#: payments export without a payment id gets a stable id from its row.
+DERIVABLE = {kind: table.derivable for kind, table in KINDS.items() if table.derivable}
 
 #: The mapping target that identifies the lines of one document in a line-level export.
 LINE_ID = "line_id"
+
+#: The source column that ``section_column`` maps: each data row's section line text (the
+#: nearest one-cell line above it), added by
+#: :func:`~salesops_analysis.ingest.layout.split_report_lines`.
+SECTION_SOURCE = "(section line)"
 
 
 def normalize(name: str) -> str:
@@ -70,6 +84,9 @@ def match_columns(columns: list[str], kind: str, options: KindOptions) -> Column
         if name in canonical and name not in mapping:
             mapping[name] = col
             used.add(col)
+    section = options.section_column
+    if section and section not in mapping:  # named on the section line above the rows
+        mapping[section] = SECTION_SOURCE
     optional = DERIVABLE.get(kind, ())
     missing = tuple(
         f.name

@@ -9,7 +9,8 @@ and a footer with the print time. The rule, written once:
   above it are the **title block**;
 * below it, a line is a **report line** when every cell is blank, or when its key is blank (or
   holds the ``Total`` label itself), it
-  has no date (every mapped date column blank, or the label) and either holds a single
+  has no date (every mapped date column blank, the label, or words without a digit: a
+  section's name may sit in the first column, a date column) and either holds a single
   non-blank cell (a **section, title or footer** line: "Current", "Printed on ...") or its
   first non-blank cell starts with ``Total`` or ``Subtotal``, or is only asterisks (SAP marks
   totals ``*``,
@@ -17,6 +18,10 @@ and a footer with the print time. The rule, written once:
   such text a **subtotal** ("Total for Current", "*");
 * a CSV line with the wrong number of fields holding at most one non-blank cell (a footer such as
   ``Printed on ...``) is a report line too.
+
+With ``section_column: <column>`` (e.g. ``customer_id``), the text of a section line is that
+column's value for the data rows below it, up to the next section line (Xero's Aged Receivables
+Detail names each contact only on a line above its invoices).
 
 Report lines are skipped, never loaded, and counted (``rows_skipped``); each one is kept in the
 warehouse's ``skipped_lines`` with its line number, text and reason. A line with data but no key
@@ -29,12 +34,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..config import KindOptions
 from ..schemas import KINDS
-from .columns import DERIVABLE, match_columns, unheaded_name
+from .columns import DERIVABLE, SECTION_SOURCE, match_columns, unheaded_name
 
 if TYPE_CHECKING:
     from .read import RawTable
@@ -77,11 +83,14 @@ class ReportLines:
 
     ``grand_total`` holds the source values of the single grand total row (``None`` when the file
     has none, or several, which are then taken as subtotals) and ``grand_total_line`` its line.
+    ``sections`` holds the section lines below the header: ``line`` and ``value`` (the text of
+    their one cell).
     """
 
     skipped: pa.Table
     grand_total: dict[str, str] | None = None
     grand_total_line: int | None = None
+    sections: pa.Table | None = None
 
 
 def name_columns(cells: list[str]) -> list[str]:
@@ -131,33 +140,51 @@ def split_report_lines(
     """Return the export without its report lines, and the report lines (see module docs).
 
     ``skipped`` holds the reader's own skipped lines (title block, blank and one-cell lines)
-    and the table's report lines, by line number.
+    and the table's report lines, by line number. Where a column is mapped from the section
+    lines (``section_column``, source :data:`~salesops_analysis.ingest.columns.SECTION_SOURCE`),
+    each data row gets the text of the nearest section line above it (blank above the first).
     """
+    data, report = _split(raw, kind, mapping)
+    if SECTION_SOURCE in mapping.values():
+        data = _with_sections(data, report.sections)
+    return data, report
+
+
+def _with_sections(data: RawTable, sections: pa.Table | None) -> RawTable:
+    """Return ``data`` with a section column: each row's nearest section line above."""
     from .read import RawTable
 
-    table = KINDS[kind]
-    key_cols = [mapping[k] for k in table.key if k in mapping]
-    if kind in DERIVABLE and not key_cols:  # a derived payment id: its invoice names the row
-        key_cols = [mapping[c] for c in ("invoice_id",) if c in mapping]
-    date_cols = [mapping[f.name] for f in table.fields if f.type == "date" and f.name in mapping]
-    t = raw.table
-    pre = raw.skipped
-    pre_table = _skipped_table(
-        [s.line for s in pre], [s.text for s in pre], [s.reason for s in pre]
+    lines = data.table.column("_line").to_numpy()
+    values = np.array([""], dtype=object)
+    at = np.zeros(len(lines), dtype=np.int64)
+    if sections is not None and sections.num_rows:
+        ordered = sections.sort_by("line")
+        values = np.array(["", *ordered.column("value").to_pylist()], dtype=object)
+        at = np.searchsorted(ordered.column("line").to_numpy(), lines, side="right")
+    table = data.table.append_column(SECTION_SOURCE, pa.array(values[at], pa.string()))
+    return RawTable(
+        data.path,
+        table,
+        [*data.columns, SECTION_SOURCE],
+        data.ragged,
+        data.encoding,
+        data.delimiter,
+        data.excel,
+        header_line=data.header_line,
+        skipped=data.skipped,
     )
-    if t.num_rows == 0 or not key_cols:
-        return raw, ReportLines(pre_table)
-    # the key and dates blank, or holding the total label itself ("Total" in the first column);
-    # the key alone first: in a plain export no row is a candidate and nothing more is read
-    candidate = _blank_or_label(t.column(key_cols[0]))
-    if not pc.any(candidate).as_py():
-        return raw, ReportLines(pre_table)
-    for c in key_cols[1:] + date_cols:
-        candidate = pc.and_(candidate, _blank_or_label(t.column(c)))
-    if not pc.any(candidate).as_py():
-        return raw, ReportLines(pre_table)
+
+
+def _split(raw: RawTable, kind: str, mapping: dict[str, str]) -> tuple[RawTable, ReportLines]:
+    from .read import RawTable
+
+    pre_table, pre_sections = _reader_lines(raw)
+    unchanged = raw, ReportLines(pre_table, sections=pre_sections)
+    candidate = _candidates(raw, kind, mapping)
+    if candidate is None:
+        return unchanged
     # only the few candidate rows are looked at cell by cell
-    cand = t.filter(candidate)
+    cand = raw.table.filter(candidate)
     cells = [pc.utf8_trim_whitespace(cand.column(c)) for c in raw.columns]
     filled = [pc.not_equal(c, "") for c in cells]
     n_filled = filled[0].cast(pa.int32())
@@ -172,9 +199,11 @@ def split_report_lines(
     if not pc.all(is_report).as_py():  # rows with data but no key stay, to be rejected
         cand = cand.filter(is_report)
         if cand.num_rows == 0:
-            return raw, ReportLines(pre_table)
-        first, blank, grand, sub = (a.filter(is_report) for a in (first, blank, grand, sub))
-        candidate = pc.is_in(t.column("_line"), value_set=cand.column("_line").combine_chunks())
+            return unchanged
+        blank, grand, sub, firsts = (a.filter(is_report) for a in (blank, grand, sub, firsts))
+        candidate = pc.is_in(
+            raw.table.column("_line"), value_set=cand.column("_line").combine_chunks()
+        )
     reason = pc.if_else(
         blank, BLANK, pc.if_else(grand, GRAND_TOTAL, pc.if_else(sub, SUBTOTAL, SECTION))
     )
@@ -192,7 +221,7 @@ def split_report_lines(
         total_line = grand_rows.column("_line")[0].as_py()
     data = RawTable(
         raw.path,
-        t.filter(pc.invert(candidate)),
+        raw.table.filter(pc.invert(candidate)),
         raw.columns,
         raw.ragged,
         raw.encoding,
@@ -202,4 +231,63 @@ def split_report_lines(
         skipped=[],
     )
     skipped = pa.concat_tables([pre_table, report]).sort_by("line")
-    return data, ReportLines(skipped, total, total_line)
+    section = pc.and_(pc.invert(blank), pc.invert(pc.or_(grand, sub)))
+    found = pa.table({"line": lines.filter(section), "value": firsts.filter(section)})
+    sections = pa.concat_tables([pre_sections, found.cast(pre_sections.schema)])
+    return data, ReportLines(skipped, total, total_line, sections)
+
+
+def _reader_lines(raw: RawTable) -> tuple[pa.Table, pa.Table]:
+    """Return the lines the reader skipped (title block, blank and one-cell lines), and those of
+    them below the header that hold one cell (section lines: line, value)."""
+    pre = raw.skipped
+    pre_table = _skipped_table(
+        [s.line for s in pre], [s.text for s in pre], [s.reason for s in pre]
+    )
+    sep = raw.delimiter or ","
+    short = [s for s in pre if s.reason == SHORT and s.line > raw.header_line]
+    sections = pa.table(
+        {
+            "line": pa.array([s.line for s in short], pa.int64()),
+            "value": pa.array([s.text.strip(sep + " ") for s in short], pa.string()),
+        }
+    )
+    return pre_table, sections
+
+
+def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.Array | None:
+    """Return where a row may be a report line (None where none may): the key blank, or holding
+    the total label itself ("Total" in the first column), and the dates blank, the label, or
+    words (a section's name in a date column)."""
+    table = KINDS[kind]
+    key_cols = [mapping[k] for k in table.key if k in mapping and mapping[k] != SECTION_SOURCE]
+    if kind in DERIVABLE and not key_cols:  # a derived payment id: its invoice names the row
+        key_cols = [mapping[c] for c in ("invoice_id",) if c in mapping]
+    date_cols = [mapping[f.name] for f in table.fields if f.type == "date" and f.name in mapping]
+    date_cols = [c for c in date_cols if c != SECTION_SOURCE]
+    t = raw.table
+    if t.num_rows == 0 or not key_cols:
+        return None
+    # the key alone first: in a plain export no row is a candidate and nothing more is read;
+    # then the few rows with a blank key
+    candidate = _blank_or_label(t.column(key_cols[0]))
+    if not pc.any(candidate).as_py():
+        return None
+    rows = pc.indices_nonzero(candidate)
+    few = t.take(rows)
+    keep = pa.array(np.ones(few.num_rows, dtype=bool))
+    for c in key_cols[1:]:
+        keep = pc.and_(keep, _blank_or_label(few.column(c)))
+    for c in date_cols:
+        no_date = pc.or_(_blank_or_label(few.column(c)), pc.invert(_has_digit(few.column(c))))
+        keep = pc.and_(keep, no_date)
+    if not pc.any(keep).as_py():
+        return None
+    mask = np.zeros(t.num_rows, dtype=bool)
+    mask[rows.to_numpy()[np.asarray(keep, dtype=bool)]] = True
+    return pa.array(mask)
+
+
+def _has_digit(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return where a cell holds a digit (a date does; a customer's name rarely)."""
+    return pc.match_substring_regex(col, r"\d")

@@ -71,45 +71,12 @@ def build_documents(
         The columns of a document, in order.
     """
     table = KINDS[kind]
-    key0 = table.key[0]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _doc_lines AS
         SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)""")
     agree = [c for c in columns if c not in sums]
-    flags = [
-        f"(count(DISTINCT {quote_name(c)}) > 1 OR count({quote_name(c)}) NOT IN (0, count(*)))"
-        for c in agree
-    ]
-    names = ", ".join(
-        f"CASE WHEN {f} THEN {quote_literal(c)} END" for f, c in zip(flags, agree, strict=True)
-    )
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _doc_conflicts AS
-        SELECT _key, string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines,
-               list_filter([{names or "NULL"}], lambda x: x IS NOT NULL) AS cols
-        FROM _doc_lines GROUP BY _key HAVING {" OR ".join(flags) or "false"}""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _doc_broken AS
-        SELECT _key, string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines
-        FROM _parsed WHERE NOT _ok AND _key IS NOT NULL GROUP BY _key""")
-    first_value = " ".join(
-        f"WHEN {quote_literal(c)} THEN CAST(l.{quote_name(c)} AS VARCHAR)" for c in agree
-    )
-    value = f"CASE c.cols[1] {first_value} END" if agree else "NULL"
-    rejects = con.sql(f"""
-        SELECT l._line AS line, array_to_string(c.cols, ', ') AS "column", {value} AS value,
-               'lines ' || c.lines || ' of {key0} ' || CAST(l.{quote_name(key0)} AS VARCHAR)
-               || ' disagree on ' || array_to_string(c.cols, ', ')
-               || ' (a document loads only when its lines agree outside the summed columns)'
-               AS reason
-        FROM _doc_lines l JOIN _doc_conflicts c USING (_key)
-        UNION ALL
-        SELECT l._line, {quote_literal(key0)}, CAST(l.{quote_name(key0)} AS VARCHAR),
-               'line ' || b.lines || ' of the same {key0} was rejected: the document is not '
-               || 'loaded from part of its lines'
-        FROM _doc_lines l JOIN _doc_broken b USING (_key)
-        WHERE l._key NOT IN (SELECT _key FROM _doc_conflicts)
-        ORDER BY 1""").to_arrow_table()
+    _find_broken_documents(con, agree)
+    rejects = _line_rejects(con, table.key[0], agree)
     aggs = []
     for c in columns:
         if c in sums:
@@ -129,3 +96,46 @@ def build_documents(
         SELECT *, hash({", ".join(quote_name(c) for c in out_cols)}) AS _row_hash FROM ({sql})""")
     count = con.execute("SELECT count(*) FROM _docs").fetchall()[0][0]
     return Documents(int(count), rejects)
+
+
+def _find_broken_documents(con: duckdb.DuckDBPyConnection, agree: list[str]) -> None:
+    """Create ``_doc_conflicts`` (documents whose good lines disagree on a column of ``agree``:
+    their lines and the columns) and ``_doc_broken`` (documents with a rejected line)."""
+    flags = [
+        f"(count(DISTINCT {quote_name(c)}) > 1 OR count({quote_name(c)}) NOT IN (0, count(*)))"
+        for c in agree
+    ]
+    names = ", ".join(
+        f"CASE WHEN {f} THEN {quote_literal(c)} END" for f, c in zip(flags, agree, strict=True)
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _doc_conflicts AS
+        SELECT _key, string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines,
+               list_filter([{names or "NULL"}], lambda x: x IS NOT NULL) AS cols
+        FROM _doc_lines GROUP BY _key HAVING {" OR ".join(flags) or "false"}""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _doc_broken AS
+        SELECT _key, string_agg(CAST(_line AS VARCHAR), ', ' ORDER BY _line) AS lines
+        FROM _parsed WHERE NOT _ok AND _key IS NOT NULL GROUP BY _key""")
+
+
+def _line_rejects(con: duckdb.DuckDBPyConnection, key0: str, agree: list[str]) -> pa.Table:
+    """Return the rejects of the good lines of conflicting or broken documents."""
+    first_value = " ".join(
+        f"WHEN {quote_literal(c)} THEN CAST(l.{quote_name(c)} AS VARCHAR)" for c in agree
+    )
+    value = f"CASE c.cols[1] {first_value} END" if agree else "NULL"
+    return con.sql(f"""
+        SELECT l._line AS line, array_to_string(c.cols, ', ') AS "column", {value} AS value,
+               'lines ' || c.lines || ' of {key0} ' || CAST(l.{quote_name(key0)} AS VARCHAR)
+               || ' disagree on ' || array_to_string(c.cols, ', ')
+               || ' (a document loads only when its lines agree outside the summed columns)'
+               AS reason
+        FROM _doc_lines l JOIN _doc_conflicts c USING (_key)
+        UNION ALL
+        SELECT l._line, {quote_literal(key0)}, CAST(l.{quote_name(key0)} AS VARCHAR),
+               'line ' || b.lines || ' of the same {key0} was rejected: the document is not '
+               || 'loaded from part of its lines'
+        FROM _doc_lines l JOIN _doc_broken b USING (_key)
+        WHERE l._key NOT IN (SELECT _key FROM _doc_conflicts)
+        ORDER BY 1""").to_arrow_table()

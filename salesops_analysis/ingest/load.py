@@ -14,12 +14,13 @@ import datetime as dt
 import fnmatch
 import hashlib
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._errors import FileRefusedError
-from ..config import Config
+from ..config import Config, KindOptions
 from ..schemas import KINDS
 from ..sql import quote_name
 from ..warehouse import Warehouse
@@ -206,90 +207,93 @@ def ingest_file(
     ).fetchall()
     if known:
         return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
-    digest = _sha256(path) + snapshot_key(path, as_of, config.kind(kind))
-    seen = con.execute(
-        "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
-    ).fetchall()
-    if seen:
-        _remember(wh, seen[0][0], stat)
-        return IngestResult(str(path), kind, "already ingested", file_id=seen[0][0])
     options = config.kind(kind)
+    # the file is hashed (to know one ingested before under another name or stat), and what
+    # validation needs is imported, while it is read and cleaned
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hashing = pool.submit(_sha256, path)
+        pool.submit(_warm_up_validation)
+        try:
+            result = _clean_and_load(wh, path, kind, options, hashing, stat, pool, as_of)
+        finally:
+            _drop_temp(wh)
+    result.seconds = time.perf_counter() - started
+    if result.status == "loaded":
+        con.execute(
+            "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
+        )
+    return result
+
+
+def _clean_and_load(
+    wh: Warehouse,
+    path: Path,
+    kind: str,
+    options: KindOptions,
+    hashing: Future[str],
+    stat: list,
+    pool: ThreadPoolExecutor,
+    as_of=None,
+) -> IngestResult:
+    """Read and clean the file, then load it in one transaction, unless its content (hashed
+    meanwhile by ``hashing``) was ingested before; the schema check runs while the rows are
+    written, and its failure rolls the load back."""
     # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
-    from .clean import clean_export
+    from .clean import check_schema, clean_export, validation_sample
     from .read import read_export
 
-    raw = read_export(path, options, kind)
-    snap = snapshot_date(path, raw, options, as_of) if options.snapshot else None
+    key = snapshot_key(path, as_of, options)  # an unchanged list on two days: two snapshots
     try:
-        clean = clean_export(raw, kind, options, con=con)
-        with wh.transaction():
-            result = _load(wh, clean, path, digest)
-            _remember(wh, result.file_id, stat)
-            result.snapshot_note = after_load(wh.con, kind, result.file_id, path.name, snap)
-    finally:
-        _drop_temp(wh)
-    result.seconds = time.perf_counter() - started
-    con.execute(
-        "UPDATE ingest_log SET seconds = ? WHERE file_id = ?", [result.seconds, result.file_id]
-    )
+        raw = read_export(path, options, kind)
+        snap = snapshot_date(path, raw, options, as_of) if options.snapshot else None
+        clean = clean_export(raw, kind, options, con=wh.con, validate=False)
+    except FileRefusedError:
+        seen = _ingested_before(wh, hashing.result() + key, kind, stat)
+        if seen is None:
+            raise
+        return IngestResult(str(path), kind, "already ingested", file_id=seen)
+    digest = hashing.result() + key
+    seen = _ingested_before(wh, digest, kind, stat)
+    if seen is not None:
+        return IngestResult(str(path), kind, "already ingested", file_id=seen)
+    sample = validation_sample(wh.con, clean)
+    with wh.transaction():
+        checked = pool.submit(check_schema, kind, sample)
+        result = _load(wh, clean, path, digest)
+        _remember(wh, result.file_id, stat)
+        result.snapshot_note = after_load(wh.con, kind, result.file_id, path.name, snap)
+        checked.result()
     return result
+
+
+def _ingested_before(wh: Warehouse, digest: str, kind: str, stat: list) -> int | None:
+    """Return the file id of an earlier load of the same content and kind (remembering this
+    file's stat for it), else None."""
+    seen = wh.con.execute(
+        "SELECT file_id FROM ingest_log WHERE content_hash = ? AND kind = ?", [digest, kind]
+    ).fetchall()
+    if not seen:
+        return None
+    _remember(wh, seen[0][0], stat)
+    return seen[0][0]
+
+
+def _warm_up_validation() -> None:
+    """Import what validation needs (pandas, pandera: about half a second); run in a thread
+    while the file is read and parsed (work that runs outside Python's lock)."""
+    import pandera.pandas  # noqa: F401
 
 
 def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:
     con = wh.con
     kind = clean.kind
-    table = KINDS[kind]
-    history = f"{kind}_history"
     loaded_at = dt.datetime.now()
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM ingest_log").fetchall()[0][0]
-    existing = set(wh.columns(history))
-    extras = clean.extra_columns
-    for e in extras:
-        if e not in existing:
-            con.execute(f"ALTER TABLE {history} ADD COLUMN {quote_name(e)} VARCHAR")
-    if any(e not in existing for e in extras):
-        wh.refresh_view(kind)
-    value_cols = table.columns + extras
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _match AS
-        SELECT i._key, h._row_hash = i._row_hash AS same
-        FROM _clean i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
-    unchanged, updated = con.execute(
-        "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
-    ).fetchall()[0]
-    if updated:
-        con.execute(
-            f"""
-            UPDATE {history} SET _valid_to = $t
-            WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
-            {"t": loaded_at},
-        )
-    insert_cols = ", ".join(quote_name(c) for c in value_cols)
-    con.execute(
-        f"""
-        INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
-                               _valid_to)
-        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
-        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
-        ORDER BY _line""",
-        {"f": file_id, "t": loaded_at},
-    )
+    _add_extra_columns(wh, kind, clean.extra_columns)
+    unchanged, updated = _add_versions(wh, clean, file_id, loaded_at)
     inserted = clean.documents - unchanged - updated
     unmatched, note = _unmatched(wh, kind)
-    con.register("_rejects_arrow", clean.rejects)
-    con.execute(
-        """INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
-                   FROM _rejects_arrow""",
-        {"f": file_id, "n": path.name},
-    )
-    con.unregister("_rejects_arrow")
-    if clean.skipped_lines is not None and clean.skipped_lines.num_rows:
-        con.register("_skipped_arrow", clean.skipped_lines)
-        con.execute(
-            "INSERT INTO skipped_lines SELECT $f, $n, line, text, reason FROM _skipped_arrow",
-            {"f": file_id, "n": path.name},
-        )
-        con.unregister("_skipped_arrow")
+    _record_lines(con, clean, file_id, path.name)
     con.execute(
         "INSERT INTO ingest_log (file_id, file_name, file_path, content_hash, kind, rows_read, "
         "rows_loaded, rows_rejected, rows_duplicate, rows_inserted, rows_updated, "
@@ -321,7 +325,6 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
     superseded = sum(
         1 for r in clean.rejects.column("reason").to_pylist() if r.startswith("superseded by")
     )
-
     return IngestResult(
         str(path),
         kind,
@@ -341,6 +344,71 @@ def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestR
         unmatched_note=note,
         ignored_columns=clean.ignored_columns,
     )
+
+
+def _add_extra_columns(wh: Warehouse, kind: str, extras: list[str]) -> None:
+    """Add the file's extra columns the history table lacks (as text), and refresh the view."""
+    history = f"{kind}_history"
+    existing = set(wh.columns(history))
+    new = [e for e in extras if e not in existing]
+    for e in new:
+        wh.con.execute(f"ALTER TABLE {history} ADD COLUMN {quote_name(e)} VARCHAR")
+    if new:
+        wh.refresh_view(kind)
+
+
+def _add_versions(
+    wh: Warehouse, clean: CleanExport, file_id: int, loaded_at: dt.datetime
+) -> tuple[int, int]:
+    """Add the clean rows (``_clean``) to the history: a row whose current version has the same
+    content is unchanged; one with other content closes that version (updated); return
+    ``(unchanged, updated)``."""
+    con = wh.con
+    history = f"{clean.kind}_history"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _match AS
+        SELECT i._key, h._row_hash = i._row_hash AS same
+        FROM _clean i JOIN {history} h ON h._key = i._key AND h._valid_to IS NULL""")
+    unchanged, updated = con.execute(
+        "SELECT count(*) FILTER (WHERE same), count(*) FILTER (WHERE NOT same) FROM _match"
+    ).fetchall()[0]
+    if updated:
+        con.execute(
+            f"""
+            UPDATE {history} SET _valid_to = $t
+            WHERE _valid_to IS NULL AND _key IN (SELECT _key FROM _match WHERE NOT same)""",
+            {"t": loaded_at},
+        )
+    value_cols = KINDS[clean.kind].columns + clean.extra_columns
+    insert_cols = ", ".join(quote_name(c) for c in value_cols)
+    con.execute(
+        f"""
+        INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
+                               _valid_to)
+        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
+        ORDER BY _line""",
+        {"f": file_id, "t": loaded_at},
+    )
+    return unchanged, updated
+
+
+def _record_lines(con, clean: CleanExport, file_id: int, name: str) -> None:
+    """Add the file's rejects and skipped report lines to their tables."""
+    con.register("_rejects_arrow", clean.rejects)
+    con.execute(
+        """INSERT INTO rejects SELECT $f, $n, line, "column", value, reason
+                   FROM _rejects_arrow""",
+        {"f": file_id, "n": name},
+    )
+    con.unregister("_rejects_arrow")
+    if clean.skipped_lines is not None and clean.skipped_lines.num_rows:
+        con.register("_skipped_arrow", clean.skipped_lines)
+        con.execute(
+            "INSERT INTO skipped_lines SELECT $f, $n, line, text, reason FROM _skipped_arrow",
+            {"f": file_id, "n": name},
+        )
+        con.unregister("_skipped_arrow")
 
 
 def _drop_temp(wh: Warehouse) -> None:

@@ -17,7 +17,6 @@ Parquet file, duplicate column names, unterminated quotes.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +28,9 @@ import pyarrow.csv as pacsv
 from .._errors import FileRefusedError
 from ..config import KindOptions
 from .layout import BLANK, HEADER_SEARCH_LINES, SHORT, TITLE, SkippedLine, find_header, name_columns
+from .sniff import cell_text, detect_encoding, sniff_delimiter
 
 __all__ = ["RaggedRow", "RawTable", "read_export"]
-
-_DELIMITERS = [",", ";", "\t", "|"]
 
 
 @dataclass
@@ -122,41 +120,6 @@ def _check_header(path: Path, columns: list[str]) -> None:
         seen[name.lower()] = i
 
 
-def _detect_encoding(path: Path, head: bytes, option: str) -> str:
-    if option != "auto":
-        return option
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a multi-byte character cut by the sample's end
-            return "utf-8"
-        return "cp1252"
-
-
-def _sniff_delimiter(lines: list[str], option: str) -> str:
-    """Return the delimiter most used on one line among the first lines (title lines have few)."""
-    if option != "auto":
-        return "\t" if option in ("\\t", "tab") else option
-    counts = {d: max(_count_outside_quotes(line, d) for line in lines) for d in _DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
-def _count_outside_quotes(line: str, ch: str) -> int:
-    count, quoted = 0, False
-    for c in line:
-        if c == '"':
-            quoted = not quoted
-        elif c == ch and not quoted:
-            count += 1
-    return count
-
-
 def _line_text(cells: list[str], sep: str) -> str:
     return sep.join(cells).rstrip(sep + " ")
 
@@ -166,7 +129,7 @@ def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawT
     head = data[:65536]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRefusedError(path, "not a text table (binary content)")
-    encoding = _detect_encoding(path, head, options.encoding)
+    encoding = detect_encoding(path, head, options.encoding)
     try:
         text_head = head.decode(encoding, errors="replace").lstrip("\ufeff")
     except LookupError:
@@ -181,7 +144,7 @@ def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawT
         first_lines = first_lines[:-1]  # the sample may end inside the last line
     if not any(line.strip() for line in first_lines):
         raise FileRefusedError(path, "first line is blank: expected a header row")
-    delimiter = _sniff_delimiter(first_lines, options.delimiter)
+    delimiter = sniff_delimiter(first_lines, options.delimiter)
     rows = list(enumerate(csv.reader(first_lines, delimiter=delimiter), start=1))
     header_line = find_header(rows, kind, options)
     if header_line == 1 and not first_lines[0].strip():
@@ -214,8 +177,10 @@ def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawT
         if encoding == "utf-8" and options.encoding == "auto" and "UTF8" in str(exc).upper():
             return _read_csv_as(path, options, "cp1252", kind)
         raise FileRefusedError(path, f"not a readable CSV table ({_first_line(exc)})") from None
-    blank_lines = b"\n\n" in data or b"\n\r\n" in data
-    if ragged or blank_lines:
+    # one line per row (and the header): else blank lines (which the fast reader drops) or line
+    # breaks inside quoted values moved the line numbers
+    one_line_each = data.count(b"\n") in (table.num_rows, table.num_rows + 1)
+    if ragged or not one_line_each:
         # Rare: exact line numbers need a line-aware parser. Python's csv module counts lines.
         return _read_csv_slow(path, data, encoding, delimiter, 1)
     lines = pa.array(range(2, table.num_rows + 2), type=pa.int64())
@@ -281,20 +246,6 @@ def _read_csv_slow(
     )
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _read_xlsx(path: Path, options: KindOptions, kind: str | None = None) -> RawTable:
     import zipfile
 
@@ -318,7 +269,7 @@ def _read_xlsx(path: Path, options: KindOptions, kind: str | None = None) -> Raw
                 )
             ws = wb[options.sheet]
         rows = [
-            [_cell_text(v) for v in row] if row is not None else []
+            [cell_text(v) for v in row] if row is not None else []
             for row in ws.iter_rows(values_only=True)
         ]
     finally:

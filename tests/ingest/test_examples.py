@@ -19,6 +19,8 @@ FILES = {
     "sap_fbl5n_customer_line_items.txt": (5, 7),
     "zoho_books_invoices.csv": (4, 0),
     "odoo_invoices.xlsx": (6, 0),
+    "xero_aged_receivables_detail.xlsx": (6, 16),
+    "sage_aged_debtors_detailed.csv": (5, 9),
 }
 
 
@@ -54,3 +56,27 @@ def test_inspect_config_ingests_the_example_with_zero_edits_into_the_same_rows(t
     by_inspect, _ = ingest(tmp_path, "inspect", export, proposed)
     by_hand, _ = ingest(tmp_path, "hand", export, export.with_suffix(".yml"))
     pd.testing.assert_frame_equal(by_inspect, by_hand)
+
+
+def test_xero_invoices_take_the_contact_named_above_them(tmp_path):
+    export = EXAMPLES / "xero_aged_receivables_detail.xlsx"
+    rows, _ = ingest(tmp_path, "hand", export, export.with_suffix(".yml"))
+    by_contact = rows.groupby("customer_id")["amount"].sum().round(2).to_dict()
+    # the "Total <contact>" lines of the file
+    assert by_contact == {
+        "Bayside Club": 1409.50,
+        "City Limousines": 2916.42,
+        "Ridgeway University": 7450.10,
+    }
+
+
+def test_sage_report_lines_are_skipped_and_the_total_ties(tmp_path):
+    export = EXAMPLES / "sage_aged_debtors_detailed.csv"
+    rows, output = ingest(tmp_path, "hand", export, export.with_suffix(".yml"))
+    assert round(rows["amount"].sum(), 2) == 16397.70  # the grand Total line
+    assert rows.groupby("customer_id").size().to_dict() == {
+        "Acme Builders Ltd": 2,
+        "Harbour Cafe": 2,
+        "Northfield School": 1,
+    }
+    assert "read 14 = loaded 5" in output and "skipped 9" in output

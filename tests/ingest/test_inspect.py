@@ -201,7 +201,7 @@ def test_line_level_balance_that_differs_between_lines_is_left_out(tmp_path):
 
 
 def test_camel_case_headers_are_read_as_words():
-    from salesops_analysis.ingest.inspect import _words
+    from salesops_analysis.ingest.guess_columns import header_words as _words
 
     assert _words("customerID") == "customer id"
     assert _words("InvoiceAmount") == "invoice amount"

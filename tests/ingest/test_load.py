@@ -275,3 +275,39 @@ def test_ibm_sample_loads_all_invoices_with_zero_rejects(tmp_path):
     assert inv["disputed"].sum() == 561
     assert set(inv["status"]) == {"paid"}
     assert {"DaysToSettle", "DaysLate"} <= set(r.ignored_columns)
+
+
+def test_a_clean_table_that_breaks_its_schema_is_not_loaded(wh, tmp_path, monkeypatch):
+    """The schema check runs while the rows are written: its failure rolls the load back."""
+    from salesops_analysis.ingest import clean
+
+    first = write(tmp_path / "payments_1.csv", PAY + "P1,I1,2025-01-02,10\n")
+    so.ingest_file(wh, first, CFG)
+    real = clean.pandera_schema
+
+    def broken(kind):  # a schema the clean rows cannot meet: amounts must be negative
+        import pandera.pandas as pa
+
+        schema = real(kind)
+        return schema.update_column("amount", checks=[pa.Check.lt(0)])
+
+    monkeypatch.setattr(clean, "pandera_schema", broken)
+    second = write(tmp_path / "payments_2.csv", PAY + "P2,I2,2025-01-03,20\n")
+    with pytest.raises(AssertionError, match="breaks its schema"):
+        so.ingest_file(wh, second, CFG)
+    assert wh.table("payments")["payment_id"].tolist() == ["P1"]
+    assert len(wh.ingest_log()) == 1 and wh.rejects().empty
+
+
+def test_content_ingested_before_is_known_even_where_the_config_now_refuses_it(wh, tmp_path):
+    rows = "".join(f"P{i},I1,2025-01-02,10\n" for i in range(12))
+    p = write(tmp_path / "payments.csv", PAY + rows)
+    assert so.ingest_file(wh, p, CFG).status == "loaded"
+    copy = write(tmp_path / "payments_copy.csv", PAY + rows)
+    strict = so.Config()
+    strict.kinds["payments"].date_formats = ["%d.%m.%Y"]  # reads none of its dates now
+    assert so.ingest_file(wh, copy, strict).status == "already ingested"
+    other = write(tmp_path / "payments_other.csv", PAY + rows.replace("P1,", "P99,"))
+    with pytest.raises(so.FileRefusedError, match="not dates"):
+        so.ingest_file(wh, other, strict)
+    assert len(wh.ingest_log()) == 1

@@ -194,3 +194,39 @@ def test_the_examples_load_their_balances_as_amounts(tmp_path, name, open_total,
     assert "balance" not in {c.lower() for c in rows.columns}
     assert round(rows["open_amount"].sum(), 2) == open_total
     assert round(rows["paid_amount"].sum(), 2) == paid_total
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Open Balance",
+        "Balance",
+        "Balance Due",
+        "Amount Due",
+        "Open Amount",
+        "Outstanding",
+        "Residual",
+        "amount_residual",
+        "Offener Betrag",
+    ],
+)
+def test_inspect_proposes_open_amount_for_balance_headers(header):
+    from salesops_analysis.ingest.guess_columns import match_names
+
+    columns = ["Invoice No", "Customer", "Invoice Date", "Due Date", "Amount", header]
+    mapping, _ = match_names(columns, "invoices")
+    assert mapping["open_amount"] == header
+    assert mapping["amount"] == "Amount"
+
+
+def test_inspect_maps_a_balance_that_then_loads_as_an_amount(tmp_path):
+    from salesops_analysis.ingest.inspect import inspect_export
+
+    p = write(
+        tmp_path / "invoices.csv",
+        "Invoice No,Customer,Invoice Date,Due Date,Amount,Balance Due\n"
+        + "".join(f"I{i},C1,2025-01-0{i},2025-02-0{i},100.00,{i * 10}.00\n" for i in range(1, 8)),
+    )
+    found = inspect_export(p)
+    assert found.mapping["open_amount"] == "Balance Due"
+    assert "rejected 0" in found.checked and "loaded 7" in found.checked

@@ -123,3 +123,22 @@ def test_unreadable_files_are_refused_whole_with_the_file_named(tmp_path, name, 
 def test_missing_file_is_refused(tmp_path):
     with pytest.raises(so.FileRefusedError, match="file not found"):
         read_export(tmp_path / "nope.csv")
+
+
+def test_a_line_break_inside_a_quoted_value_keeps_later_line_numbers_exact(tmp_path):
+    p = write(
+        tmp_path / "payments.csv",
+        'payment_id,invoice_id,payment_date,amount\nP1,"I\n1",2025-01-02,10\nP2,I2,2025-01-03,x\n',
+    )
+    raw = read_export(p)
+    assert raw.table.column("_line").to_pylist() == [2, 4]
+    result = so.clean_file(p, "payments", so.Config())
+    assert result.rejects_frame["line"].tolist() == [4]
+
+
+def test_line_endings_alone_do_not_move_line_numbers(tmp_path):
+    for ending in ("\n", "\r\n", "\r"):
+        text = ending.join(["payment_id,invoice_id,payment_date,amount", "P1,I1,2025-01-02,x"])
+        p = tmp_path / f"payments_{len(ending)}{ending == chr(13)}.csv"
+        p.write_bytes((text + ending).encode())
+        assert read_export(p).table.column("_line").to_pylist() == [2]

@@ -1,0 +1,109 @@
+"""Whole-process `salesops ingest` of an invoices export against a whole-process pandas read.
+
+Issue #14's speed target: `salesops ingest FILE` as a whole process (interpreter start-up,
+imports, reading, cleaning, loading into a fresh warehouse, publishing the readers' copy) within
+1.5x of a whole process that runs ``pd.read_csv(FILE, dtype=str)``, as the median of alternating
+pairs (read, ingest, read, ingest, ...), so that both see the same state of a shared machine.
+
+Run it under the shared lock::
+
+    flock /tmp/heavy.lock .venv/bin/python benchmarks/ingest_ratio.py \
+        /work/wt/data1m/raw/invoices.csv --pairs 5
+
+The warehouse is written to a scratch folder (removed after), never beside the export. Prints one
+JSON line: each run's seconds, the medians, spreads and the ratio of the medians, and the
+accounting of the last ingest (read = loaded + rejected + duplicates + skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return seconds, proc.stdout + proc.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("export", type=Path)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--config", type=Path, default=ROOT / "salesops.yml")
+    parser.add_argument("--kind", default="invoices")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="a folder holding another version's salesops_analysis package (e.g. `git archive "
+        "main salesops_analysis | tar -x -C DIR`): its ingest runs in each round too",
+    )
+    args = parser.parse_args()
+    export = args.export.resolve()
+    read = [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(export)!r}, dtype=str)"]
+    reads, ingests, others, output = [], [], [], ""
+    cli = ["ingest", str(export), "--kind", args.kind, "--config", str(args.config.resolve())]
+    cli += ["--db", "data/salesops.duckdb"]
+    other = None
+    if args.compare_with:
+        start = (
+            f"import sys; sys.path.insert(0, {str(args.compare_with.resolve())!r}); "
+            "from salesops_analysis.cli import main; main()"
+        )
+        other = [sys.executable, "-c", start, *cli]
+    with tempfile.TemporaryDirectory(prefix="ingest_ratio_") as tmp:
+        work = Path(tmp)
+        for _ in range(args.pairs):
+            reads.append(_timed(read, work)[0])
+            shutil.rmtree(work / "data", ignore_errors=True)
+            seconds, output = _timed([str(BIN / "salesops"), *cli], work)
+            ingests.append(seconds)
+            if other:
+                shutil.rmtree(work / "data", ignore_errors=True)
+                others.append(_timed(other, work)[0])
+    med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
+    compared = {}
+    if others:
+        med = statistics.median(others)
+        compared = {
+            "compared_with": str(args.compare_with),
+            "other_ingest_seconds": [round(x, 2) for x in others],
+            "other_ingest_median": round(med, 2),
+            "other_ingest_spread": [round(min(others), 2), round(max(others), 2)],
+            "other_ratio_of_medians": round(med / med_read, 2),
+        }
+    print(
+        json.dumps(
+            {
+                "export": str(export),
+                "pandas_read_seconds": [round(s, 2) for s in reads],
+                "ingest_seconds": [round(s, 2) for s in ingests],
+                "pandas_read_median": round(med_read, 2),
+                "pandas_read_spread": [round(min(reads), 2), round(max(reads), 2)],
+                "ingest_median": round(med_ingest, 2),
+                "ingest_spread": [round(min(ingests), 2), round(max(ingests), 2)],
+                "ratio_of_medians": round(med_ingest / med_read, 2),
+                "last_ingest_output": output.strip().splitlines()[-3:],
+                **compared,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
