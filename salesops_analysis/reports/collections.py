@@ -364,7 +364,7 @@ def collections_report(
         "model_reason": reason,
         "score_kind": score_kind,
         "model_trained_as_of": model.as_of if model is not None else None,
-        "model_deployed": model.bundle["metrics"].get("deployed") if model is not None else None,
+        "model_deployed": model.metrics.get("deployed") if model is not None else None,
         "deployment_note": model.deployment_note if model is not None else None,
         "overdue_invoices": int((wl["days_past_due"] > 0).sum()),
         "broken_promises": int(wl["promise_status"].str.contains("broken").sum()),

@@ -137,7 +137,8 @@ def backtest_forecast(
     ModelError
         No month-end in the test period with a week of outcomes, or too little history.
     """
-    from .model import _cut_at_share, _date
+    from .model import cut_at_share as _cut_at_share
+    from .model import iso_date as _date
 
     led = k.ledger
     T = k.T

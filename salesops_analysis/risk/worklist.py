@@ -25,7 +25,7 @@ from ..metrics.ids import id_keys
 from ..metrics.receivables import CENT, Ledger, rate_factors, row_positions
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
-from .model import TrainedModel, _CategoryCodes, _Contributions, predict_risk
+from .model import CategoryCodes, Contributions, LinearExplainer, TrainedModel, predict_risk
 
 __all__ = [
     "BASELINE_DAYS_PAST_DUE",
@@ -223,7 +223,7 @@ REASON_BLOCK = 16_384
 
 
 def _reasons(
-    explainer: dict,
+    explainer: LinearExplainer,
     X: pd.DataFrame,
     currency: str,
     phrases: _Phrases,
@@ -233,7 +233,7 @@ def _reasons(
     """Return an (n, 3) array of reason phrase codes (0 where fewer than three push risk up;
     "no strong risk signal" in the first slot when none does) for the rows of ``X``, or for
     its row positions ``rows``."""
-    plan = _Contributions(explainer, X, rows, codes)
+    plan = Contributions(explainer, X, rows, codes)
     names = plan.names
     # where each feature's value is no reason that can be said (None: it always is one)
     unstatable = []
@@ -307,17 +307,17 @@ def score_open_invoices(
     config = config or Config()
     b = model.bundle
     T = day_number(as_of)
-    if day_number(b["trained_as_of"]) > T:
+    if day_number(b.trained_as_of) > T:
         raise ModelError(
-            f"model trained as of {b['trained_as_of']} cannot score {as_of}: it "
+            f"model trained as of {b.trained_as_of} cannot score {as_of}: it "
             "has seen outcomes after that date"
         )
     led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
     k = Knowledge.of(
         tables,
         as_of,
-        grace_days=b["grace_days"],
-        categorical=list(b["categorical"]),
+        grace_days=b.grace_days,
+        categorical=list(b.categorical),
         ledger=led,
     )
     _, open_now, _ = led.balances(as_of)
@@ -325,13 +325,13 @@ def score_open_invoices(
         rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
     snap = np.full(len(rows), T, dtype=np.int64)
     X = features_at(k, rows, snap)
-    overdue = X["days_past_due"].to_numpy() > b["grace_days"]
-    if b.get("overdue") is None:
+    overdue = X["days_past_due"].to_numpy() > b.grace_days
+    if b.overdue is None:
         overdue[:] = False
     rates, currency = tables.rates(as_of, config)
     prob = np.zeros(len(rows))
     phrases = _Phrases()
-    codes = _CategoryCodes(X)
+    codes = CategoryCodes(X)
     reasons = np.zeros((len(rows), 3), dtype=np.int64)
     for part, kind in ((~overdue, "late"), (overdue, "overdue")):
         idx = np.flatnonzero(part)
@@ -339,8 +339,9 @@ def score_open_invoices(
             continue
         # by row positions: the feature table is not copied per model, and category codes
         # are looked up once for all models and explainers
-        prob[idx] = predict_risk(b[kind], X, rows=idx, codes=codes)
-        reasons[idx] = _reasons(b[kind]["explainer"], X, currency, phrases, rows=idx, codes=codes)
+        entry = getattr(b, kind)
+        prob[idx] = predict_risk(entry, X, rows=idx, codes=codes)
+        reasons[idx] = _reasons(entry.explainer, X, currency, phrases, rows=idx, codes=codes)
     kind = _text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"])
     out = _scored_frame(led, rows, open_now, X, kind, prob, reasons, phrases, rates, currency)
     out.attrs["knowledge"] = _Shared(k)  # for drift on the same day, without a second build
