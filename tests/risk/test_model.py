@@ -468,3 +468,142 @@ def test_training_tables_give_the_features_of_the_whole_tables(demo_db, demo_tab
         rows = np.flatnonzero(k.modelled)[::7]
         out.append(features_at(k, rows, np.minimum(k.ledger.issued[rows] + 3, k.T)))
     pdt.assert_frame_equal(out[0], out[1])
+
+
+# -- the typed bundle and its saved form ----------------------------------------------------------
+#: The keys of a saved bundle as the code before the typed bundle wrote them (main at 30b6351):
+#: models saved then must load, and models saved now are read by that code's readers.
+SAVED_LAYOUT = {
+    "": [
+        "format",
+        "feature_version",
+        "package_version",
+        "trained_as_of",
+        "grace_days",
+        "horizon_days",
+        "late_features",
+        "overdue_features",
+        "categorical",
+        "late",
+        "overdue",
+        "metrics",
+    ],
+    "late": [
+        "model",
+        "columns",
+        "numeric",
+        "categories",
+        "chosen",
+        "deployed",
+        "explainer",
+        "fit_rows",
+        "calibration_rows",
+        "validation_roc_auc",
+        "sample",
+        "drift_reference",
+        "drift_window",
+    ],
+    "explainer": ["coef", "mean", "source", "numeric", "categories", "features", "prep"],
+}
+
+
+def _saved_dict(path):
+    from salesops_analysis._skops import skops_io
+    from salesops_analysis.risk.model import TRUSTED_TYPES
+
+    return skops_io().load(path, trusted=TRUSTED_TYPES)
+
+
+def test_saved_bundle_is_the_plain_dict_of_before(demo_model, tmp_path):
+    raw = _saved_dict(save_model(demo_model, tmp_path)["model"])
+    assert isinstance(raw, dict) and list(raw) == SAVED_LAYOUT[""]
+    assert list(raw["late"]) == SAVED_LAYOUT["late"]
+    assert list(raw["overdue"]) == SAVED_LAYOUT["late"][:-2]  # no drift reference
+    for kind in ("late", "overdue"):
+        assert list(raw[kind]["explainer"]) == SAVED_LAYOUT["explainer"]
+        assert raw[kind]["columns"] == raw[kind]["numeric"] + list(raw[kind]["categories"])
+
+
+def test_a_dict_bundle_as_saved_before_loads_into_the_typed_bundle(
+    demo_model, demo_features, tmp_path
+):
+    """A file holding the old dict (written here by skops directly, keys in another order)
+    loads into frozen dataclasses that score and explain exactly as the trained model."""
+    import dataclasses
+
+    import numpy as np
+
+    from salesops_analysis._skops import skops_io
+    from salesops_analysis.risk.model import (
+        DeployedModel,
+        LinearExplainer,
+        ModelBundle,
+        TrainedModel,
+        contribution_matrix,
+        predict_risk,
+    )
+
+    raw = _saved_dict(save_model(demo_model, tmp_path / "now")["model"])
+    old = {key: raw[key] for key in reversed(list(raw))}
+    path = tmp_path / "late_payment_2025-06-30.skops"
+    skops_io().dump(old, path)
+    loaded = load_model(path)
+    b = loaded.bundle
+    assert isinstance(b, ModelBundle) and isinstance(b.late, DeployedModel)
+    assert isinstance(b.late.explainer, LinearExplainer)
+    assert b.trained_as_of == "2025-06-30" and b.categorical == demo_model.bundle.categorical
+    X = demo_features.iloc[:3000].reset_index(drop=True)
+    for kind in ("late", "overdue"):
+        mine, theirs = getattr(b, kind), getattr(demo_model.bundle, kind)
+        np.testing.assert_array_equal(predict_risk(mine, X), predict_risk(theirs, X))
+        np.testing.assert_array_equal(
+            contribution_matrix(mine.explainer, X)[1], contribution_matrix(theirs.explainer, X)[1]
+        )
+    assert loaded.metrics["test"]["roc_auc"] == demo_model.metrics["test"]["roc_auc"]
+    # frozen: a reader cannot change the deployed model under the others' feet
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        b.late.chosen = "other"  # type: ignore[misc]
+    # a plain dict given to TrainedModel is converted the same way
+    assert TrainedModel(old).bundle.late.chosen == b.late.chosen
+    # an incomplete bundle is refused with the key it lacks
+    del old["late"]["explainer"]
+    skops_io().dump(old, path)
+    with pytest.raises(so.ModelError, match="missing 'explainer'"):
+        load_model(path)
+
+
+def test_old_dict_reads_still_work_during_the_merge(demo_model):
+    """Readers on branches merged beside #18 still read ``b[kind]["explainer"]["prep"]``."""
+    b = demo_model.bundle
+    assert b["late"]["explainer"]["prep"] is b.late.explainer.prep
+    assert b["grace_days"] == b.grace_days and b["categorical"] == b.categorical
+    assert b["late"]["columns"] == b.late.numeric + list(b.late.categories)
+    assert b.get("overdue") is b.overdue and b.late.get("no such key", 7) == 7
+    with pytest.raises(KeyError):
+        b["no such key"]
+
+
+def test_find_saved_takes_the_newest_loadable_file_of_a_prefix(tmp_path):
+    from salesops_analysis.risk.model import find_saved
+
+    for name in (
+        "cash_timing_2025-05-31.skops",
+        "cash_timing_2025-06-30.skops",  # unloadable: skipped for the older one
+        "cash_timing_2025-07-31.skops",  # after as_of
+        "cash_timing_latest.skops",  # no date
+        "late_payment_2025-06-15.skops",  # another prefix
+        "cash_timing_2025-06-01.skops.tmp",
+    ):
+        (tmp_path / name).write_text(name)
+
+    def load(path):
+        if "06-30" in path.name:
+            raise so.ModelError("made by another version")
+        return path.read_text()
+
+    found = find_saved(tmp_path, "2025-06-30", "cash_timing_", load)
+    assert found == (tmp_path / "cash_timing_2025-05-31.skops", "cash_timing_2025-05-31.skops")
+    assert find_saved(tmp_path, "2025-08-01", "cash_timing_", load)[1].endswith("07-31.skops")
+    assert find_saved(tmp_path, "2025-05-30", "cash_timing_", load) is None
+    assert find_saved(tmp_path / "missing", "2025-06-30", "cash_timing_", load) is None
+    assert find_saved(tmp_path, "2025-06-30", "late_payment_", load)[1].startswith("late_")
