@@ -163,7 +163,7 @@ SNIPPETS: dict[str, str] = {
         from salesops_analysis.metrics.days import day_number
         from salesops_analysis.risk import load_model
         from salesops_analysis.risk.features import Knowledge, features_at
-        from salesops_analysis.risk.model import _CategoryCodes, predict_risk
+        from salesops_analysis.risk.model import CategoryCodes, predict_risk
         from salesops_analysis.risk.reasons import ReasonPhrases, top_reasons
         with so.open_warehouse(WORK / "warehouse_1m.duckdb", read_only=True) as wh:
             tables = load_tables(wh)
@@ -176,31 +176,32 @@ SNIPPETS: dict[str, str] = {
         out["ledger"] = time.perf_counter() - t
         t = time.perf_counter()
         k = Knowledge.at(T, tables.invoices, tables.payments, tables.activities,
-                         tables.customers, grace_days=b["grace_days"],
-                         categorical=list(b["categorical"]), ledger=led)
+                         tables.customers, grace_days=b.grace_days,
+                         categorical=list(b.categorical), ledger=led)
         out["knowledge"] = time.perf_counter() - t
         t = time.perf_counter()
         X = features_at(k, rows, np.full(len(rows), day_number(T)))
         out["features"] = time.perf_counter() - t
-        overdue = X["days_past_due"].to_numpy() > b["grace_days"]
+        overdue = X["days_past_due"].to_numpy() > b.grace_days
         out["predict"] = out["reasons"] = 0.0
-        codes = _CategoryCodes(X)
+        codes = CategoryCodes(X)
         for part, kind in ((~overdue, "late"), (overdue, "overdue")):
             idx = np.flatnonzero(part)
             t = time.perf_counter()
-            predict_risk(b[kind], X, rows=idx, codes=codes)
+            predict_risk(getattr(b, kind), X, rows=idx, codes=codes)
             out["predict"] += time.perf_counter() - t
             t = time.perf_counter()
-            top_reasons(b[kind]["explainer"], X, "USD", ReasonPhrases(), rows=idx, codes=codes)
+            explainer = getattr(b, kind).explainer
+            top_reasons(explainer, X, "USD", ReasonPhrases(), rows=idx, codes=codes)
             out["reasons"] += time.perf_counter() - t
         out["overdue_rows"] = int(overdue.sum())
         out["seconds"] = time.perf_counter() - t0
         # a book of current invoices: every row through the logistic late model instead
         t = time.perf_counter()
-        predict_risk(b["late"], X, codes=codes)
+        predict_risk(b.late, X, codes=codes)
         out["late_all_predict"] = time.perf_counter() - t
         t = time.perf_counter()
-        top_reasons(b["late"]["explainer"], X, "USD", ReasonPhrases(), codes=codes)
+        top_reasons(b.late.explainer, X, "USD", ReasonPhrases(), codes=codes)
         out["late_all_reasons"] = time.perf_counter() - t
     """,
     "cli_score_1m": """

@@ -137,22 +137,23 @@ def backtest_forecast(
     ModelError
         No month-end in the test period with a week of outcomes, or too little history.
     """
-    from .model import _cut_at_share, _date
+    from .model import cut_at_share, iso_date
 
     led = k.ledger
     T = k.T
     issued = led.issued[k.modelled]
     if len(issued) < 100:
-        raise ModelError(f"only {len(issued)} invoices known on {_date(T)}: too few to backtest")
-    test_start = _cut_at_share(issued, test_share)
+        raise ModelError(f"only {len(issued)} invoices known on {iso_date(T)}: too few to backtest")
+    test_start = cut_at_share(issued, test_share)
     settle = Settlements(led, T)
     train = invoice_weeks(k, settle, cutoff=test_start - 1)
-    model = fit_timing(train, trained_as_of=_date(test_start - 1))
+    model = fit_timing(train, trained_as_of=iso_date(test_start - 1))
     curves = CollectionCurves.fit(train, model.horizon)
     ends = _month_ends(test_start, T - WEEK)
     if not len(ends):
         raise ModelError(
-            f"no month-end between {_date(test_start)} and {_date(T - WEEK)}: nothing to backtest"
+            f"no month-end between {iso_date(test_start)} and {iso_date(T - WEEK)}: "
+            "nothing to backtest"
         )
     parts, pay_errors = [], []
     for M in ends:  # a handful of month-ends
@@ -166,8 +167,8 @@ def backtest_forecast(
     weekly = pd.concat(parts, ignore_index=True)
     methods = ["model", *BASELINES]
     metrics = {
-        "test_start": _date(test_start),
-        "month_ends": [_date(m) for m in ends],
+        "test_start": iso_date(test_start),
+        "month_ends": [iso_date(m) for m in ends],
         "weeks": int(weekly["week"].max()),
         "train_invoice_weeks": int(len(train.paid)),
         "actual_cash": float(weekly["actual"].sum()),

@@ -99,31 +99,31 @@ def _section(title: str, ev: dict) -> list[str]:
 def model_card(model: TrainedModel, file_name: str) -> str:
     """Return the model card as Markdown."""
     b = model.bundle
-    m = b["metrics"]
+    m = b.metrics
     late = {**m["test"], "baselines": m["baselines"]}
     lines = [
         f"# Late-payment model {file_name}",
         "",
-        f"Trained on what was known at the end of **{b['trained_as_of']}** by salesops-analysis "
-        f"{b['package_version']} (feature set v{b['feature_version']}).",
+        f"Trained on what was known at the end of **{b.trained_as_of}** by salesops-analysis "
+        f"{b.package_version} (feature set v{b.feature_version}).",
         "",
         *([f"**{m['deployment_note']}**", ""] if m.get("deployment_note") else []),
         "## What it predicts",
         "",
-        f"- **late** (`{b['late']['chosen']}`): the probability that an invoice is {m['target']}"
-        f" (grace days: {b['grace_days']}). Used for open invoices not yet past due + grace.",
+        f"- **late** (`{b.late.chosen}`): the probability that an invoice is {m['target']}"
+        f" (grace days: {b.grace_days}). Used for open invoices not yet past due + grace.",
         f"- **overdue**: for invoices already past due + grace, the probability that they are "
-        f"still not fully paid {b['horizon_days']} days later."
+        f"still not fully paid {b.horizon_days} days later."
         + (
-            f" (`{b['overdue']['chosen']}`)"
-            if b.get("overdue")
+            f" (`{b.overdue.chosen}`)"
+            if b.overdue is not None
             else " (not trained: " + str((m.get("overdue") or {}).get("skipped", "no data")) + ")"
         ),
         "",
         "Features use only what was known on the scoring day: the customer's invoices settled "
         "before it (count, late share, days late, recent trend), its other open and overdue "
         "invoices, the amount against the customer's usual, terms, month/quarter end, disputes "
-        "and collector activities recorded by then, and " + ", ".join(b["categorical"]) + ". "
+        "and collector activities recorded by then, and " + ", ".join(b.categorical) + ". "
         "Invoices whose outcome was unknown at a cut are left out (censored), never counted as "
         "on time.",
         "",
@@ -131,8 +131,8 @@ def model_card(model: TrainedModel, file_name: str) -> str:
     ]
     if isinstance(m.get("overdue"), dict) and "roc_auc" in m["overdue"]:
         lines += _section("Overdue model: test results", m["overdue"])
-    ref = b["late"]["drift_reference"]
-    window = b["late"].get("drift_window") or {"issued": ["?", "?"], "rows": 0}
+    ref = b.late.drift_reference
+    window = b.late.drift_window or {"issued": ["?", "?"], "rows": 0}
     lines += [
         "## Drift reference",
         "",

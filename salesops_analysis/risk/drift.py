@@ -147,7 +147,7 @@ def recent_drift(model: TrainedModel, k: Knowledge, *, days: int = RECENT_DAYS) 
     """Return the PSI per feature of the invoices issued in the last ``days`` days up to
     ``k.T`` (on their issue days) against ``model``'s reference, largest first."""
     rows = issued_between(k, k.T - days + 1, k.T)
-    return population_stability(model.bundle["late"]["drift_reference"], _at_issue(k, rows))
+    return population_stability(model.bundle.late.drift_reference, _at_issue(k, rows))
 
 
 def drift_at(model: TrainedModel, tables, as_of, *, days: int = RECENT_DAYS, ledger=None):
@@ -158,8 +158,8 @@ def drift_at(model: TrainedModel, tables, as_of, *, days: int = RECENT_DAYS, led
     k = Knowledge.of(
         tables,
         as_of,
-        grace_days=b["grace_days"],
-        categorical=list(b["categorical"]),
+        grace_days=b.grace_days,
+        categorical=list(b.categorical),
         ledger=ledger,
     )
     return recent_drift(model, k, days=days)

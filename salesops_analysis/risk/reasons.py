@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..metrics.days import NO_DAY
-from .model import _Contributions
+from .model import Contributions, LinearExplainer
 
 __all__ = ["REASON_BLOCK", "ReasonPhrases", "reason_codes", "statable_reason", "top_reasons"]
 
@@ -177,7 +177,7 @@ REASON_BLOCK = 16_384
 
 
 def top_reasons(
-    explainer: dict,
+    explainer: LinearExplainer,
     X: pd.DataFrame,
     currency: str,
     phrases: ReasonPhrases,
@@ -192,7 +192,7 @@ def top_reasons(
     and whose value is a risk sign on its own (:func:`statable_reason`); the three largest,
     largest first (ties: the earlier feature).
     """
-    plan = _Contributions(explainer, X, rows, codes)
+    plan = Contributions(explainer, X, rows, codes)
     order, top_values = _three_largest(plan, X, rows)
     out = np.zeros(order.shape, dtype=np.int64)
     # every (row, rank) slot that holds a reason, grouped by feature: one template call each
@@ -214,7 +214,7 @@ def top_reasons(
 
 
 def _three_largest(
-    plan: _Contributions, X: pd.DataFrame, rows: np.ndarray | None
+    plan: Contributions, X: pd.DataFrame, rows: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return, per row, the features of the three largest statable contributions (largest
     first; ties: the earlier feature) and those contributions (-inf where none is left)."""

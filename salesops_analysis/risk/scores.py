@@ -27,7 +27,7 @@ from ..metrics.days import day_number
 from ..metrics.receivables import CENT, Ledger, rate_factors
 from ..metrics.tables import Tables
 from .features import Knowledge, features_at
-from .model import TrainedModel, _CategoryCodes, predict_risk
+from .model import CategoryCodes, TrainedModel, predict_risk
 from .reasons import ReasonPhrases, reason_codes, top_reasons
 from .texts import code_text
 
@@ -149,17 +149,17 @@ def score_open_invoices(
     config = config or Config()
     b = model.bundle
     T = day_number(as_of)
-    if day_number(b["trained_as_of"]) > T:
+    if day_number(b.trained_as_of) > T:
         raise ModelError(
-            f"model trained as of {b['trained_as_of']} cannot score {as_of}: it "
+            f"model trained as of {b.trained_as_of} cannot score {as_of}: it "
             "has seen outcomes after that date"
         )
     led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
     k = Knowledge.of(
         tables,
         as_of,
-        grace_days=b["grace_days"],
-        categorical=list(b["categorical"]),
+        grace_days=b.grace_days,
+        categorical=list(b.categorical),
         ledger=led,
     )
     _, open_now, _ = led.balances(as_of)
@@ -167,13 +167,13 @@ def score_open_invoices(
         rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
     snap = np.full(len(rows), T, dtype=np.int64)
     X = features_at(k, rows, snap)
-    overdue = X["days_past_due"].to_numpy() > b["grace_days"]
-    if b.get("overdue") is None:
+    overdue = X["days_past_due"].to_numpy() > b.grace_days
+    if b.overdue is None:
         overdue[:] = False
     rates, currency = tables.rates(as_of, config)
     prob = np.zeros(len(rows))
     phrases = ReasonPhrases()
-    codes = _CategoryCodes(X)
+    codes = CategoryCodes(X)
     reasons = np.zeros((len(rows), 3), dtype=np.int64)
     for part, kind in ((~overdue, "late"), (overdue, "overdue")):
         idx = np.flatnonzero(part)
@@ -181,10 +181,9 @@ def score_open_invoices(
             continue
         # by row positions: the feature table is not copied per model, and category codes
         # are looked up once for all models and explainers
-        prob[idx] = predict_risk(b[kind], X, rows=idx, codes=codes)
-        reasons[idx] = top_reasons(
-            b[kind]["explainer"], X, currency, phrases, rows=idx, codes=codes
-        )
+        entry = getattr(b, kind)
+        prob[idx] = predict_risk(entry, X, rows=idx, codes=codes)
+        reasons[idx] = top_reasons(entry.explainer, X, currency, phrases, rows=idx, codes=codes)
     kind = code_text(overdue.astype(np.int8), ["p_late", "p_unpaid_30d"])
     out = _scored_frame(led, rows, open_now, X, kind, prob, reasons, phrases, rates, currency)
     return ScoredInvoices(

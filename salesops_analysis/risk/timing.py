@@ -400,7 +400,7 @@ def save_timing(model: TimingModel, out, metrics: dict | None = None) -> dict:
     from pathlib import Path
 
     from .._skops import skops_io
-    from .model import _jsonable
+    from .model import jsonable
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -419,7 +419,7 @@ def save_timing(model: TimingModel, out, metrics: dict | None = None) -> dict:
     tmp = paths["model"].with_suffix(".skops.tmp")
     skops_io().dump(bundle, tmp)
     tmp.replace(paths["model"])
-    paths["metrics"].write_text(json.dumps(_jsonable(metrics or {}), indent=1) + "\n")
+    paths["metrics"].write_text(json.dumps(jsonable(metrics or {}), indent=1) + "\n")
     return paths
 
 

@@ -36,7 +36,7 @@ def demo_features(demo_model, demo_tables):
         demo_tables.payments,
         demo_tables.activities,
         demo_tables.customers,
-        categorical=list(demo_model.bundle["categorical"]),
+        categorical=list(demo_model.bundle.categorical),
     )
     rows = np.flatnonzero(k.modelled)
     return features_at(k, rows, np.full(len(rows), day_number(AS_OF)))

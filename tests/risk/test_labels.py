@@ -17,7 +17,7 @@ import pandas as pd
 
 from salesops_analysis.metrics.days import day_number
 from salesops_analysis.risk import Knowledge
-from salesops_analysis.risk.model import _overdue_rows
+from salesops_analysis.risk.model import overdue_rows as _overdue_rows
 from tests.metrics.conftest import invoices, payments
 
 

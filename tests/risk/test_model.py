@@ -71,7 +71,9 @@ def test_save_writes_model_card_and_metrics_and_loads_back(demo_model, tmp_path)
 
 
 def test_model_with_other_features_is_refused(demo_model, tmp_path):
-    bundle = dict(demo_model.bundle, feature_version=0)
+    import dataclasses
+
+    bundle = dataclasses.replace(demo_model.bundle, feature_version=0)
     paths = save_model(type(demo_model)(bundle), tmp_path)
     with pytest.raises(so.ModelError, match="retrain"):
         load_model(paths["model"])
@@ -102,19 +104,20 @@ def test_scores_in_blocks_equal_one_call(demo_model, demo_features, monkeypatch)
     import numpy as np
 
     from salesops_analysis.risk import model as m
+    from salesops_analysis.risk.model import predict
 
     b = demo_model.bundle
     X = demo_features.iloc[-1000:].reset_index(drop=True)
-    monkeypatch.setattr(m, "PREDICT_BLOCK", 97)
+    monkeypatch.setattr(predict, "PREDICT_BLOCK", 97)
     pick = np.random.default_rng(5).integers(0, len(X), 400)
     for compiled in (True, False):  # our compiled models, and scikit-learn's for any other
         if not compiled:
-            monkeypatch.setattr(m, "compiled_model", lambda model, n_codes: None)
+            monkeypatch.setattr(predict, "compiled_model", lambda model, n_codes: None)
         for kind in ("late", "overdue"):
-            entry = b[kind]
-            whole = entry["model"].predict_proba(
-                m.design_matrix(X, entry["numeric"], entry["categories"])
-            )[:, 1]
+            entry = getattr(b, kind)
+            whole = entry.model.predict_proba(m.design_matrix(X, entry.numeric, entry.categories))[
+                :, 1
+            ]
             mine = m.predict_risk(entry, X)
             np.testing.assert_allclose(mine, whole, rtol=0, atol=1e-12)
             assert m.predict_risk(entry, X.iloc[:0]).shape == (0,)
@@ -130,10 +133,11 @@ def test_scores_in_blocks_equal_one_call(demo_model, demo_features, monkeypatch)
 
 
 def test_boosting_is_not_a_candidate_for_too_many_categories():
-    from salesops_analysis.risk.model import MAX_BOOSTING_CATEGORIES, _candidates
+    from salesops_analysis.risk.model import MAX_BOOSTING_CATEGORIES
+    from salesops_analysis.risk.model.candidates import candidate_pipelines
 
-    few = [name for name, _, _ in _candidates(["amount_log"], [3, MAX_BOOSTING_CATEGORIES])]
-    many = [name for name, _, _ in _candidates(["amount_log"], [MAX_BOOSTING_CATEGORIES + 1])]
+    few = [n for n, _, _ in candidate_pipelines(["amount_log"], [3, MAX_BOOSTING_CATEGORIES])]
+    many = [n for n, _, _ in candidate_pipelines(["amount_log"], [MAX_BOOSTING_CATEGORIES + 1])]
     assert "hist_gradient_boosting" in few and "hist_gradient_boosting" not in many
 
 
@@ -170,7 +174,7 @@ def test_models_load_by_our_list_alone_without_skops_estimator_catalogue(demo_mo
         "import salesops_analysis as so\n"
         "from salesops_analysis.risk import load_model\n"
         f"m = load_model({str(path)!r})\n"
-        "assert m.bundle['late']['model'].predict_proba is not None\n"
+        "assert m.bundle.late.model.predict_proba is not None\n"
         "from sklearn.tree import DecisionTreeClassifier\n"
         f"odd = {str(tmp_path / 'late_payment_2025-01-02.skops')!r}\n"
         "sio.dump({'format': 'salesops-late-payment', 'late': DecisionTreeClassifier()}, odd)\n"
@@ -223,7 +227,7 @@ def test_decided_late_rows_leave_out_every_invoice_whose_outcome_could_still_cha
     late), C was paid early but is not due yet (known, not decided), D is open and not due
     (censored). Fit and calibration read decided rows only: A and B."""
     from salesops_analysis.risk import Knowledge
-    from salesops_analysis.risk.model import _late_rows
+    from salesops_analysis.risk.model import late_rows
     from tests.metrics.conftest import invoices, payments
 
     inv = invoices(
@@ -237,8 +241,8 @@ def test_decided_late_rows_leave_out_every_invoice_whose_outcome_could_still_cha
     pay = payments([("A", "2025-02-20", 100), ("C", "2025-03-20", 100), ("D", "2025-05-20", 100)])
     k = Knowledge.at("2025-06-30", inv, pay)
     cut = _day("2025-03-31")
-    known = _late_rows(k, cut, -(10**9), cut + 1)
-    decided = _late_rows(k, cut, -(10**9), cut + 1, decided=True)
+    known = late_rows(k, cut, -(10**9), cut + 1)
+    decided = late_rows(k, cut, -(10**9), cut + 1, decided=True)
     ids = inv["invoice_id"].to_numpy()
     assert ids[known.rows].tolist() == ["A", "B", "C"]
     assert known.y.tolist() == [1, 1, 0]
@@ -254,12 +258,12 @@ def test_decided_rows_of_the_demo_keep_their_label_when_more_is_known(demo_table
     import numpy as np
 
     from salesops_analysis.risk import Knowledge
-    from salesops_analysis.risk.model import _late_rows, _overdue_rows
+    from salesops_analysis.risk.model import late_rows, overdue_rows
 
     t = demo_tables
     k = Knowledge.at("2025-06-30", t.invoices, t.payments, t.activities, t.customers)
     cut = _day("2025-03-31")
-    for make in (_late_rows, _overdue_rows):
+    for make in (late_rows, overdue_rows):
         at_cut = make(k, cut, -(10**9), cut + 1, decided=True)
         later = make(k, k.T, -(10**9), cut + 1)
         assert len(at_cut.y) > 1000
@@ -281,7 +285,8 @@ def test_decided_rows_of_the_demo_keep_their_label_when_more_is_known(demo_table
 def test_sample_is_uniform_across_the_whole_period_and_keeps_row_order():
     import numpy as np
 
-    from salesops_analysis.risk.model import _Rows, _sample
+    from salesops_analysis.risk.model.samples import LabelledRows as _Rows
+    from salesops_analysis.risk.model.samples import uniform_sample as _sample
 
     rng = np.random.default_rng(1)
     snap = np.sort(rng.integers(_day("2023-07-01"), _day("2025-06-30") + 1, 100_000))
@@ -310,10 +315,11 @@ def test_fit_sample_spans_the_training_period_when_capped(
     the first to the last month of their periods (the old cap kept the latest rows only): the
     same months as the uncapped sets of ``demo_model``."""
     from salesops_analysis.risk import model as m
+    from salesops_analysis.risk.model import train
 
-    monkeypatch.setattr(m, "MAX_FIT_ROWS", 2_000)
-    monkeypatch.setattr(m, "MAX_CALIBRATION_ROWS", 1_000)
-    monkeypatch.setattr(m, "MAX_TEST_ROWS", 3_000)
+    monkeypatch.setattr(train, "MAX_FIT_ROWS", 2_000)
+    monkeypatch.setattr(train, "MAX_CALIBRATION_ROWS", 1_000)
+    monkeypatch.setattr(train, "MAX_TEST_ROWS", 3_000)
     from salesops_analysis.risk import Knowledge
 
     t = demo_tables
@@ -331,7 +337,7 @@ def test_fit_sample_spans_the_training_period_when_capped(
             assert sample[name]["months"] == whole[name]["months"]  # first and last month
         assert sample["fit"]["months"][0] == "2023-07"  # the demo's first month
         assert abs(ev["mean_predicted"] - ev["late_share"]) < 0.03
-    assert trained.bundle["late"]["sample"]["fit"]["months"][0] == "2023-07"
+    assert trained.bundle.late.sample["fit"]["months"][0] == "2023-07"
 
 
 def test_demo_model_beats_the_baselines_on_validation_and_is_calibrated_in_the_large(
@@ -356,13 +362,15 @@ def planted_worse(demo_tables, demo_config):
 
     from salesops_analysis.risk import Knowledge
     from salesops_analysis.risk import model as m
+    from salesops_analysis.risk.model import candidates
 
     def calendar_only(numeric, sizes):
-        return [("logistic_regression", ["month_end", "quarter_end"], m._logistic(2, []))]
+        pipe = candidates.logistic_pipeline(2, [])
+        return [("logistic_regression", ["month_end", "quarter_end"], pipe)]
 
     t = demo_tables
     k = Knowledge.at("2025-06-30", t.invoices, t.payments, t.activities, t.customers)
-    with mock.patch.object(m, "_candidates", calendar_only):
+    with mock.patch.object(candidates, "candidate_pipelines", calendar_only):
         return m.train_models(k, categorical=list(demo_config.model_categorical))
 
 
@@ -370,8 +378,8 @@ def test_guard_deploys_the_baselines_when_the_model_is_worse(planted_worse, tmp_
     m = planted_worse.metrics
     b = planted_worse.bundle
     assert m["deployed"] == "baseline" and planted_worse.deployed_baseline
-    assert b["late"]["chosen"] == m["model"]["late"] == "customer_late_share_baseline"
-    assert b["overdue"]["chosen"] == m["model"]["overdue"] == "days_past_due_baseline"
+    assert b.late.chosen == m["model"]["late"] == "customer_late_share_baseline"
+    assert b.overdue.chosen == m["model"]["overdue"] == "days_past_due_baseline"
     for ev in (m["test"], m["overdue"]):
         g = ev["guard"]
         assert g["deployed"] == "baseline" and g["candidate"] == "logistic_regression"
@@ -398,9 +406,9 @@ def test_a_deployed_baseline_scores_the_worklist(planted_worse, demo_tables, dem
     from salesops_analysis.risk.scoring import CompiledLogistic, compiled_model
 
     for kind in ("late", "overdue"):
-        entry = planted_worse.bundle[kind]
-        assert entry["categories"] == {} and len(entry["numeric"]) == 1
-        assert isinstance(compiled_model(entry["model"], {}), CompiledLogistic)
+        entry = getattr(planted_worse.bundle, kind)
+        assert entry.categories == {} and len(entry.numeric) == 1
+        assert isinstance(compiled_model(entry.model, {}), CompiledLogistic)
     result = score_open_invoices(planted_worse, demo_tables, "2025-06-30", demo_config)
     X, scored = result.features, result.invoices
     assert len(scored) > 1000 and scored["probability"].between(0, 1).all()
@@ -419,13 +427,15 @@ def test_train_command_says_when_a_baseline_is_deployed(demo_db, tmp_path, monke
     from click.testing import CliRunner
 
     from salesops_analysis.cli import main
-    from salesops_analysis.risk import model as m
+    from salesops_analysis.risk.model import candidates
     from tests.conftest import DEMO_CONFIG
 
     monkeypatch.setattr(
-        m,
-        "_candidates",
-        lambda numeric, sizes: [("logistic_regression", ["month_end"], m._logistic(1, []))],
+        candidates,
+        "candidate_pipelines",
+        lambda numeric, sizes: [
+            ("logistic_regression", ["month_end"], candidates.logistic_pipeline(1, []))
+        ],
     )
     args = ["train", "--as-of", "2025-06-30", "--db", str(demo_db), "--out", str(tmp_path)]
     r = CliRunner().invoke(main, [*args, "--config", str(DEMO_CONFIG)])
@@ -458,3 +468,142 @@ def test_training_tables_give_the_features_of_the_whole_tables(demo_db, demo_tab
         rows = np.flatnonzero(k.modelled)[::7]
         out.append(features_at(k, rows, np.minimum(k.ledger.issued[rows] + 3, k.T)))
     pdt.assert_frame_equal(out[0], out[1])
+
+
+# -- the typed bundle and its saved form ----------------------------------------------------------
+#: The keys of a saved bundle as the code before the typed bundle wrote them (main at 30b6351):
+#: models saved then must load, and models saved now are read by that code's readers.
+SAVED_LAYOUT = {
+    "": [
+        "format",
+        "feature_version",
+        "package_version",
+        "trained_as_of",
+        "grace_days",
+        "horizon_days",
+        "late_features",
+        "overdue_features",
+        "categorical",
+        "late",
+        "overdue",
+        "metrics",
+    ],
+    "late": [
+        "model",
+        "columns",
+        "numeric",
+        "categories",
+        "chosen",
+        "deployed",
+        "explainer",
+        "fit_rows",
+        "calibration_rows",
+        "validation_roc_auc",
+        "sample",
+        "drift_reference",
+        "drift_window",
+    ],
+    "explainer": ["coef", "mean", "source", "numeric", "categories", "features", "prep"],
+}
+
+
+def _saved_dict(path):
+    from salesops_analysis._skops import skops_io
+    from salesops_analysis.risk.model import TRUSTED_TYPES
+
+    return skops_io().load(path, trusted=TRUSTED_TYPES)
+
+
+def test_saved_bundle_is_the_plain_dict_of_before(demo_model, tmp_path):
+    raw = _saved_dict(save_model(demo_model, tmp_path)["model"])
+    assert isinstance(raw, dict) and list(raw) == SAVED_LAYOUT[""]
+    assert list(raw["late"]) == SAVED_LAYOUT["late"]
+    assert list(raw["overdue"]) == SAVED_LAYOUT["late"][:-2]  # no drift reference
+    for kind in ("late", "overdue"):
+        assert list(raw[kind]["explainer"]) == SAVED_LAYOUT["explainer"]
+        assert raw[kind]["columns"] == raw[kind]["numeric"] + list(raw[kind]["categories"])
+
+
+def test_a_dict_bundle_as_saved_before_loads_into_the_typed_bundle(
+    demo_model, demo_features, tmp_path
+):
+    """A file holding the old dict (written here by skops directly, keys in another order)
+    loads into frozen dataclasses that score and explain exactly as the trained model."""
+    import dataclasses
+
+    import numpy as np
+
+    from salesops_analysis._skops import skops_io
+    from salesops_analysis.risk.model import (
+        DeployedModel,
+        LinearExplainer,
+        ModelBundle,
+        TrainedModel,
+        contribution_matrix,
+        predict_risk,
+    )
+
+    raw = _saved_dict(save_model(demo_model, tmp_path / "now")["model"])
+    old = {key: raw[key] for key in reversed(list(raw))}
+    path = tmp_path / "late_payment_2025-06-30.skops"
+    skops_io().dump(old, path)
+    loaded = load_model(path)
+    b = loaded.bundle
+    assert isinstance(b, ModelBundle) and isinstance(b.late, DeployedModel)
+    assert isinstance(b.late.explainer, LinearExplainer)
+    assert b.trained_as_of == "2025-06-30" and b.categorical == demo_model.bundle.categorical
+    X = demo_features.iloc[:3000].reset_index(drop=True)
+    for kind in ("late", "overdue"):
+        mine, theirs = getattr(b, kind), getattr(demo_model.bundle, kind)
+        np.testing.assert_array_equal(predict_risk(mine, X), predict_risk(theirs, X))
+        np.testing.assert_array_equal(
+            contribution_matrix(mine.explainer, X)[1], contribution_matrix(theirs.explainer, X)[1]
+        )
+    assert loaded.metrics["test"]["roc_auc"] == demo_model.metrics["test"]["roc_auc"]
+    # frozen: a reader cannot change the deployed model under the others' feet
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        b.late.chosen = "other"  # type: ignore[misc]
+    # a plain dict given to TrainedModel is converted the same way
+    assert TrainedModel(old).bundle.late.chosen == b.late.chosen
+    # an incomplete bundle is refused with the key it lacks
+    del old["late"]["explainer"]
+    skops_io().dump(old, path)
+    with pytest.raises(so.ModelError, match="missing 'explainer'"):
+        load_model(path)
+
+
+def test_old_dict_reads_still_work_during_the_merge(demo_model):
+    """Readers on branches merged beside #18 still read ``b[kind]["explainer"]["prep"]``."""
+    b = demo_model.bundle
+    assert b["late"]["explainer"]["prep"] is b.late.explainer.prep
+    assert b["grace_days"] == b.grace_days and b["categorical"] == b.categorical
+    assert b["late"]["columns"] == b.late.numeric + list(b.late.categories)
+    assert b.get("overdue") is b.overdue and b.late.get("no such key", 7) == 7
+    with pytest.raises(KeyError):
+        b["no such key"]
+
+
+def test_find_saved_takes_the_newest_loadable_file_of_a_prefix(tmp_path):
+    from salesops_analysis.risk.model import find_saved
+
+    for name in (
+        "cash_timing_2025-05-31.skops",
+        "cash_timing_2025-06-30.skops",  # unloadable: skipped for the older one
+        "cash_timing_2025-07-31.skops",  # after as_of
+        "cash_timing_latest.skops",  # no date
+        "late_payment_2025-06-15.skops",  # another prefix
+        "cash_timing_2025-06-01.skops.tmp",
+    ):
+        (tmp_path / name).write_text(name)
+
+    def load(path):
+        if "06-30" in path.name:
+            raise so.ModelError("made by another version")
+        return path.read_text()
+
+    found = find_saved(tmp_path, "2025-06-30", "cash_timing_", load)
+    assert found == (tmp_path / "cash_timing_2025-05-31.skops", "cash_timing_2025-05-31.skops")
+    assert find_saved(tmp_path, "2025-08-01", "cash_timing_", load)[1].endswith("07-31.skops")
+    assert find_saved(tmp_path, "2025-05-30", "cash_timing_", load) is None
+    assert find_saved(tmp_path / "missing", "2025-06-30", "cash_timing_", load) is None
+    assert find_saved(tmp_path, "2025-06-30", "late_payment_", load)[1].startswith("late_")

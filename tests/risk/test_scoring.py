@@ -11,12 +11,21 @@ from sklearn.frozen import FrozenEstimator
 
 from salesops_analysis.risk import model as m
 from salesops_analysis.risk import scoring
-from salesops_analysis.risk.scoring import CompiledBoosting, CompiledLogistic, compiled_model
+from salesops_analysis.risk.model.bundle import FittedModel
+from salesops_analysis.risk.model.candidates import logistic_pipeline
+from salesops_analysis.risk.scoring import (
+    CompiledBoosting,
+    CompiledLogistic,
+    ScoringFallbackWarning,
+    boosting,
+    compiled_model,
+    logistic,
+)
 
 
-def _n_codes(entry: dict) -> dict[int, int]:
-    k = len(entry["numeric"])
-    return {k + j: len(v) for j, v in enumerate(entry["categories"].values())}
+def _n_codes(entry: FittedModel) -> dict[int, int]:
+    k = len(entry.numeric)
+    return {k + j: len(v) for j, v in enumerate(entry.categories.values())}
 
 
 def _synthetic(n: int, seed: int, n_codes: int = 6):
@@ -48,14 +57,12 @@ def _design(columns) -> np.ndarray:
 
 
 def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_features, monkeypatch):
-    entry = demo_model.bundle["overdue"]
-    assert entry["chosen"] == "hist_gradient_boosting"  # else this test proves nothing
-    assert isinstance(compiled_model(entry["model"], _n_codes(entry)), CompiledBoosting)
+    entry = demo_model.bundle.overdue
+    assert entry.chosen == "hist_gradient_boosting"  # else this test proves nothing
+    assert isinstance(compiled_model(entry.model, _n_codes(entry)), CompiledBoosting)
     X = demo_features
-    expected = entry["model"].predict_proba(
-        m.design_matrix(X, entry["numeric"], entry["categories"])
-    )[:, 1]
-    monkeypatch.setattr(scoring, "TREE_BLOCK", 997)  # many blocks, the last one short
+    expected = entry.model.predict_proba(m.design_matrix(X, entry.numeric, entry.categories))[:, 1]
+    monkeypatch.setattr(boosting, "TREE_BLOCK", 997)  # many blocks, the last one short
     np.testing.assert_array_equal(m.predict_risk(entry, X), expected)
     pick = np.random.default_rng(3).integers(0, len(X), 5000)
     np.testing.assert_array_equal(m.predict_risk(entry, X, rows=pick), expected[pick])
@@ -63,10 +70,10 @@ def test_demo_overdue_model_is_compiled_and_scores_exactly(demo_model, demo_feat
 
 
 def test_probe_rows_reach_every_leaf_of_every_tree(demo_model):
-    entry = demo_model.bundle["overdue"]
-    compiled = CompiledBoosting(entry["model"], _n_codes(entry))
+    entry = demo_model.bundle.overdue
+    compiled = CompiledBoosting(entry.model, _n_codes(entry))
     probe = compiled.probe()
-    hgb = entry["model"].calibrated_classifiers_[0].estimator.estimator
+    hgb = entry.model.calibrated_classifiers_[0].estimator.estimator
     everything = compiled.trees
     for tree, (predictor,) in zip(everything, hgb._predictors, strict=True):
         # this tree alone, each leaf valued by its path: the raw score is the path taken
@@ -93,14 +100,12 @@ def test_irregular_trees_missing_values_and_unknown_categories(method):
 
 
 def test_demo_late_model_is_compiled_within_tolerance(demo_model, demo_features, monkeypatch):
-    entry = demo_model.bundle["late"]
-    assert entry["chosen"] == "logistic_regression"  # else this test proves nothing
-    assert isinstance(compiled_model(entry["model"], _n_codes(entry)), CompiledLogistic)
+    entry = demo_model.bundle.late
+    assert entry.chosen == "logistic_regression"  # else this test proves nothing
+    assert isinstance(compiled_model(entry.model, _n_codes(entry)), CompiledLogistic)
     X = demo_features
-    expected = entry["model"].predict_proba(
-        m.design_matrix(X, entry["numeric"], entry["categories"])
-    )[:, 1]
-    monkeypatch.setattr(scoring, "LOGISTIC_BLOCK", 997)
+    expected = entry.model.predict_proba(m.design_matrix(X, entry.numeric, entry.categories))[:, 1]
+    monkeypatch.setattr(logistic, "LOGISTIC_BLOCK", 997)
     tolerance = scoring.LOGISTIC_TOLERANCE
     np.testing.assert_allclose(m.predict_risk(entry, X), expected, rtol=0, atol=tolerance)
     pick = np.random.default_rng(4).integers(0, len(X), 5000)
@@ -115,7 +120,7 @@ def test_logistic_with_unseen_and_unknown_codes():
     M = _design(columns)
     seen = columns[2] < 5  # fitting sees codes 0..4 of 6 (-1: a value not in the vocabulary)
     fit = np.flatnonzero(seen[:3000])
-    pipe = m._logistic(2, [6]).fit(M[fit], y[fit])
+    pipe = logistic_pipeline(2, [6]).fit(M[fit], y[fit])
     model = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid").fit(M[3000:], y[3000:])
     compiled = compiled_model(model, {2: 6})
     assert isinstance(compiled, CompiledLogistic)
@@ -126,7 +131,15 @@ def test_logistic_with_unseen_and_unknown_codes():
     np.testing.assert_allclose(compiled.predict_proba(test), expected, rtol=0, atol=1e-12)
 
 
-def test_models_it_cannot_reproduce_are_left_to_scikit_learn(monkeypatch):
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    """Each test sees the fallback warnings as a new process would (none warned yet)."""
+    monkeypatch.setattr(scoring, "_warned", set())
+
+
+def test_models_it_cannot_reproduce_are_left_to_scikit_learn(monkeypatch, fresh_warnings):
+    import copy
+
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
     from sklearn.tree import DecisionTreeClassifier
@@ -135,20 +148,26 @@ def test_models_it_cannot_reproduce_are_left_to_scikit_learn(monkeypatch):
     M = np.nan_to_num(_design(columns))
     tree = DecisionTreeClassifier(max_depth=3).fit(M, y)
     other = CalibratedClassifierCV(FrozenEstimator(tree), method="sigmoid").fit(M, y)
-    assert compiled_model(other, {2: 6}) is None
-    assert compiled_model(LogisticRegression().fit(M, y), {2: 6}) is None  # not calibrated
+    with pytest.warns(ScoringFallbackWarning, match="not a calibrated boosting or logistic"):
+        assert compiled_model(other, {2: 6}) is None
+    with pytest.warns(ScoringFallbackWarning, match="LogisticRegression through scikit-learn"):
+        assert compiled_model(LogisticRegression().fit(M, y), {2: 6}) is None  # not calibrated
     deep = _fit(max_depth=None, max_leaf_nodes=300, min_samples_leaf=2, max_iter=3)
-    assert max(len(t.levels) for t in _all_trees(deep)) > scoring.MAX_DEPTH
-    assert compiled_model(deep, {2: 6}) is None
+    assert max(len(t.levels) for t in _all_trees(deep)) > boosting.MAX_DEPTH
+    with pytest.warns(ScoringFallbackWarning, match="CompiledBoosting: ValueError: tree of depth"):
+        assert compiled_model(deep, {2: 6}) is None
 
     # a compiled form one ulp off is refused, and predict_risk then scores through sklearn
-    model = _fit(max_iter=10)
+    # (shallow enough to compile: without the patch it is compiled, silently)
+    model = _fit(max_iter=10, max_depth=4)
+    assert isinstance(compiled_model(copy.deepcopy(model), {2: 6}), CompiledBoosting)
     real = CompiledBoosting.predict_proba
     monkeypatch.setattr(
         CompiledBoosting, "predict_proba", lambda self, c, r=None: np.nextafter(real(self, c, r), 2)
     )
-    assert compiled_model(model, {2: 6}) is None
-    entry = {"model": model, "numeric": ["a", "b"], "categories": {"c": list(range(6))}}
+    with pytest.warns(ScoringFallbackWarning, match="differ from predict_proba by up to"):
+        assert compiled_model(model, {2: 6}) is None
+    entry = FittedModel(model, ["a", "b"], {"c": list(range(6))})
     X = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2].astype(str)})
     np.testing.assert_allclose(
         m.predict_risk(entry, X),
@@ -158,20 +177,75 @@ def test_models_it_cannot_reproduce_are_left_to_scikit_learn(monkeypatch):
     )
     # as is a logistic regression further off than the tolerance
     columns[0] = np.nan_to_num(columns[0])
-    pipe = m._logistic(2, [6]).fit(_design(columns), y)
+    pipe = logistic_pipeline(2, [6]).fit(_design(columns), y)
     lr = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid").fit(_design(columns), y)
     real_lr = CompiledLogistic.predict_proba
     monkeypatch.setattr(
         CompiledLogistic, "predict_proba", lambda self, c, r=None: real_lr(self, c, r) + 1e-9
     )
-    assert compiled_model(lr, {2: 6}) is None
+    with pytest.warns(ScoringFallbackWarning, match="CompiledLogistic: its probabilities differ"):
+        assert compiled_model(lr, {2: 6}) is None
+
+
+def test_fallback_warns_once_per_process_and_reason(monkeypatch, fresh_warnings):
+    """A scikit-learn upgrade that renamed an attribute the compiled boosting reads would only
+    make scoring slower: it warns, naming the missing attribute, once however many models or
+    calls; another reason warns again. Our own models compile without a warning."""
+    import warnings
+
+    upgraded = [_fit(max_iter=5 + extra, max_depth=4) for extra in (0, 1, 2)]
+    for model in upgraded:
+        model.calibrated_classifiers_[0].estimator.estimator.__dict__.pop("_predictors")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for model in upgraded:
+            assert compiled_model(model, {2: 6}) is None
+            assert compiled_model(model, {2: 6}) is None  # remembered: no second check
+    assert [type(w.message) for w in seen] == [ScoringFallbackWarning]
+    text = str(seen[0].message)
+    assert "CompiledBoosting: AttributeError" in text and "_predictors" in text
+    assert "several times slower" in text
+    # another reason: a calibration this module does not compile
+    with pytest.warns(ScoringFallbackWarning, match="not a binary sigmoid or isotonic"):
+        odd = _fit(max_iter=8, max_depth=4)
+        odd.method = "temperature"
+        assert compiled_model(odd, {2: 6}) is None
+    # a model that compiles says nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert isinstance(compiled_model(_fit(max_iter=9, max_depth=4), {2: 6}), CompiledBoosting)
+
+
+def test_the_fallback_reason_reaches_stderr_in_a_real_process():
+    """In a real process the warning reaches stderr once, with its reason."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from sklearn.calibration import CalibratedClassifierCV\n"
+        "from sklearn.frozen import FrozenEstimator\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "from salesops_analysis.risk.scoring import compiled_model\n"
+        "rng = np.random.default_rng(0)\n"
+        "M, y = rng.normal(size=(200, 2)), rng.integers(0, 2, 200)\n"
+        "tree = DecisionTreeClassifier(max_depth=2).fit(M, y)\n"
+        "cal = CalibratedClassifierCV(FrozenEstimator(tree), method='sigmoid').fit(M, y)\n"
+        "for _ in range(3):\n"
+        "    assert compiled_model(cal, {}) is None\n"
+        "    cal = CalibratedClassifierCV(FrozenEstimator(tree), method='sigmoid').fit(M, y)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("ScoringFallbackWarning") == 1, out.stderr
+    assert "CalibratedClassifierCV through scikit-learn" in out.stderr
 
 
 def _all_trees(model) -> list:
     """The tree levels of a deep model, without the depth limit (for the test's own check)."""
-    limit = scoring.MAX_DEPTH
-    scoring.MAX_DEPTH = 10**6
+    limit = boosting.MAX_DEPTH
+    boosting.MAX_DEPTH = 10**6
     try:
         return CompiledBoosting(model, {2: 6}).trees
     finally:
-        scoring.MAX_DEPTH = limit
+        boosting.MAX_DEPTH = limit

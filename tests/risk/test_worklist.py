@@ -85,7 +85,7 @@ def test_drift_flags_nothing_when_nothing_changes_and_flags_a_planted_shift(
     # a model trained on 2025-03-31 would store this reference
     ref, window = training_reference(_knowledge(demo_tables, "2025-03-31"), numeric, ["segment"])
     assert window["issued"] == ["2025-01-01", "2025-03-31"] and window["rows"] > 5000
-    older = TrainedModel({"late": {"drift_reference": ref}})
+    older = TrainedModel(demo_model.bundle.with_late(drift_reference=ref, drift_window=window))
     same = recent_drift(older, _knowledge(demo_tables))
     assert set(same["feature"]) == {*numeric, "segment"}
     assert same["psi"].max() < 0.1, same.head(3)
