@@ -12,8 +12,8 @@ of ``T``; each feature then reads, for its invoice's customer or for the invoice
   (:func:`calendar_features`);
 * **exposure**: the customer's other invoices issued, settled and overdue **on or before**
   ``s`` (:func:`exposure_features`);
-* **activities**: the invoice's activities dated **on or before** ``s``, promises whose date
-  passed **strictly before** ``s``, a dispute recorded **on or before** ``s``
+* **activities**: the invoice's activities dated **on or before** ``s``: contacts, promises
+  to pay (broken: its promised day passed **strictly before** ``s``), a dispute
   (:func:`activity_features`).
 
 Every count goes through one primitive, :class:`~salesops_analysis.risk.events.Events`:
@@ -93,8 +93,9 @@ EVIDENCE_COLUMNS = {
     "usual_amount": "the customer's usual amount: geometric mean of its invoices issued "
     "strictly before s (the invoice's own amount without any)",
     "cust_overdue_other_amount": "open amount of the customer's other invoices overdue at s",
-    "last_broken_promise_day": "promised day of the invoice's last promise to pay dated "
-    "before s, while the invoice is still open at s (day number; -1: none)",
+    "last_broken_promise_day": "promised day of the invoice's last broken promise to pay "
+    "(recorded on or before s, promised day before s, invoice still open at s; day number; "
+    "-1: none)",
     "dispute_day": "day of the invoice's first dispute activity, if on or before s (day "
     "number; NO_DAY: none)",
 }
@@ -147,8 +148,10 @@ class InvoiceEvents:
 
     #: activities, dated by their own day (``contact``, ``promise``)
     activities: Events
-    #: promises to pay with a promised day, dated by that promised day (``n``, ``day``)
-    promised: Events
+    #: promises to pay with a promised day, dated by the first day they are known to be
+    #: broken if still unpaid: the day after the promised day, or the day the promise was
+    #: recorded if that is later (``n``; ``day``: the promised day)
+    promise_passed: Events
 
 
 def customer_events(k: Knowledge) -> CustomerEvents:
@@ -188,12 +191,13 @@ def invoice_events(k: Knowledge) -> InvoiceEvents:
         {"contact": k.act_contact.astype(float), "promise": k.act_promise.astype(float)},
     )
     pm = k.act_promise & (k.act_promised_day != NO_DAY)
-    promised = Events(
+    promised_day = k.act_promised_day[pm]
+    promise_passed = Events(
         k.act_row[pm],
-        k.act_promised_day[pm],
-        {"n": np.ones(int(pm.sum())), "day": k.act_promised_day[pm].astype(float)},
+        np.maximum(promised_day + 1, k.act_day[pm]),
+        {"n": np.ones(int(pm.sum())), "day": promised_day.astype(float)},
     )
-    return InvoiceEvents(activities, promised)
+    return InvoiceEvents(activities, promise_passed)
 
 
 def history_features(ce: CustomerEvents, q: FeatureRows) -> dict[str, np.ndarray]:
@@ -274,10 +278,11 @@ def exposure_features(
 
 def activity_features(k: Knowledge, ie: InvoiceEvents, q: FeatureRows) -> dict[str, np.ndarray]:
     """Return what collectors recorded on the invoice: contacts and promises to pay dated
-    **on or before** s, promises whose promised day passed **strictly before** s while the
-    invoice is still open at s (broken), and a dispute recorded on or before s."""
+    **on or before** s; promises recorded on or before s whose promised day passed
+    **strictly before** s while the invoice is still open at s (broken); a dispute recorded
+    **on or before** s."""
     done = ie.activities.up_to(q.by_invoice)
-    passed = ie.promised.before(q.by_invoice)
+    passed = ie.promise_passed.up_to(q.by_invoice)
     self_open = _open_at(k, q)
     dispute_known = k.dispute_day[q.rows] <= q.day
     return {

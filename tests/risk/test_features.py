@@ -112,6 +112,34 @@ def test_dispute_counts_from_its_activity_date_never_from_the_invoice_flag():
     assert f["dispute_known"].tolist() == [0.0, 1.0]
 
 
+def test_a_promise_counts_as_broken_only_once_recorded_and_past_its_day():
+    """A promise recorded late (its promised day already past) is broken from the day it is
+    recorded, never before: on earlier days nobody knew of it."""
+    inv = invoices([("A", "2025-01-01", "2025-01-31", 100)])
+    act = pd.DataFrame(
+        {
+            "activity_id": ["P1", "P2"],
+            "activity_date": pd.to_datetime(["2025-02-01", "2025-02-20"]),
+            "owner": ["Bea", "Bea"],
+            "type": ["call", "call"],
+            "customer_id": ["C1", "C1"],
+            "invoice_id": ["A", "A"],
+            "order_id": [None, None],
+            "outcome": ["promise_to_pay", "promise_to_pay"],
+            "promised_date": pd.to_datetime(["2025-02-05", "2025-02-10"]),
+            "promised_amount": [np.nan, np.nan],
+        }
+    )
+    k = Knowledge.at("2025-06-30", inv, payments([]), act)
+    days = ["2025-02-05", "2025-02-06", "2025-02-11", "2025-02-19", "2025-02-20"]
+    f = features_at(k, np.zeros(5, dtype=np.int64), np.array([day_number(d) for d in days]))
+    assert f["broken_promises"].tolist() == [0, 1, 1, 1, 2]
+    assert f["promises"].tolist() == [1, 1, 1, 1, 2]
+    last = [str(np.datetime64(int(d), "D")) for d in f["last_broken_promise_day"].iloc[1:]]
+    assert last == ["2025-02-05", "2025-02-05", "2025-02-05", "2025-02-10"]
+    assert f["last_broken_promise_day"].iloc[0] == -1
+
+
 def test_settlement_day_with_partial_payments_and_credit_note():
     inv = invoices(
         [
@@ -255,8 +283,8 @@ def _random_book(seed: int, n_invoices: int = 60):
                 "invoice_id": f"I{i}",
                 "order_id": None,
                 "outcome": outcome,
-                "promised_date": (
-                    pd.Timestamp(day + int(rng.integers(1, 30)))
+                "promised_date": (  # some recorded after the promised day
+                    pd.Timestamp(day + int(rng.integers(-20, 30)))
                     if outcome == "promise_to_pay"
                     else pd.NaT
                 ),
