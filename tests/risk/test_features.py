@@ -453,3 +453,30 @@ def test_evidence_columns_are_documented_and_no_column_is_hidden():
     assert not [c for c in f.columns if c.startswith("_")]
     assert set(f.columns) == {*NUMERIC_FEATURES, "segment", *EVIDENCE_COLUMNS}
     assert not f.attrs
+
+
+def test_demo_features_of_a_customer_subset_are_those_of_the_whole_book(demo_tables):
+    """Partitionable on the demo: every 7th customer's invoices, payments, activities and
+    customer rows alone give the features the whole book gives them (issue days, one day)."""
+    t = demo_tables
+    key = t.invoices["customer_id"].str.strip().str.lower()
+    chosen = set(key.drop_duplicates().iloc[::7])
+    mine = key.isin(chosen).to_numpy()
+    ids = t.invoices.loc[mine, "invoice_id"].str.strip().str.lower()
+    pay = t.payments.loc[t.payments["invoice_id"].str.strip().str.lower().isin(ids)]
+    act = t.activities.loc[t.activities["invoice_id"].str.strip().str.lower().isin(ids)]
+    cust = t.customers.loc[t.customers["customer_id"].str.strip().str.lower().isin(chosen)]
+    cats = ["segment", "country"]
+    whole = Knowledge.at(D, t.invoices, t.payments, t.activities, t.customers, categorical=cats)
+    part = Knowledge.at(D, t.invoices.loc[mine], pay, act, cust, categorical=cats)
+    rows = np.flatnonzero(whole.modelled & mine)
+    in_part = np.cumsum(mine) - 1  # row of the whole book -> row of the part
+    assert len(rows) > 1000 and part.modelled.sum() == len(rows)
+    for snap in (whole.ledger.issued[rows], np.full(len(rows), whole.T)):
+        pdt.assert_frame_equal(
+            features_at(whole, rows, snap),
+            features_at(part, in_part[rows], snap),
+            check_exact=False,
+            rtol=1e-9,  # running sums over the whole book's log amounts round differently
+            atol=1e-9,
+        )
