@@ -316,25 +316,30 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         A snapshot day is after the knowledge date.
     """
     q = FeatureRows.of(k, rows, snap)
-    ce, ie = customer_events(k), invoice_events(k)
-    history = history_features(ce, q)
-    amount = amount_features(k, ce, q)
-    exposure = exposure_features(k, ce, q, amount["usual_amount"])
-    activity = activity_features(k, ie, q)
-    columns = {
-        **history,
-        **amount,
-        **calendar_features(k, q),
-        **exposure,
-        **activity,
-        "days_past_due": (q.day - k.ledger.due[q.rows]).astype(float),
-    }
+    columns = _numeric_columns(k, q)
     frame = pd.DataFrame({name: columns[name] for name in _NUMERIC_ORDER}, copy=False)
     for name, (codes, values) in k.categories.items():
         frame[name] = _category_text(codes[q.rows], values)
     for name in EVIDENCE_COLUMNS:
         frame[name] = columns[name]
     return frame
+
+
+def _numeric_columns(k: Knowledge, q: FeatureRows) -> dict[str, np.ndarray]:
+    """Return every numeric and evidence column (the events are let go on return, before
+    the table is built)."""
+    ce, ie = customer_events(k), invoice_events(k)
+    history = history_features(ce, q)
+    amount = amount_features(k, ce, q)
+    exposure = exposure_features(k, ce, q, amount["usual_amount"])
+    return {
+        **history,
+        **amount,
+        **calendar_features(k, q),
+        **exposure,
+        **activity_features(k, ie, q),
+        "days_past_due": (q.day - k.ledger.due[q.rows]).astype(float),
+    }
 
 
 # the columns' order as the feature table has always had them (NUMERIC_FEATURES is the
