@@ -26,7 +26,16 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["DAY_BITS", "Events", "Query", "Window", "packed_keys", "stable_order"]
+__all__ = [
+    "DAY_BITS",
+    "Events",
+    "LastEvents",
+    "Query",
+    "Window",
+    "packed_keys",
+    "sorted_bounds",
+    "stable_order",
+]
 
 #: Bits of a packed ``(group, day)`` key that hold the day (days up to 2329-01-01 fit).
 DAY_BITS = 17
@@ -126,17 +135,19 @@ class Events:
 
     # -- the sorted form (many-days path and windows by position) ----------------------------
     @cached_property
-    def _order(self) -> np.ndarray:
-        return stable_order(packed_keys(self.group, self.day))
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        keys = packed_keys(self.group, self.day)
+        order = stable_order(keys)
+        return order, keys[order]
 
-    @cached_property
+    @property
     def keys(self) -> np.ndarray:
         """The packed ``(group, day)`` keys of the events, sorted."""
-        return packed_keys(self.group, self.day)[self._order]
+        return self._sorted[1]
 
     def sorted_weights(self, name: str) -> np.ndarray:
         """Return weight ``name`` of the events in the order of :attr:`keys`."""
-        return self.weights[name][self._order]
+        return self.weights[name][self._sorted[0]]
 
     def cumulative(self, name: str) -> np.ndarray:
         """Return ``[0, w0, w0 + w1, ...]`` of weight ``name`` in the order of :attr:`keys`."""
@@ -149,34 +160,43 @@ class Events:
     def bounds(self, query: Query, *, include_day: bool) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(lo, hi)``: per query, its window's first and past-the-end positions in
         :attr:`keys` (the group's events dated before, or on or before, its day)."""
-        group, day = query.group, query.day
-        if query.one_day is not None:
-            first, last = int(group.min()), int(group.max())
-            if last - first <= 4 * len(group) + 1024:
-                return self._one_day_bounds(group, query.one_day, first, last, include_day)
-        order = query.order
-        side = "right" if include_day else "left"
-        g, d = group[order], day[order]  # sorted needles: binary searches ~10x faster
-        lo = np.empty(len(group), dtype=np.int64)
-        hi = np.empty(len(group), dtype=np.int64)
-        lo[order] = np.searchsorted(self.keys, packed_keys(g, np.zeros_like(d)), side="left")
-        hi[order] = np.searchsorted(self.keys, packed_keys(g, d), side=side)
-        return lo, hi
+        return sorted_bounds(self.keys, query, include_day=include_day)
 
-    def _one_day_bounds(self, group, day: int, first: int, last: int, include_day: bool):
-        """Bounds of one-day queries with dense group codes, counted per code: events of the
-        codes before it, and of its own those dated up to the day (they come first, as events
-        are sorted by day within a group)."""
-        width = last - first + 1
-        a, b = np.searchsorted(self.keys, np.array([first, last + 1], dtype=np.int64) * _K)
-        keys = self.keys[a:b]
-        g = (keys >> DAY_BITS) - first  # the group part of a key (floor division by _K)
-        d = keys & (_K - 1)  # its day part
-        within = d <= day if include_day else d < day
-        per_code = np.bincount(g, minlength=width)
-        lo_c = np.cumsum(per_code) - per_code + a
-        hi_c = lo_c + np.bincount(g[within], minlength=width)
-        return lo_c[group - first], hi_c[group - first]
+
+def sorted_bounds(
+    keys: np.ndarray, query: Query, *, include_day: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(lo, hi)`` positions in sorted packed ``keys`` (:func:`packed_keys`) of each
+    query's group events dated before (or on or before) its day."""
+    group, day = query.group, query.day
+    if query.one_day is not None:
+        first, last = int(group.min()), int(group.max())
+        if last - first <= 4 * len(group) + 1024:
+            return _one_day_bounds(keys, group, query.one_day, first, last, include_day)
+    order = query.order
+    side = "right" if include_day else "left"
+    g, d = group[order], day[order]  # sorted needles: binary searches ~10x faster
+    lo = np.empty(len(group), dtype=np.int64)
+    hi = np.empty(len(group), dtype=np.int64)
+    lo[order] = np.searchsorted(keys, packed_keys(g, np.zeros_like(d)), side="left")
+    hi[order] = np.searchsorted(keys, packed_keys(g, d), side=side)
+    return lo, hi
+
+
+def _one_day_bounds(all_keys, group, day: int, first: int, last: int, include_day: bool):
+    """Bounds of one-day queries with dense group codes, counted per code: events of the
+    codes before it, and of its own those dated up to the day (they come first, as events
+    are sorted by day within a group)."""
+    width = last - first + 1
+    a, b = np.searchsorted(all_keys, np.array([first, last + 1], dtype=np.int64) * _K)
+    keys = all_keys[a:b]
+    g = (keys >> DAY_BITS) - first  # the group part of a key (floor division by _K)
+    d = keys & (_K - 1)  # its day part
+    within = d <= day if include_day else d < day
+    per_code = np.bincount(g, minlength=width)
+    lo_c = np.cumsum(per_code) - per_code + a
+    hi_c = lo_c + np.bincount(g[within], minlength=width)
+    return lo_c[group - first], hi_c[group - first]
 
 
 class Window:

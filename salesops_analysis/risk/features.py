@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..metrics.days import NO_DAY
-from .events import Events, Query, stable_order
+from .events import Events, Query, sorted_bounds, stable_order
 from .knowledge import CATEGORICAL_DEFAULT, Knowledge, settlement_days
 
 __all__ = [
@@ -108,13 +108,16 @@ class FeatureRows:
     """The feature rows asked for: invoice ``rows`` of a knowledge, each scored at ``day``.
 
     ``by_customer`` and ``by_invoice`` are the same points as :class:`Query` of the invoice's
-    customer or of the invoice itself (each sorted once, when a count first needs it).
+    customer or of the invoice itself (each sorted once, when a count first needs it);
+    ``open_at_day`` is 1.0 where the invoice itself is open at the end of its day (issued on
+    or before it, not settled on or before it), else 0.0.
     """
 
     rows: np.ndarray
     day: np.ndarray
     by_customer: Query
     by_invoice: Query
+    open_at_day: np.ndarray
 
     @classmethod
     def of(cls, k: Knowledge, rows, day) -> FeatureRows:
@@ -123,7 +126,8 @@ class FeatureRows:
         day = np.asarray(day, dtype=np.int64)
         if (day > k.T).any():
             raise ValueError("a snapshot day is after the knowledge date: that would leak")
-        return cls(rows, day, Query(k.customer[rows], day), Query(rows, day))
+        is_open = (k.ledger.issued[rows] <= day) & (k.closed[rows] > day)
+        return cls(rows, day, Query(k.customer[rows], day), Query(rows, day), is_open.astype(float))
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,7 @@ def exposure_features(
     """
     led, c = k.ledger, q.by_customer
     amount, due = led.amount[q.rows], led.due[q.rows]
-    self_open = _open_at(k, q)
+    self_open = q.open_at_day
     self_overdue = self_open * (due + k.grace_days < q.day)
     became_overdue, stopped = ce.overdue_from.up_to(c), ce.overdue_until.up_to(c)
     open_n = ce.issued.up_to(c).total("n") - ce.settled.up_to(c).total("n") - self_open
@@ -283,7 +287,7 @@ def activity_features(k: Knowledge, ie: InvoiceEvents, q: FeatureRows) -> dict[s
     **on or before** s."""
     done = ie.activities.up_to(q.by_invoice)
     passed = ie.promise_passed.up_to(q.by_invoice)
-    self_open = _open_at(k, q)
+    self_open = q.open_at_day
     dispute_known = k.dispute_day[q.rows] <= q.day
     return {
         "contacts": done.total("contact"),
@@ -295,12 +299,6 @@ def activity_features(k: Knowledge, ie: InvoiceEvents, q: FeatureRows) -> dict[s
         ),
         "dispute_day": np.where(dispute_known, k.dispute_day[q.rows], NO_DAY),
     }
-
-
-def _open_at(k: Knowledge, q: FeatureRows) -> np.ndarray:
-    """Return 1.0 where the invoice itself is open at the end of s (issued on or before s,
-    not settled on or before s), else 0.0."""
-    return ((k.ledger.issued[q.rows] <= q.day) & (k.closed[q.rows] > q.day)).astype(float)
 
 
 def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFrame:
@@ -388,17 +386,20 @@ class _Counter:
     """:class:`~salesops_analysis.risk.events.Events` under its old name and calls.
 
     Kept only so that ``risk/timing.py`` (``from .features import _Counter``) keeps working
-    until it uses ``Events`` (``Events(...).up_to(Query(rows, days)).total(name)``).
+    until it uses ``Events`` (``Events(...).up_to(Query(rows, days)).total(name)``). Like the
+    old counter it keeps only the sorted keys and running sums.
     """
 
     def __init__(self, group: np.ndarray, day: np.ndarray, weights: dict) -> None:
-        self._events = Events(group, day, {str(k): w for k, w in weights.items()})
+        events = Events(group, day, {str(k): w for k, w in weights.items()})
+        self.keys = events.keys
+        self.cum = {str(k): events.cumulative(str(k)) for k in weights}
 
     def window(self, group, day, *, inclusive: bool, order=None):
         """Return ``(lo, hi)`` event bounds of each (group, day) query."""
-        return self._events.bounds(Query(group, day), include_day=inclusive)
+        return sorted_bounds(self.keys, Query(group, day), include_day=inclusive)
 
     def total(self, name, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Return the sum of weight ``name`` between the bounds."""
-        c = self._events.cumulative(str(name))
+        c = self.cum[str(name)]
         return c[hi] - c[lo]
