@@ -344,6 +344,7 @@ def bucket_labels(edges: Sequence[int] = (30, 60, 90), basis: str = "due_date") 
 
 
 def bucket_index(days: np.ndarray, edges: Sequence[int], basis: str) -> np.ndarray:
+    """Return the position in :func:`bucket_labels` of each item's aging bucket."""
     if basis == "due_date":
         # <= 0: current; (0, e1]: 1; (e1, e2]: 2; ...; > e_last: last
         return np.searchsorted(np.array([0, *edges]), days, side="left")

@@ -80,14 +80,14 @@ def reason_codes(
     if feature == "hist_late_share":
         return p(
             lambda a, b: f"paid {a} of {b} earlier invoices late",
-            ints("_hist_late"),
-            ints("_hist_n"),
+            ints("hist_late_n"),
+            ints("hist_n"),
         )
     if feature in ("hist_recent_late_share", "hist_trend"):
         return p(
             lambda a, b: f"paid {a} of the last {b} invoices late",
-            ints("_recent_late"),
-            ints("_recent_n"),
+            ints("hist_recent_late_n"),
+            ints("hist_recent_n"),
         )
     if feature in ("hist_mean_days_late", "hist_recent_days_late"):
         return p(lambda a: f"pays {a} days late on average", ints(feature))
@@ -98,7 +98,7 @@ def reason_codes(
                 if n == 0
                 else f"short payment history ({n} invoices)"
             ),
-            ints("_hist_n"),
+            ints("hist_n"),
         )
     if feature == "amount_ratio_log":
         ratio = np.round(np.exp(col("amount_ratio_log")), 1)
@@ -111,16 +111,18 @@ def reason_codes(
         return p(
             lambda a, amt: f"{a} other invoices overdue ({amt:.0f} {currency})",
             ints("cust_overdue_other_n"),
-            np.round(col("_overdue_amount")),  # as printed: one text per whole amount
+            np.round(col("cust_overdue_other_amount")),  # as printed: one text per whole amount
         )
     if feature == "dispute_known":
-        return p(lambda d: f"in dispute since {_day_text(d)}", col("_dispute_day"))
+        return p(lambda d: f"in dispute since {_day_text(d)}", col("dispute_day"))
     if feature == "contacts":
         return p(lambda a: f"{a} collector contacts without payment", ints("contacts"))
     if feature == "promises":
         return p(lambda a: f"{a} promises to pay so far", ints("promises"))
     if feature == "broken_promises":
-        return p(lambda d: f"promise to pay on {_day_text(d)} was broken", col("_last_broken_day"))
+        return p(
+            lambda d: f"promise to pay on {_day_text(d)} was broken", col("last_broken_promise_day")
+        )
     if feature == "days_past_due":
         return p(lambda a: f"{a} days past due", ints("days_past_due"))
     fixed = {
@@ -147,13 +149,13 @@ def statable_reason(feature: str, X: pd.DataFrame) -> np.ndarray:
         return X[feature].to_numpy()
 
     rules = {
-        "hist_late_share": lambda: X["_hist_late"].to_numpy() > 0,
-        "hist_recent_late_share": lambda: X["_recent_late"].to_numpy() > 0,
-        "hist_trend": lambda: (X["_recent_late"].to_numpy() > 0) & (x() > 0),
+        "hist_late_share": lambda: X["hist_late_n"].to_numpy() > 0,
+        "hist_recent_late_share": lambda: X["hist_recent_late_n"].to_numpy() > 0,
+        "hist_trend": lambda: (X["hist_recent_late_n"].to_numpy() > 0) & (x() > 0),
         "hist_mean_days_late": lambda: x() >= 1,
         "hist_recent_days_late": lambda: x() >= 1,
         "new_customer": lambda: x() > 0,
-        "hist_n_log": lambda: X["_hist_n"].to_numpy() < 3,
+        "hist_n_log": lambda: X["hist_n"].to_numpy() < 3,
         "amount_ratio_log": lambda: x() > np.log(1.5),
         "terms_days": lambda: x() >= 45,
         "month_end": lambda: x() > 0,

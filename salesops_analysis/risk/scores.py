@@ -237,7 +237,7 @@ def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> Sc
         prob = X["hist_late_share"].to_numpy(dtype=np.float64)
         kind = BASELINE_LATE_SHARE
         reasons[:, 0] = reason_codes("hist_late_share", X, everyone, "", phrases)
-        new = X["_hist_n"].to_numpy() == 0
+        new = X["hist_n"].to_numpy() == 0
         reasons[new, 0] = reason_codes("new_customer", X, everyone[new], "", phrases)
     else:
         prob = np.full(len(rows), np.nan)
