@@ -155,12 +155,16 @@ def backtest_forecast(
             f"no month-end between {_date(test_start)} and {_date(T - WEEK)}: nothing to backtest"
         )
     parts, pay_errors = [], []
+    settled_by_T = k.closed != NO_DAY  # the invoices whose forecast pay date can be checked
     for M in ends:  # a handful of month-ends
         M = int(M)
         factor = factor_at(M) if factor_at is not None else None
-        # hazards for 13 weeks, and later only where the median pay date lies later
-        book = forecast_book(k, settle, model, M, factor, weeks=weeks, dates_up_to=0.5)
-        part, errors = _one_month_end(k, settle, book, curves, weeks, n_sims, seed, factor)
+        W = min(weeks, (T - M) // WEEK)  # weeks whose actual cash is known
+        # hazards for those weeks, and later only where a checked median pay date lies later
+        book = forecast_book(
+            k, settle, model, M, factor, weeks=W, dates_up_to=0.5, dates_of=settled_by_T
+        )
+        part, errors = _one_month_end(k, settle, book, curves, W, n_sims, seed, factor)
         parts.append(part)
         pay_errors.append(errors)
     weekly = pd.concat(parts, ignore_index=True)
@@ -188,10 +192,9 @@ def backtest_forecast(
     return metrics, weekly
 
 
-def _one_month_end(k, settle, book: Book, curves, weeks, n_sims, seed, factor):
+def _one_month_end(k, settle, book: Book, curves, W, n_sims, seed, factor):
     led = k.ledger
-    M, T = book.day, k.T
-    W = min(weeks, (T - M) // WEEK)  # weeks whose actual cash is known
+    M = book.day
     rows = book.rows
     f = 1.0 if factor is None else factor[rows]
     # actual cash from these invoices, week by week
@@ -240,7 +243,8 @@ def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dic
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
     metrics JSON and card; see :func:`~salesops_analysis.risk.timing.save_timing`)."""
     from ..metrics.receivables import rate_factors
-    from .timing import save_timing, train_timing
+    from .timing import train_timing
+    from .timing_store import save_timing
 
     k = Knowledge.of(
         tables,

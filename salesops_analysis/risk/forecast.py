@@ -159,6 +159,7 @@ def forecast_book(
     *,
     weeks: int | None = None,
     dates_up_to: float = 0.9,
+    dates_of: np.ndarray | None = None,
 ) -> Book:
     """Return the :class:`Book` of invoices open at the end of ``day`` (``day <= k.T``);
     ``factor`` converts each ledger row's amount to the reporting currency.
@@ -166,7 +167,8 @@ def forecast_book(
     Hazards are predicted for ``weeks`` weeks (default: the model's horizon), and beyond them
     only for the invoices of which less than ``dates_up_to`` is expected paid by then (their
     pay-date quantiles up to it lie later); the others' later hazards are left at 0, which
-    changes no quantile up to ``dates_up_to`` and no week up to ``weeks``.
+    changes no quantile up to ``dates_up_to`` and no week up to ``weeks``. ``dates_of`` (a
+    boolean per ledger row) limits that to the invoices whose pay dates are wanted.
     """
     led = k.ledger
     rows = open_rows(k, day)
@@ -181,7 +183,10 @@ def forecast_book(
     h[:, :W] = model.hazards(X0, due, day, paid_share, 1, W)
     if W < H:
         _, F = pay_distribution(h[:, :W])
-        more = np.flatnonzero(F[:, -1] < dates_up_to)
+        wanted = F[:, -1] < dates_up_to
+        if dates_of is not None:
+            wanted &= dates_of[rows]
+        more = np.flatnonzero(wanted)
         if len(more):
             h[more, W:] = model.hazards(
                 X0.iloc[more].reset_index(drop=True), due[more], day, paid_share[more], W + 1, H
@@ -298,7 +303,8 @@ def cash_forecast(
     CurrencyError
         Several currencies and some without a rate on ``as_of``.
     """
-    from .timing import find_timing_model, train_timing
+    from .timing import train_timing
+    from .timing_store import find_timing_model
 
     ts = pd.Timestamp(as_of).normalize()
     day = day_number(ts)

@@ -10,19 +10,17 @@ from salesops_analysis._errors import ModelError
 from salesops_analysis.metrics.days import NO_DAY, day_number
 from salesops_analysis.metrics.receivables import Ledger
 from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.settlements import Settlements
 from salesops_analysis.risk.timing import (
     TIMING_FEATURES,
-    Settlements,
-    find_timing_model,
     fit_timing,
     invoice_weeks,
-    load_timing,
     open_rows,
     pay_date_quantiles,
     pay_distribution,
-    save_timing,
     train_timing,
 )
+from salesops_analysis.risk.timing_store import find_timing_model, load_timing, save_timing
 from tests.metrics.conftest import invoices, payments
 from tests.risk.cashbook import cash_book
 
