@@ -418,6 +418,8 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     wl = with_pay_dates(wl, forecast)
     if why_not is not None:
         click.echo(f"no expected pay dates: {why_not}", err=True)
+    elif forecast.model_trained_seconds is not None:  # never a silent training
+        click.echo(f"expected pay dates: {forecast.model_note}", err=True)
     if model is None:
         ranked_by = wl["score_kind"].iloc[0] if len(wl) else "nothing (no open invoices)"
         click.echo(
@@ -737,7 +739,7 @@ def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
     default="models",
     show_default=True,
     help="Folder of trained models (the newest cash_timing model trained on or before "
-    "--as-of is used; without one, a model is trained on the fly).",
+    "--as-of is used; without one, a model is trained, backtested and saved there).",
 )
 @click.option(
     "--out",
@@ -761,6 +763,8 @@ def forecast(as_of, weeks, models_dir, out, by, db_path, config_path) -> None:
 
     config = load_config(config_path)
     fc = cash_forecast(_tables(db_path), as_of, config, models_dir, weeks=weeks, by=by)
+    if fc.model_trained_seconds is not None:  # never a silent training
+        click.echo(fc.model_note, err=True)
     out = Path(out) if out else Path("data/forecast") / f"cash_forecast_{as_of}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     table = fc.by_group if by else fc.weekly

@@ -29,6 +29,7 @@ from ..risk import (
     train_from_tables,
     worklist,
 )
+from ..risk.backtest import backtest_verdict, beats_best_baseline
 from ..risk.forecast import CashForecast, cash_forecast
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
@@ -81,7 +82,7 @@ class CollectionsReport:
             f"The open invoices should bring {m['cash_forecast_13w']:,.0f} {m['currency']} in the "
             f"next {fc.weeks} weeks (80% band {m['cash_forecast_13w_p10']:,.0f} to "
             f"{m['cash_forecast_13w_p90']:,.0f}), against {due:,.0f} if every invoice were paid "
-            f"on its due date. Timing model: {fc.model}."
+            f"on its due date. {fc.model_note} {backtest_verdict(fc.backtest)}"
         )
 
     def forecast_backtest(self) -> pd.DataFrame:
@@ -394,6 +395,15 @@ def collections_report(
     metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
     metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
     metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
+    # which timing model, whether this run had to train it, and whether its backtest beat the
+    # best simple forecast (the report never calls it better otherwise)
+    metrics["cash_forecast_model"] = fc.model if fc is not None else None
+    metrics["cash_forecast_model_trained_for_this_run"] = (
+        fc.model_trained_seconds is not None if fc is not None else None
+    )
+    metrics["cash_forecast_beats_best_baseline"] = (
+        beats_best_baseline(fc.backtest) if fc is not None else None
+    )
     if why_not is not None:
         metrics["sections_skipped"]["cash_forecast"] = why_not
     wl = with_pay_dates(wl, fc)
