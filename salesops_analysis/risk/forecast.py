@@ -316,7 +316,7 @@ def cash_forecast(
     n_sims, seed : int
         Simulations behind the 80% band, and their seed.
     model : TimingModel, optional
-        A model to use instead of looking one up.
+        A model to use instead of :func:`timing_model_for`.
 
     Raises
     ------
@@ -329,28 +329,35 @@ def cash_forecast(
     day = day_number(ts)
     rates, currency = tables.rates(ts, config)
     k = Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
-    if model is None:
-        choice = timing_model_for(tables, ts, config, models_dir, knowledge=k)
-    else:
-        choice = TimingChoice(model, "given", "Timing model given by the caller.")
+    choice = (
+        timing_model_for(tables, ts, config, models_dir, knowledge=k)
+        if model is None
+        else TimingChoice(model, "given", "Timing model given by the caller.")
+    )
     model = choice.model
     if not 1 <= weeks <= model.horizon:
         raise SalesOpsError(f"--weeks must be between 1 and {model.horizon}, got {weeks}")
     led = k.ledger
     factor = rate_factors(led.currency, rates, len(led.amount))
     book = forecast_book(k, Settlements(led, k.T), model, day, factor, weeks=weeks)
+    return _forecast_of_book(tables, k, book, choice, ts, currency, weeks, by, n_sims, seed)
+
+
+def _forecast_of_book(tables, k, book: Book, choice, ts, currency, weeks, by, n_sims, seed):
+    """Return the :class:`CashForecast` of a book as of ``ts``: the weekly and group tables,
+    each invoice's pay dates, and the totals' band."""
+    led = k.ledger
     items = led.invoices.iloc[book.rows].reset_index(drop=True)
     customer = k.customer[book.rows]
     due = led.due[book.rows]
     sims = simulate_weeks(book.amount, book.F, customer, weeks=weeks, n_sims=n_sims, seed=seed)
     sims = sims[:, 0]  # the whole book: one group
     weekly = _weekly_table(book, sims, due, weeks, currency)
-    by = list(by)
-    by_group = (
-        _by_group_table(tables, book, items, customer, due, weeks, by, n_sims, seed)
-        if by
-        else pd.DataFrame()
-    )
+    by_group = pd.DataFrame()
+    if by:
+        by_group = _by_group_table(
+            tables, book, items, customer, due, weeks, list(by), n_sims, seed
+        )
     totals = sims.sum(axis=1)
     return CashForecast(
         as_of=ts,
@@ -363,7 +370,7 @@ def cash_forecast(
         total_p10=float(round(np.quantile(totals, 0.1), 2)) if len(totals) else 0.0,
         total_p90=float(round(np.quantile(totals, 0.9), 2)) if len(totals) else 0.0,
         model=choice.source,
-        backtest=dict(model.metrics.get("forecast", {})),
+        backtest=dict(choice.model.metrics.get("forecast", {})),
         model_note=choice.note,
         model_trained_seconds=choice.trained_seconds,
     )
