@@ -288,19 +288,17 @@ def _one_month_end(k, settle, book: Book, curves, W, n_sims, seed, factor):
     return part, errors
 
 
-def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dict, dict]:
+def train_cash_timing(
+    tables, as_of, config, out=None, *, knowledge: Knowledge | None = None
+) -> tuple[TimingModel, dict, dict]:
     """Return the deployed timing model trained on everything known at ``as_of``, its metrics
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
-    metrics JSON and card; see :func:`~salesops_analysis.risk.timing.save_timing`)."""
+    metrics JSON and card; see :func:`~salesops_analysis.risk.timing_store.save_timing`).
+    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not)."""
     from ..metrics.receivables import rate_factors
     from .timing import train_timing
 
-    k = Knowledge.of(
-        tables,
-        as_of,
-        grace_days=config.grace_days,
-        categorical=[],
-    )
+    k = knowledge or Knowledge.of(tables, as_of, grace_days=config.grace_days, categorical=[])
     led = k.ledger
 
     def factor_at(day: int) -> np.ndarray:

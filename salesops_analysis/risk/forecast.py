@@ -129,8 +129,8 @@ def timing_model_for(tables, as_of, config, models_dir=None, *, knowledge=None) 
         note = f"Timing model {path.name}, trained on data up to {model.trained_as_of}."
         return TimingChoice(model, path.name, note)
     started = time.perf_counter()
+    k = knowledge or Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
     if models_dir is None:
-        k = knowledge or Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
         model = train_timing(k)
         seconds = time.perf_counter() - started
         note = (
@@ -138,7 +138,7 @@ def timing_model_for(tables, as_of, config, models_dir=None, *, knowledge=None) 
             f"{seconds:.1f} s; not saved and not backtested."
         )
         return TimingChoice(model, "trained for this run", note, seconds)
-    model, metrics, _ = train_cash_timing(tables, ts, config)
+    model, metrics, _ = train_cash_timing(tables, ts, config, knowledge=k)
     seconds = time.perf_counter() - started
     where = Path(models_dir)
     try:
