@@ -175,3 +175,16 @@ def test_a_capped_sample_keeps_every_snapshot_and_its_later_weeks():
     assert len(np.unique(capped.snap)) == len(np.unique(full.snap)) > 10
     assert len(capped.rows) <= 60 + len(np.unique(full.snap))
     assert capped.X["week"].max() >= 5
+
+
+def test_a_model_of_other_timing_features_is_refused_and_passed_over(tmp_path, monkeypatch):
+    import salesops_analysis.risk.timing_store as store
+
+    t = cash_book()
+    k = Knowledge.at("2024-12-31", t.invoices, t.payments, categorical=[])
+    monkeypatch.setattr(store, "TIMING_VERSION", store.TIMING_VERSION - 1)
+    old = save_timing(train_timing(k), tmp_path)["model"]  # as an older release saved it
+    monkeypatch.undo()
+    with pytest.raises(ModelError, match="another version of the timing features: retrain"):
+        load_timing(old)
+    assert find_timing_model(tmp_path, "2025-01-15") is None  # never silently misread
