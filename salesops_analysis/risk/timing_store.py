@@ -27,7 +27,7 @@ __all__ = [
 
 FORMAT = "salesops-cash-timing"
 #: Version of the timing features; a saved model of another version is not used.
-TIMING_VERSION = 1
+TIMING_VERSION = 2
 #: Types beyond builtins, numpy and scipy that a saved timing model may contain.
 TIMING_TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
