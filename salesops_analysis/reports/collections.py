@@ -395,12 +395,9 @@ def collections_report(
     metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
     metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
     metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
-    # which timing model, whether this run had to train it, and whether its backtest beat the
-    # best simple forecast (the report never calls it better otherwise)
+    # which timing model (the report's text says when this run had to train it), and whether
+    # its backtest beat the best simple forecast (the report never calls it better otherwise)
     metrics["cash_forecast_model"] = fc.model if fc is not None else None
-    metrics["cash_forecast_model_trained_for_this_run"] = (
-        fc.model_trained_seconds is not None if fc is not None else None
-    )
     metrics["cash_forecast_beats_best_baseline"] = (
         beats_best_baseline(fc.backtest) if fc is not None else None
     )
