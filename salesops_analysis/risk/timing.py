@@ -24,13 +24,10 @@ Everything an invoice's row reads comes from its own customer and the calendar.
 
 from __future__ import annotations
 
-import warnings
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
@@ -46,7 +43,6 @@ __all__ = [
     "InvoiceWeeks",
     "Settlements",
     "TimingModel",
-    "compiled_hazards",
     "day_text",
     "fit_timing",
     "invoice_weeks",
@@ -280,82 +276,24 @@ class TimingModel:
         weeks = np.arange(first, last + 1)
         h = np.empty((n, H))
         step = max(1, HAZARD_BLOCK // H)
-        compiled = compiled_hazards(self.model)
         with threadpool_limits(1):  # see fit_timing
             for i in range(0, n, step):  # bounded memory for big books
                 these = slice(i, min(i + step, n))
-                cols = self._week_columns(
-                    snapshot[these], due[these], snap, paid_share[these], weeks
-                )
-                if compiled is not None:
-                    p = expit(compiled.decision_function(cols))
-                else:
-                    p = self.model.predict_proba(np.column_stack(cols))[:, 1]
-                h[these] = p.reshape(-1, H)
+                M = self._week_matrix(snapshot[these], due[these], snap, paid_share[these], weeks)
+                h[these] = self.model.predict_proba(M)[:, 1].reshape(-1, H)
         return np.clip(h, 0.0, 1.0)
 
-    def _week_columns(self, snapshot, due, snap: int, paid_share, weeks) -> list[np.ndarray]:
-        """Return the model input columns of each (invoice, week): invoice-major, week-minor
-        rows."""
+    def _week_matrix(self, snapshot, due, snap: int, paid_share, weeks) -> np.ndarray:
+        """Return the model input of each (invoice, week): invoice-major, week-minor rows."""
         n, H = len(snapshot), len(weeks)
         idx = np.repeat(np.arange(n), H)
-        columns = dict(
-            zip(SNAPSHOT_FEATURES, np.ascontiguousarray(snapshot.T)[:, idx], strict=True)
-        )
+        columns = dict(zip(SNAPSHOT_FEATURES, snapshot[idx].T, strict=True))
         mean_late = columns["hist_mean_days_late"]
         week = np.tile(weeks, n)
         columns.update(
             week_columns(due[idx], np.full(n * H, snap, np.int64), week, paid_share[idx], mean_late)
         )
-        return [columns[c] for c in self.features]
-
-
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def compiled_hazards(estimator):
-    """Return the fitted hazard boosting compiled to array code
-    (:class:`~salesops_analysis.risk.scoring.CompiledBoosting`, three times faster on
-    invoice-weeks), or ``None`` with a warning, once per model, naming why it could not be
-    compiled exactly (the hazards then come from scikit-learn, the same numbers more slowly).
-
-    The compiled form is used only where its hazards equal ``predict_proba``'s, bit for bit,
-    on probe rows that take both sides of every split.
-    """
-    if estimator in _compiled:
-        return _compiled[estimator]
-    compiled, why = _compile(estimator)
-    if compiled is None:
-        warnings.warn(
-            f"cash-timing model not compiled ({why}): its hazards come from its own predict_proba, "
-            "several times slower",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    _compiled[estimator] = compiled
-    return compiled
-
-
-def _compile(estimator):
-    """Return ``(compiled, None)`` or ``(None, why)``."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-
-    from .scoring import CompiledBoosting
-
-    try:
-        # CompiledBoosting compiles the trees of a calibrated boosting; the calibration (fit
-        # on a few dummy rows) is never used: the hazard is the raw score through expit
-        X = np.zeros((4, estimator.n_features_in_))
-        shell = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", cv=2)
-        compiled = CompiledBoosting(shell.fit(X, np.array([0, 1, 0, 1])), {})
-        probe = compiled.probe()
-        expected = estimator.predict_proba(np.column_stack(probe))[:, 1]
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    if not np.array_equal(expit(compiled.decision_function(probe)), expected):
-        return None, "its compiled hazards differ from scikit-learn's on the probe rows"
-    return compiled, None
+        return np.column_stack([columns[c] for c in self.features])
 
 
 def fit_timing(weeks: InvoiceWeeks, *, trained_as_of: str, horizon: int = HORIZON_WEEKS):

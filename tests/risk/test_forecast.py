@@ -154,7 +154,6 @@ class _ConstantHazard:
         return np.column_stack([np.full(len(M), 1 - self.h), np.full(len(M), self.h)])
 
 
-@pytest.mark.filterwarnings("ignore:cash-timing model not compiled")  # a hand-made model
 def test_the_band_widens_with_the_horizon(book_tables):
     model = TimingModel(_ConstantHazard(0.04), list(TIMING_FEATURES), 26, AS_OF, 0)
     fc = cash_forecast(book_tables, AS_OF, so.Config(), model=model, n_sims=2000)

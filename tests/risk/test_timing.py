@@ -188,39 +188,3 @@ def test_a_model_of_other_timing_features_is_refused_and_passed_over(tmp_path, m
     with pytest.raises(ModelError, match="another version of the timing features: retrain"):
         load_timing(old)
     assert find_timing_model(tmp_path, "2025-01-15") is None  # never silently misread
-
-
-def test_hazards_are_compiled_and_equal_scikit_learns_or_say_why_not():
-    import warnings
-
-    from sklearn.linear_model import LogisticRegression
-
-    from salesops_analysis.risk.timing import TimingModel, compiled_hazards, timing_snapshot
-
-    t = cash_book()
-    k = _k(t.invoices, t.payments, "2025-01-15")
-    model = train_timing(k)
-    assert compiled_hazards(model.model) is not None
-    rows = open_rows(k, k.T)
-    X0, paid = timing_snapshot(k, Settlements(k.ledger, k.T), rows, k.T)
-    h = model.hazards(X0, k.ledger.due[rows], k.T, paid, 2, 9)
-    # the same rows through scikit-learn
-    n = len(rows)
-    plain = TimingModel(model.model, model.features, model.horizon, "", 0)
-    from salesops_analysis.risk import timing
-
-    cols = plain._week_columns(
-        X0[timing.SNAPSHOT_FEATURES].to_numpy(), k.ledger.due[rows], k.T, paid, np.arange(2, 10)
-    )
-    sk = model.model.predict_proba(np.column_stack(cols))[:, 1]
-    assert n > 0 and np.array_equal(h, np.clip(sk.reshape(n, 8), 0, 1))
-    # a model that cannot be compiled is used through scikit-learn, with one warning
-    other = LogisticRegression().fit(np.column_stack(cols), np.arange(len(sk)) % 2)
-    slow = TimingModel(other, model.features, model.horizon, "", 0)
-    with pytest.warns(RuntimeWarning, match="not compiled .*several times slower"):
-        a = slow.hazards(X0, k.ledger.due[rows], k.T, paid, 2, 9)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        b = slow.hazards(X0, k.ledger.due[rows], k.T, paid, 2, 9)  # said once
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(a, other.predict_proba(np.column_stack(cols))[:, 1].reshape(n, 8))
