@@ -380,3 +380,13 @@ def train_timing(k: Knowledge, *, cutoff: int | None = None) -> TimingModel:
     settle = Settlements(k.ledger, k.T)
     weeks = invoice_weeks(k, settle, cutoff=cutoff)
     return fit_timing(weeks, trained_as_of=str(np.datetime64(int(cutoff), "D")))
+
+
+def __getattr__(name: str):
+    """Keep the old import path of the model files' functions (now in
+    :mod:`~salesops_analysis.risk.timing_store`) working."""
+    if name in ("find_timing_model", "load_timing", "save_timing"):
+        from . import timing_store
+
+        return getattr(timing_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
