@@ -65,7 +65,7 @@ def statements(day, customer_ids, all_customers, out, db_path, config_path) -> N
 )
 @models_option(
     "Folder of trained models (the newest cash_timing model trained on or before "
-    "--as-of is used; without one, a model is trained on the fly)."
+    "--as-of is used; without one, a model is trained, backtested and saved there)."
 )
 @click.option(
     "--out",
@@ -85,14 +85,17 @@ def statements(day, customer_ids, all_customers, out, db_path, config_path) -> N
 @friendly_errors
 def forecast(as_of, weeks, models_dir, out, by, db_path, config_path) -> None:
     """Forecast the cash the open invoices bring in, week by week, with an 80% band."""
+    from ..reports.tables_out import write_csv
     from ..risk.forecast import cash_forecast
 
     config = load_config(config_path)
     fc = cash_forecast(read_tables(db_path), as_of, config, models_dir, weeks=weeks, by=by)
+    if fc.model_trained_seconds is not None:  # never a silent training
+        click.echo(fc.model_note, err=True)
     out = Path(out) if out else Path("data/forecast") / f"cash_forecast_{as_of}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     table = fc.by_group if by else fc.weekly
-    table.to_csv(out, index=False, date_format="%Y-%m-%d")
+    write_csv(table, out)  # team or segment names through the formula rule
     due_view = fc.weekly["due_date_view"].sum()
     click.echo(
         f"{len(fc.per_invoice):,} open invoices: {fc.total_expected:,.2f} {fc.currency} expected "

@@ -108,6 +108,8 @@ def score(as_of, out, model_path, models_dir, db_path, config_path) -> None:
     wl = with_pay_dates(wl, forecast)
     if why_not is not None:
         click.echo(f"no expected pay dates: {why_not}", err=True)
+    elif forecast.model_trained_seconds is not None:  # never a silent training
+        click.echo(f"expected pay dates: {forecast.model_note}", err=True)
     if model is None:
         ranked_by = wl["score_kind"].iloc[0] if len(wl) else "nothing (no open invoices)"
         click.echo(

@@ -14,6 +14,7 @@ from .._errors import CurrencyError, SalesOpsError
 from ..config import Config
 from ..metrics import Tables
 from ..metrics.ids import row_positions
+from ..risk.backtest import beats_best_baseline
 from ..risk.forecast import CashForecast, cash_forecast
 
 __all__ = [
@@ -90,6 +91,12 @@ def cash_forecast_section(
     metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
     metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
     metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None
+    # which timing model (the report's text says when this run had to train it), and whether
+    # its backtest beat the best simple forecast (the report never calls it better otherwise)
+    metrics["cash_forecast_model"] = fc.model if fc is not None else None
+    metrics["cash_forecast_beats_best_baseline"] = (
+        beats_best_baseline(fc.backtest) if fc is not None else None
+    )
     if why_not is not None:
         metrics["sections_skipped"]["cash_forecast"] = why_not
     return fc

@@ -25,6 +25,7 @@ from ..risk import (
     train_from_tables,
     worklist,
 )
+from ..risk.backtest import backtest_verdict
 from ..risk.forecast import CashForecast
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
@@ -84,7 +85,7 @@ class CollectionsReport:
             f"The open invoices should bring {m['cash_forecast_13w']:,.0f} {m['currency']} in the "
             f"next {fc.weeks} weeks (80% band {m['cash_forecast_13w_p10']:,.0f} to "
             f"{m['cash_forecast_13w_p90']:,.0f}), against {due:,.0f} if every invoice were paid "
-            f"on its due date. Timing model: {fc.model}."
+            f"on its due date. {fc.model_note} {backtest_verdict(fc.backtest)}"
         )
 
     def forecast_backtest(self) -> pd.DataFrame:

@@ -24,7 +24,8 @@ from .model import (
     train_models,
     training_tables,
 )
-from .timing import TimingModel, find_timing_model, load_timing, save_timing
+from .timing import TimingModel
+from .timing_store import find_timing_model, load_timing, save_timing
 from .worklist import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,

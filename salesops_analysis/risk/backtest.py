@@ -32,11 +32,11 @@ import pandas as pd
 from .._errors import ModelError
 from ..metrics.days import NO_DAY
 from .features import Knowledge
-from .forecast import Book, forecast_book, simulate_weeks
+from .payment_weeks import Book, forecast_book, simulate_weeks
+from .settlements import Settlements
 from .timing import (
     WEEK,
     InvoiceWeeks,
-    Settlements,
     TimingModel,
     fit_timing,
     invoice_weeks,
@@ -46,10 +46,14 @@ from .timing import (
 __all__ = [
     "BASELINES",
     "CollectionCurves",
+    "METHOD_NAMES",
     "backtest_forecast",
+    "backtest_verdict",
+    "beats_best_baseline",
     "forecast_card",
     "forecast_errors",
     "forecast_summary",
+    "save_cash_timing",
     "train_cash_timing",
 ]
 
@@ -156,12 +160,16 @@ def backtest_forecast(
             "nothing to backtest"
         )
     parts, pay_errors = [], []
+    settled_by_T = k.closed != NO_DAY  # the invoices whose forecast pay date can be checked
     for M in ends:  # a handful of month-ends
         M = int(M)
         factor = factor_at(M) if factor_at is not None else None
-        # hazards for 13 weeks, and later only where the median pay date lies later
-        book = forecast_book(k, settle, model, M, factor, weeks=weeks, dates_up_to=0.5)
-        part, errors = _one_month_end(k, settle, book, curves, weeks, n_sims, seed, factor)
+        W = min(weeks, (T - M) // WEEK)  # weeks whose actual cash is known
+        # hazards for those weeks, and later only where a checked median pay date lies later
+        book = forecast_book(
+            k, settle, model, M, factor, weeks=W, dates_up_to=0.5, dates_of=settled_by_T
+        )
+        part, errors = _one_month_end(k, settle, book, curves, W, n_sims, seed, factor)
         parts.append(part)
         pay_errors.append(errors)
     weekly = pd.concat(parts, ignore_index=True)
@@ -186,13 +194,58 @@ def backtest_forecast(
     model_wape = metrics["model"]["wape_1_13"]
     metrics["wape_1_13_vs_due_date"] = _ratio(model_wape, metrics["due_date"]["wape_1_13"])
     metrics["wape_1_13_vs_best_baseline"] = _ratio(model_wape, metrics[best]["wape_1_13"])
+    metrics["beats_best_baseline"] = beats_best_baseline(metrics)
     return metrics, weekly
 
 
-def _one_month_end(k, settle, book: Book, curves, weeks, n_sims, seed, factor):
+def beats_best_baseline(forecast: dict) -> bool | None:
+    """Return whether the timing model missed less cash than every baseline over weeks 1-13
+    of its backtest (``forecast``: the metrics of :func:`backtest_forecast`); ``None`` without
+    a backtest or without a finite comparison.
+
+    This is the rule every summary of the forecast follows: the model is called better than
+    the simple forecasts only when this is true.
+    """
+    if not isinstance(forecast.get("model"), dict) or "best_baseline" not in forecast:
+        return None
+    model = forecast["model"]["wape_1_13"]
+    best = forecast[forecast["best_baseline"]]["wape_1_13"]
+    if model is None or best is None or not (np.isfinite(model) and np.isfinite(best)):
+        return None
+    return bool(model < best)
+
+
+#: Readers' names of the forecast methods.
+METHOD_NAMES = {
+    "model": "the timing model",
+    "due_date": "paid on the due date",
+    "customer_days_late": "due date + customer's days late",
+    "collection_curves": "the collection curves",
+}
+
+
+def backtest_verdict(forecast: dict) -> str:
+    """Return one sentence saying how the timing model did against the best baseline in its
+    backtest, by :func:`beats_best_baseline` (never "better" when it was not)."""
+    beats = beats_best_baseline(forecast)
+    if beats is None:
+        why = forecast.get("skipped", "the model was trained without one")
+        return f"The timing model has no backtest ({why})."
+    best = forecast["best_baseline"]
+    model, other = forecast["model"]["wape_1_13"], forecast[best]["wape_1_13"]
+    said = f"In its backtest the timing model missed {_pct(model)} of the cash over weeks 1-13"
+    if beats:
+        return f"{said}, less than the best simple forecast ({METHOD_NAMES[best]}, {_pct(other)})."
+    return (
+        f"{said}, not less than {METHOD_NAMES[best]} ({_pct(other)}): on this book that simpler "
+        "forecast did as well or better, so read the model's weekly figures as no more accurate "
+        "than it."
+    )
+
+
+def _one_month_end(k, settle, book: Book, curves, W, n_sims, seed, factor):
     led = k.ledger
-    M, T = book.day, k.T
-    W = min(weeks, (T - M) // WEEK)  # weeks whose actual cash is known
+    M = book.day
     rows = book.rows
     f = 1.0 if factor is None else factor[rows]
     # actual cash from these invoices, week by week
@@ -236,19 +289,17 @@ def _one_month_end(k, settle, book: Book, curves, weeks, n_sims, seed, factor):
     return part, errors
 
 
-def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dict, dict]:
+def train_cash_timing(
+    tables, as_of, config, out=None, *, knowledge: Knowledge | None = None
+) -> tuple[TimingModel, dict, dict]:
     """Return the deployed timing model trained on everything known at ``as_of``, its metrics
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
-    metrics JSON and card; see :func:`~salesops_analysis.risk.timing.save_timing`)."""
+    metrics JSON and card; see :func:`~salesops_analysis.risk.timing_store.save_timing`).
+    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not)."""
     from ..metrics.receivables import rate_factors
-    from .timing import save_timing, train_timing
+    from .timing import train_timing
 
-    k = Knowledge.of(
-        tables,
-        as_of,
-        grace_days=config.grace_days,
-        categorical=[],
-    )
+    k = knowledge or Knowledge.of(tables, as_of, grace_days=config.grace_days, categorical=[])
     led = k.ledger
 
     def factor_at(day: int) -> np.ndarray:
@@ -268,12 +319,19 @@ def train_cash_timing(tables, as_of, config, out=None) -> tuple[TimingModel, dic
         "forecast": forecast,
     }
     model.metrics = metrics
-    paths: dict = {}
-    if out is not None:
-        paths = save_timing(model, out, metrics)
-        paths["card"] = paths["model"].with_name(paths["model"].stem + ".card.md")
-        paths["card"].write_text(forecast_card(metrics))
+    paths = save_cash_timing(model, metrics, out) if out is not None else {}
     return model, metrics, paths
+
+
+def save_cash_timing(model: TimingModel, metrics: dict, out) -> dict:
+    """Write the timing model, its metrics JSON and its card into ``out``; return the paths
+    (see :func:`~salesops_analysis.risk.timing_store.save_timing`)."""
+    from .timing_store import save_timing
+
+    paths = save_timing(model, out, metrics)
+    paths["card"] = paths["model"].with_name(paths["model"].stem + ".card.md")
+    paths["card"].write_text(forecast_card(metrics))
+    return paths
 
 
 def _pct(x) -> str:
@@ -285,11 +343,12 @@ def forecast_summary(forecast: dict) -> str:
     if "skipped" in forecast:
         return f"cash forecast backtest skipped: {forecast['skipped']}"
     m, best = forecast["model"], forecast["best_baseline"]
+    verdict = "beats" if beats_best_baseline(forecast) else "does NOT beat"
     return (
         f"cash forecast backtest ({len(forecast['month_ends'])} month-ends): WAPE weeks 1-13 "
         f"{_pct(m['wape_1_13'])} (due date {_pct(forecast['due_date']['wape_1_13'])}, best "
-        f"baseline {best} {_pct(forecast[best]['wape_1_13'])}); bias {_pct(m['bias'])}; 80% "
-        f"band holds the actual in {_pct(m['interval_coverage'])} of weeks"
+        f"baseline {best} {_pct(forecast[best]['wape_1_13'])}: the model {verdict} it); bias "
+        f"{_pct(m['bias'])}; 80% band holds the actual in {_pct(m['interval_coverage'])} of weeks"
     )
 
 
@@ -324,5 +383,11 @@ def forecast_card(metrics: dict) -> str:
             f"{_pct(m['wape_1_13'])} | {_pct(m['bias'])} | "
             f"{'' if mdae is None else f'{mdae:.0f}'} |"
         )
-    lines += ["", f"80% interval coverage: {_pct(f['model']['interval_coverage'])} of weeks.", ""]
+    lines += [
+        "",
+        f"80% interval coverage: {_pct(f['model']['interval_coverage'])} of weeks.",
+        "",
+        backtest_verdict(f),
+        "",
+    ]
     return "\n".join(lines)

@@ -7,187 +7,60 @@ balances converted to the reporting currency at ``D``'s rates (later rate moves 
 forecast).
 
 * ``expected``: the sum over invoices of balance × expected share in the week.
-* ``p10`` / ``p90``: quantiles of simulated weeks. Each simulation draws one payment week per
-  invoice from its distribution (or "later"); a customer's invoices share part of their random
-  draw (a Gaussian copula with correlation :data:`CUSTOMER_CORRELATION`), because a customer
-  who pays early or late tends to do so for all its invoices at once.
+* ``p10`` / ``p90``: quantiles of simulated weeks (see
+  :func:`~salesops_analysis.risk.payment_weeks.simulate_weeks`).
 * ``due_date_view``: what "everything is paid on its due date" would say (an overdue invoice
   the next day), the usual treasury assumption, shown beside the forecast.
+
+The timing model is the newest saved one trained on or before ``D`` (:func:`timing_model_for`);
+without one, a model is trained and backtested now, saved in the models folder so that later
+runs reuse it, and the forecast says so, with the time it took.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from .._errors import SalesOpsError
 from ..metrics.days import day_number
-from ..metrics.receivables import rate_factors, row_positions, with_sales_owner
+from ..metrics.ids import row_positions
+from ..metrics.receivables import rate_factors, with_sales_owner
+from .backtest import save_cash_timing, train_cash_timing
 from .features import Knowledge
-from .timing import (
-    WEEK,
-    Settlements,
-    TimingModel,
-    day_text,
-    open_rows,
-    pay_date_quantiles,
-    pay_distribution,
-    timing_snapshot,
+from .payment_weeks import (
+    COMMON_LOADING,
+    CUSTOMER_CORRELATION,
+    N_SIMULATIONS,
+    Book,
+    forecast_book,
+    simulate_weeks,
+    week_of,
 )
+from .settlements import Settlements
+from .timing import WEEK, TimingModel, day_text, pay_date_quantiles, train_timing
+from .timing_store import find_timing_model
 
 __all__ = [
     "BY_CHOICES",
     "COMMON_LOADING",
     "CUSTOMER_CORRELATION",
-    "CashForecast",
     "Book",
+    "CashForecast",
+    "TimingChoice",
     "cash_forecast",
     "forecast_book",
     "simulate_weeks",
+    "timing_model_for",
     "week_of",
 ]
 
-#: Correlation of the payment draws of one customer's invoices (see the module notes).
-CUSTOMER_CORRELATION = 0.5
-#: Loading of a draw shared by every invoice of the book in a simulation: a week when cash
-#: comes early or late across the board (without it, a big book's band only holds the noise of
-#: independent customers, far narrower than the model's own error). Chosen on the backtests
-#: (80%-band coverage, loading 0 / 0.1 / 0.15 / 0.2: demo 72 / 77 / 83 / 86%, IBM 82 / 82 / 83
-#: / 84%, 1M demo 53 / 89 / 94 / 95%), so those coverages are not out-of-sample figures.
-COMMON_LOADING = 0.1
-#: Simulated outcomes behind the p10 / p90 band.
-N_SIMULATIONS = 400
 BY_CHOICES = ("currency", "team", "segment")
-
-
-def week_of(day: np.ndarray, as_of: int) -> np.ndarray:
-    """Return the 1-based week (from the day after ``as_of``) that each int64 day falls in."""
-    return (np.asarray(day, dtype=np.int64) - as_of + WEEK - 1) // WEEK
-
-
-def simulate_weeks(
-    amount: np.ndarray,
-    F: np.ndarray,
-    customer: np.ndarray,
-    *,
-    weeks: int,
-    group: np.ndarray | None = None,
-    n_groups: int = 1,
-    n_sims: int = N_SIMULATIONS,
-    rho: float = CUSTOMER_CORRELATION,
-    common: float = COMMON_LOADING,
-    seed: int = 0,
-) -> np.ndarray:
-    """Return simulated cash, shape (n_sims, n_groups, weeks): each invoice paid whole in one
-    week drawn from its cumulative distribution ``F`` (n, >= weeks), or after the horizon.
-
-    An invoice's draw is ``common * G + rho * C + e * E`` (standard normals: ``G`` shared by
-    the whole book in a simulation, ``C`` by the customer's invoices, ``E`` its own; ``e``
-    makes the variance 1), read through the normal distribution as a uniform.
-    """
-    n = len(amount)
-    out = np.zeros((n_sims, n_groups, weeks))
-    if not n or not weeks:
-        return out
-    rng = np.random.default_rng(seed)
-    # the draw is compared with the normal quantiles of F rather than turned into a uniform
-    thresholds = ndtri(np.clip(F[:, :weeks], 0.0, 1.0)).T.copy()  # (weeks, n)
-    _, cust = np.unique(customer, return_inverse=True)
-    n_cust = int(cust.max()) + 1
-    own = np.sqrt(max(0.0, 1.0 - rho**2 - common**2))
-    group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
-    chunk = max(1, 3_000_000 // (n * weeks))  # bounded memory: sims per pass
-    for start in range(0, n_sims, chunk):
-        m = min(chunk, n_sims - start)
-        z = own * rng.standard_normal((m, n))
-        z += rho * rng.standard_normal((m, n_cust))[:, cust]
-        z += common * rng.standard_normal((m, 1))
-        # the payment week: the first whose cumulative share reaches the draw (weeks = later)
-        wk = np.zeros((m, n), dtype=np.int64)
-        for j in range(weeks):  # a few weeks, each a whole-array comparison
-            wk += z > thresholds[j]
-        key = (np.arange(m)[:, None] * n_groups + group[None, :]) * (weeks + 1) + wk
-        flat = np.bincount(
-            key.ravel(),
-            weights=np.broadcast_to(amount, (m, n)).ravel(),
-            minlength=m * n_groups * (weeks + 1),
-        )
-        out[start : start + m] = flat.reshape(m, n_groups, weeks + 1)[:, :, :weeks]
-    return out
-
-
-@dataclass
-class Book:
-    """The open invoices of one day with their payment distributions (arrays by invoice)."""
-
-    day: int
-    rows: np.ndarray  # invoice rows of the ledger
-    amount: np.ndarray  # open balance in the reporting currency
-    p: np.ndarray  # (n, H) expected share paid per week
-    F: np.ndarray  # (n, H) share paid by each week's end
-    X0: pd.DataFrame  # snapshot features (hist_mean_days_late for baseline b)
-
-    def expected(self, weeks: int, group: np.ndarray | None = None, n_groups: int = 1):
-        """Return expected cash (n_groups, weeks)."""
-        g = np.zeros(len(self.rows), dtype=np.int64) if group is None else group
-        out = np.zeros((n_groups, weeks))
-        for j in range(weeks):
-            out[:, j] = np.bincount(g, weights=self.amount * self.p[:, j], minlength=n_groups)
-        return out
-
-    def on_date(self, day: np.ndarray, weeks: int, group=None, n_groups: int = 1) -> np.ndarray:
-        """Return cash by week (n_groups, weeks) if each balance is paid whole on ``day``."""
-        g = np.zeros(len(self.rows), dtype=np.int64) if group is None else group
-        wk = week_of(np.maximum(day, self.day + 1), self.day)
-        m = wk <= weeks
-        flat = np.bincount(
-            g[m] * weeks + wk[m] - 1, weights=self.amount[m], minlength=n_groups * weeks
-        )
-        return flat.reshape(n_groups, weeks)
-
-
-def forecast_book(
-    k: Knowledge,
-    settle: Settlements,
-    model: TimingModel,
-    day: int,
-    factor: np.ndarray | None = None,
-    *,
-    weeks: int | None = None,
-    dates_up_to: float = 0.9,
-) -> Book:
-    """Return the :class:`Book` of invoices open at the end of ``day`` (``day <= k.T``);
-    ``factor`` converts each ledger row's amount to the reporting currency.
-
-    Hazards are predicted for ``weeks`` weeks (default: the model's horizon), and beyond them
-    only for the invoices of which less than ``dates_up_to`` is expected paid by then (their
-    pay-date quantiles up to it lie later); the others' later hazards are left at 0, which
-    changes no quantile up to ``dates_up_to`` and no week up to ``weeks``.
-    """
-    led = k.ledger
-    rows = open_rows(k, day)
-    X0, paid_share = timing_snapshot(k, settle, rows, day)
-    settled, _ = settle.by(rows, np.full(len(rows), day, dtype=np.int64))
-    balance = np.round(led.amount[rows] - settled, 2)
-    amount = balance * (1.0 if factor is None else factor[rows])
-    due = led.due[rows]
-    H = model.horizon
-    W = H if weeks is None else min(weeks, H)
-    h = np.zeros((len(rows), H))
-    h[:, :W] = model.hazards(X0, due, day, paid_share, 1, W)
-    if W < H:
-        _, F = pay_distribution(h[:, :W])
-        more = np.flatnonzero(F[:, -1] < dates_up_to)
-        if len(more):
-            h[more, W:] = model.hazards(
-                X0.iloc[more].reset_index(drop=True), due[more], day, paid_share[more], W + 1, H
-            )
-    p, F = pay_distribution(h)
-    return Book(day, rows, amount, p, F, X0)
 
 
 @dataclass(frozen=True)
@@ -200,7 +73,9 @@ class CashForecast:
     (median), pay_date_p10, pay_date_p90 (NaT: later than the model's horizon),
     expected_in_horizon (cash expected within the forecast's weeks). ``backtest``: the saved
     model's backtest (:func:`~salesops_analysis.risk.backtest.backtest_forecast` metrics;
-    empty for a model trained on the fly, which is not backtested).
+    empty for a model trained without one). ``model`` names the timing model, ``model_note``
+    says where it came from, and ``model_trained_seconds`` how long this run spent training it
+    (``None``: a saved or given model).
     """
 
     as_of: pd.Timestamp
@@ -214,6 +89,74 @@ class CashForecast:
     total_p90: float
     model: str
     backtest: dict = field(default_factory=dict)
+    model_note: str = ""
+    model_trained_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class TimingChoice:
+    """The timing model a forecast uses and where it came from.
+
+    ``source``: the model file's name, ``"given"``, or ``"trained for this run"``; ``note``: one
+    sentence for the reader; ``trained_seconds``: time this run spent training (and
+    backtesting) it, ``None`` for a saved or given model.
+    """
+
+    model: TimingModel
+    source: str
+    note: str
+    trained_seconds: float | None = None
+
+
+def timing_model_for(tables, as_of, config, models_dir=None, *, knowledge=None) -> TimingChoice:
+    """Return the timing model for a forecast on ``as_of``: the newest in ``models_dir``
+    trained on or before it; else one trained now on what was known then.
+
+    A model trained now with a ``models_dir`` is backtested and saved there as
+    ``salesops train`` would (the collections report does the same for the late-payment
+    model), so the next run reuses it instead of training again. Without a ``models_dir`` it
+    is trained for this run only (``knowledge``, if given, is what was known at ``as_of``).
+
+    Raises
+    ------
+    ModelError
+        Too little history to train one.
+    """
+    ts = pd.Timestamp(as_of).normalize()
+    found = find_timing_model(models_dir, ts) if models_dir is not None else None
+    if found is not None:
+        path, model = found
+        note = f"Timing model {path.name}, trained on data up to {model.trained_as_of}."
+        return TimingChoice(model, path.name, note)
+    started = time.perf_counter()
+    k = knowledge or Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
+    if models_dir is None:
+        model = train_timing(k)
+        seconds = time.perf_counter() - started
+        note = (
+            f"Timing model trained for this run on data up to {model.trained_as_of} in "
+            f"{seconds:.1f} s; not saved and not backtested."
+        )
+        return TimingChoice(model, "trained for this run", note, seconds)
+    model, metrics, _ = train_cash_timing(tables, ts, config, knowledge=k)
+    seconds = time.perf_counter() - started
+    where = Path(models_dir)
+    try:
+        name = save_cash_timing(model, metrics, where)["model"].name
+    except OSError as exc:
+        name = "trained for this run"
+        saved = (
+            f"it could not be saved in {where}/ ({exc.strerror or exc}): the next run trains again"
+        )
+    else:
+        saved = (
+            f"saved as {where / name}: later runs use it until `salesops train` saves a newer one"
+        )
+    note = (
+        f"No cash-timing model trained on or before {ts.date()} in {where}/: one was trained "
+        f"and backtested for this run in {seconds:.1f} s; {saved}."
+    )
+    return TimingChoice(model, name, note, seconds)
 
 
 def _groups(tables, items: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -257,6 +200,88 @@ def _week_frame(day: int, weeks: int) -> pd.DataFrame:
     )
 
 
+def _week_frame(day: int, weeks: int) -> pd.DataFrame:
+    wk = np.arange(1, weeks + 1)
+    return pd.DataFrame(
+        {
+            "week": wk,
+            "week_start": day_text(day + 1 + WEEK * (wk - 1)),
+            "week_end": day_text(day + WEEK * wk),
+        }
+    )
+
+
+def _band(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the p10 and p90 over simulations (axis 0)."""
+    return np.quantile(sims, 0.1, axis=0), np.quantile(sims, 0.9, axis=0)
+
+
+def _weekly_table(book: Book, sims: np.ndarray, due: np.ndarray, weeks: int, currency: str):
+    """Return the forecast's weekly table (the whole book): expected cash, its band and the
+    due-date view, week by week and cumulated."""
+    weekly = _week_frame(book.day, weeks)
+    weekly["expected"] = book.expected(weeks)[0]
+    weekly["p10"], weekly["p90"] = _band(sims)
+    weekly["due_date_view"] = book.on_date(due, weeks)[0]
+    weekly["cumulative_expected"] = np.cumsum(weekly["expected"].to_numpy())
+    weekly["cumulative_p10"], weekly["cumulative_p90"] = _band(np.cumsum(sims, axis=1))
+    weekly.insert(0, "currency", currency)
+    money = [c for c in weekly.columns if c not in ("week", "week_start", "week_end", "currency")]
+    weekly[money] = weekly[money].round(2)
+    return weekly
+
+
+def _by_group_table(tables, book: Book, items, customer, due, weeks, by, n_sims, seed):
+    """Return the weekly table per group of ``by`` (group columns first, in the order given)."""
+    code, labels = _groups(tables, items, by)
+    ng = len(labels)
+    sims = simulate_weeks(
+        book.amount,
+        book.F,
+        customer,
+        weeks=weeks,
+        group=code,
+        n_groups=ng,
+        n_sims=n_sims,
+        seed=seed,
+    )
+    exp = book.expected(weeks, code, ng)
+    due_view = book.on_date(due, weeks, code, ng)
+    parts = []
+    for g in range(ng):  # a handful of groups
+        part = _week_frame(book.day, weeks)
+        for name in reversed(by):
+            part.insert(0, name, labels[name].iloc[g])
+        part["expected"] = exp[g]
+        part["p10"], part["p90"] = _band(sims[:, g])
+        part["due_date_view"] = due_view[g]
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    by_group = pd.concat(parts, ignore_index=True)
+    cols = ["expected", "p10", "p90", "due_date_view"]
+    by_group[cols] = by_group[cols].round(2)
+    return by_group
+
+
+def _per_invoice_table(book: Book, items, due, weeks: int, currency: str) -> pd.DataFrame:
+    """Return each open invoice's balance, pay-date median and 80% interval, and the cash
+    expected from it within the forecast's weeks."""
+    return pd.DataFrame(
+        {
+            "invoice_id": items["invoice_id"].to_numpy(),
+            "customer_id": items["customer_id"].to_numpy(),
+            "currency": items["currency"].to_numpy() if "currency" in items else currency,
+            "due_date": day_text(due),
+            "open_amount": np.round(book.amount, 2),
+            "expected_pay_date": day_text(pay_date_quantiles(book.F, book.day, 0.5)),
+            "pay_date_p10": day_text(pay_date_quantiles(book.F, book.day, 0.1)),
+            "pay_date_p90": day_text(pay_date_quantiles(book.F, book.day, 0.9)),
+            "expected_in_horizon": np.round(book.amount * book.F[:, weeks - 1], 2),
+        }
+    )
+
+
 def cash_forecast(
     tables,
     as_of,
@@ -281,7 +306,9 @@ def cash_forecast(
         Reporting currency, FX rates, grace days and categorical columns.
     models_dir : path, optional
         Folder of trained models: the newest ``cash_timing_<date>.skops`` trained on or before
-        ``as_of`` is used; without one, a model is trained on what was known at ``as_of``.
+        ``as_of`` is used; without one, a model is trained and backtested on what was known at
+        ``as_of`` and saved there (see :func:`timing_model_for`). Without a folder, a model is
+        trained for this call only.
     weeks : int
         Weeks ahead (at most the model's horizon, 26).
     by : sequence of {"currency", "team", "segment"}
@@ -289,7 +316,7 @@ def cash_forecast(
     n_sims, seed : int
         Simulations behind the 80% band, and their seed.
     model : TimingModel, optional
-        A model to use instead of looking one up.
+        A model to use instead of :func:`timing_model_for`.
 
     Raises
     ------
@@ -298,104 +325,52 @@ def cash_forecast(
     CurrencyError
         Several currencies and some without a rate on ``as_of``.
     """
-    from .timing import find_timing_model, train_timing
-
     ts = pd.Timestamp(as_of).normalize()
     day = day_number(ts)
     rates, currency = tables.rates(ts, config)
-    k = Knowledge.of(
-        tables,
-        ts,
-        grace_days=config.grace_days,
-        categorical=[],
+    k = Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
+    choice = (
+        timing_model_for(tables, ts, config, models_dir, knowledge=k)
+        if model is None
+        else TimingChoice(model, "given", "Timing model given by the caller.")
     )
-    source = "given"
-    if model is None:
-        found = find_timing_model(models_dir, ts) if models_dir is not None else None
-        if found is not None:
-            source, model = found[0].name, found[1]
-        else:
-            model = train_timing(k)
-            source = f"trained on the fly as of {model.trained_as_of}"
+    model = choice.model
     if not 1 <= weeks <= model.horizon:
         raise SalesOpsError(f"--weeks must be between 1 and {model.horizon}, got {weeks}")
     led = k.ledger
     factor = rate_factors(led.currency, rates, len(led.amount))
     book = forecast_book(k, Settlements(led, k.T), model, day, factor, weeks=weeks)
+    return _forecast_of_book(tables, k, book, choice, ts, currency, weeks, by, n_sims, seed)
+
+
+def _forecast_of_book(tables, k, book: Book, choice, ts, currency, weeks, by, n_sims, seed):
+    """Return the :class:`CashForecast` of a book as of ``ts``: the weekly and group tables,
+    each invoice's pay dates, and the totals' band."""
+    led = k.ledger
     items = led.invoices.iloc[book.rows].reset_index(drop=True)
     customer = k.customer[book.rows]
-
+    due = led.due[book.rows]
     sims = simulate_weeks(book.amount, book.F, customer, weeks=weeks, n_sims=n_sims, seed=seed)
-    weekly = _week_frame(day, weeks)
-    weekly["expected"] = book.expected(weeks)[0]
-    weekly["p10"] = np.quantile(sims[:, 0], 0.1, axis=0)
-    weekly["p90"] = np.quantile(sims[:, 0], 0.9, axis=0)
-    weekly["due_date_view"] = book.on_date(led.due[book.rows], weeks)[0]
-    cumulative = np.cumsum(sims[:, 0], axis=1)
-    weekly["cumulative_expected"] = np.cumsum(weekly["expected"].to_numpy())
-    weekly["cumulative_p10"] = np.quantile(cumulative, 0.1, axis=0)
-    weekly["cumulative_p90"] = np.quantile(cumulative, 0.9, axis=0)
-    weekly.insert(0, "currency", currency)
-    money = [c for c in weekly.columns if c not in ("week", "week_start", "week_end", "currency")]
-    weekly[money] = weekly[money].round(2)
-
-    by = list(by)
+    sims = sims[:, 0]  # the whole book: one group
+    weekly = _weekly_table(book, sims, due, weeks, currency)
+    by_group = pd.DataFrame()
     if by:
-        code, labels = _groups(tables, items, by)
-        ng = len(labels)
-        gsims = simulate_weeks(
-            book.amount,
-            book.F,
-            customer,
-            weeks=weeks,
-            group=code,
-            n_groups=ng,
-            n_sims=n_sims,
-            seed=seed,
+        by_group = _by_group_table(
+            tables, book, items, customer, due, weeks, list(by), n_sims, seed
         )
-        exp = book.expected(weeks, code, ng)
-        due_view = book.on_date(led.due[book.rows], weeks, code, ng)
-        parts = []
-        for g in range(ng):  # a handful of groups
-            part = _week_frame(day, weeks)
-            for name in reversed(by):  # the group columns first, in the order given
-                part.insert(0, name, labels[name].iloc[g])
-            part["expected"] = exp[g]
-            part["p10"] = np.quantile(gsims[:, g], 0.1, axis=0)
-            part["p90"] = np.quantile(gsims[:, g], 0.9, axis=0)
-            part["due_date_view"] = due_view[g]
-            parts.append(part)
-        by_group = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        if len(by_group):
-            cols = ["expected", "p10", "p90", "due_date_view"]
-            by_group[cols] = by_group[cols].round(2)
-    else:
-        by_group = pd.DataFrame()
-
-    per_invoice = pd.DataFrame(
-        {
-            "invoice_id": items["invoice_id"].to_numpy(),
-            "customer_id": items["customer_id"].to_numpy(),
-            "currency": items["currency"].to_numpy() if "currency" in items else currency,
-            "due_date": day_text(led.due[book.rows]),
-            "open_amount": np.round(book.amount, 2),
-            "expected_pay_date": day_text(pay_date_quantiles(book.F, day, 0.5)),
-            "pay_date_p10": day_text(pay_date_quantiles(book.F, day, 0.1)),
-            "pay_date_p90": day_text(pay_date_quantiles(book.F, day, 0.9)),
-            "expected_in_horizon": np.round(book.amount * book.F[:, weeks - 1], 2),
-        }
-    )
-    totals = sims[:, 0].sum(axis=1)
+    totals = sims.sum(axis=1)
     return CashForecast(
         as_of=ts,
         currency=currency,
         weeks=weeks,
         weekly=weekly,
         by_group=by_group,
-        per_invoice=per_invoice,
+        per_invoice=_per_invoice_table(book, items, due, weeks, currency),
         total_expected=float(round(weekly["expected"].sum(), 2)),
         total_p10=float(round(np.quantile(totals, 0.1), 2)) if len(totals) else 0.0,
         total_p90=float(round(np.quantile(totals, 0.9), 2)) if len(totals) else 0.0,
-        model=source,
-        backtest=dict(model.metrics.get("forecast", {})),
+        model=choice.source,
+        backtest=dict(choice.model.metrics.get("forecast", {})),
+        model_note=choice.note,
+        model_trained_seconds=choice.trained_seconds,
     )

@@ -33,8 +33,9 @@ from threadpoolctl import threadpool_limits
 
 from .._errors import ModelError
 from ..metrics.days import NO_DAY
-from ..metrics.receivables import CENT, Ledger
-from .features import Knowledge, _Counter, features_at
+from ..metrics.receivables import CENT
+from .features import Knowledge, features_at
+from .settlements import Settlements
 
 __all__ = [
     "HORIZON_WEEKS",
@@ -42,10 +43,15 @@ __all__ = [
     "InvoiceWeeks",
     "Settlements",
     "TimingModel",
+    "day_text",
     "fit_timing",
     "invoice_weeks",
     "open_rows",
     "pay_date_quantiles",
+    "pay_distribution",
+    "timing_snapshot",
+    "train_timing",
+    "week_columns",
     "week_features",
 ]
 
@@ -56,6 +62,8 @@ HORIZON_WEEKS = 26
 SNAPSHOT_EVERY = 14
 #: At most this many (invoice, snapshot) pairs train the model (see ``_pairs``).
 MAX_PAIRS = 40_000
+#: Invoice-weeks per block of :meth:`TimingModel.hazards` (bounded memory for big books).
+HAZARD_BLOCK = 200_000
 #: Snapshots reach back this many days from the cut-off (recent behaviour matters most).
 LOOKBACK_DAYS = 365
 
@@ -67,8 +75,12 @@ SNAPSHOT_FEATURES = [
     "hist_recent_late_share",
     "hist_mean_days_late",
     "hist_recent_days_late",
+    "hist_trend",
     "amount_log",
+    "amount_ratio_log",
     "terms_days",
+    "month_end",
+    "quarter_end",
     "cust_open_other_n",
     "cust_overdue_other_n",
     "cust_overdue_amount_ratio",
@@ -91,41 +103,6 @@ WEEK_FEATURES = [
 TIMING_FEATURES = SNAPSHOT_FEATURES + WEEK_FEATURES
 
 
-class Settlements:
-    """Cumulative settlements per invoice row, queried at any (row, day) points.
-
-    ``all`` counts everything that lowers the balance (payments and applied credit notes),
-    ``cash`` only payments. Without a payments export, ``paid_amount`` counts on ``paid_date``
-    (without a date: as always known, as the ledger does).
-    """
-
-    def __init__(self, led: Ledger, T: int) -> None:
-        if led.payments is not None:
-            m = (led.pay_day <= T) & (led.pay_row >= 0)
-            cn = led.applied_cn & (led.applies_to >= 0) & (led.issued <= T)
-            rows = np.concatenate([led.pay_row[m], led.applies_to[cn]])
-            days = np.concatenate([led.pay_day[m], led.issued[cn]])
-            amount = np.concatenate([led.pay_amount[m], -led.amount[cn]])
-            cash = np.concatenate([led.pay_amount[m], np.zeros(int(cn.sum()))])
-        else:
-            undated = led.paid_day == NO_DAY
-            m = (led.paid_amount != 0) & (undated | (led.paid_day <= T))
-            rows = np.flatnonzero(m)
-            days = np.where(undated, 0, led.paid_day)[m]
-            amount = cash = led.paid_amount[m]
-        self._counter = _Counter(rows, days, {"all": amount, "cash": cash})
-
-    def by(self, rows: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(settled, cash)``: each row's total settled and paid in cash up to the end of
-        its day."""
-        rows = np.asarray(rows, dtype=np.int64)
-        days = np.asarray(days, dtype=np.int64)
-        if not len(rows):
-            return np.zeros(0), np.zeros(0)
-        lo, hi = self._counter.window(rows, days, inclusive=True)
-        return self._counter.total("all", lo, hi), self._counter.total("cash", lo, hi)
-
-
 def open_rows(k: Knowledge, s: int) -> np.ndarray:
     """Return the invoice rows (positive amount, not written off) open at the end of day ``s``
     (``s <= k.T``)."""
@@ -143,22 +120,37 @@ def _month_end_in(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     return ((m_last > m_first) | last_is_month_end).astype(float)
 
 
+def week_columns(
+    due: np.ndarray,
+    snap: np.ndarray,
+    week: np.ndarray,
+    paid_share: np.ndarray,
+    mean_days_late: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Return the :data:`WEEK_FEATURES` of invoice-weeks as float arrays: ``due``/``snap`` are
+    int64 days, ``week`` is 1-based, ``mean_days_late`` the customer's ``hist_mean_days_late``
+    at the snapshot (its usual pay day is the due date plus that)."""
+    start = snap + WEEK * (week - 1) + 1
+    end = snap + WEEK * week
+    usual = due + np.round(mean_days_late).astype(np.int64)
+    return {
+        "week": week.astype(float),
+        "days_past_due_week_end": (end - due).astype(float),
+        "due_in_week": ((due >= start) & (due <= end)).astype(float),
+        "days_past_usual_pay_day": (end - usual).astype(float),
+        "usual_pay_day_in_week": ((usual >= start) & (usual <= end)).astype(float),
+        "month_end_in_week": _month_end_in(start, end),
+        "paid_share": paid_share.astype(float),
+    }
+
+
 def week_features(
     X: pd.DataFrame, due: np.ndarray, snap: np.ndarray, week: np.ndarray, paid_share: np.ndarray
 ) -> pd.DataFrame:
     """Return the :data:`TIMING_FEATURES` of invoice-weeks: ``X`` holds the snapshot features
     (one row per invoice-week), ``due``/``snap`` are int64 days, ``week`` is 1-based."""
     out = {c: X[c].to_numpy(dtype=np.float64) for c in SNAPSHOT_FEATURES}
-    start = snap + WEEK * (week - 1) + 1
-    end = snap + WEEK * week
-    usual = due + np.round(out["hist_mean_days_late"]).astype(np.int64)
-    out["week"] = week.astype(float)
-    out["days_past_due_week_end"] = (end - due).astype(float)
-    out["due_in_week"] = ((due >= start) & (due <= end)).astype(float)
-    out["days_past_usual_pay_day"] = (end - usual).astype(float)
-    out["usual_pay_day_in_week"] = ((usual >= start) & (usual <= end)).astype(float)
-    out["month_end_in_week"] = _month_end_in(start, end)
-    out["paid_share"] = paid_share.astype(float)
+    out.update(week_columns(due, snap, week, paid_share, out["hist_mean_days_late"]))
     return pd.DataFrame(out, copy=False)
 
 
@@ -278,22 +270,30 @@ class TimingModel:
         n, H = len(X0), last - first + 1
         if not n or H <= 0:
             return np.zeros((n, max(H, 0)))
-        week = np.tile(np.arange(first, last + 1), n)
-        idx = np.repeat(np.arange(n), H)
-        Xw = week_features(
-            X0.iloc[idx].reset_index(drop=True),
-            np.asarray(due, dtype=np.int64)[idx],
-            np.full(n * H, snap, dtype=np.int64),
-            week,
-            np.asarray(paid_share, dtype=np.float64)[idx],
-        )
-        M = Xw[self.features].to_numpy(dtype=np.float64)
-        h = np.empty(len(M))
-        block = 200_000
+        snapshot = X0[SNAPSHOT_FEATURES].to_numpy(dtype=np.float64)
+        due = np.asarray(due, dtype=np.int64)
+        paid_share = np.asarray(paid_share, dtype=np.float64)
+        weeks = np.arange(first, last + 1)
+        h = np.empty((n, H))
+        step = max(1, HAZARD_BLOCK // H)
         with threadpool_limits(1):  # see fit_timing
-            for i in range(0, len(M), block):  # bounded memory for big books
-                h[i : i + block] = self.model.predict_proba(M[i : i + block])[:, 1]
-        return np.clip(h.reshape(n, H), 0.0, 1.0)
+            for i in range(0, n, step):  # bounded memory for big books
+                these = slice(i, min(i + step, n))
+                M = self._week_matrix(snapshot[these], due[these], snap, paid_share[these], weeks)
+                h[these] = self.model.predict_proba(M)[:, 1].reshape(-1, H)
+        return np.clip(h, 0.0, 1.0)
+
+    def _week_matrix(self, snapshot, due, snap: int, paid_share, weeks) -> np.ndarray:
+        """Return the model input of each (invoice, week): invoice-major, week-minor rows."""
+        n, H = len(snapshot), len(weeks)
+        idx = np.repeat(np.arange(n), H)
+        columns = dict(zip(SNAPSHOT_FEATURES, snapshot[idx].T, strict=True))
+        mean_late = columns["hist_mean_days_late"]
+        week = np.tile(weeks, n)
+        columns.update(
+            week_columns(due[idx], np.full(n * H, snap, np.int64), week, paid_share[idx], mean_late)
+        )
+        return np.column_stack([columns[c] for c in self.features])
 
 
 def fit_timing(weeks: InvoiceWeeks, *, trained_as_of: str, horizon: int = HORIZON_WEEKS):
@@ -382,107 +382,11 @@ def train_timing(k: Knowledge, *, cutoff: int | None = None) -> TimingModel:
     return fit_timing(weeks, trained_as_of=str(np.datetime64(int(cutoff), "D")))
 
 
-# -- persistence ------------------------------------------------------------------------------
-FORMAT = "salesops-cash-timing"
-#: Version of the timing features; a saved model of another version is not used.
-TIMING_VERSION = 1
-#: Types beyond builtins, numpy and scipy that a saved timing model may contain.
-TIMING_TRUSTED_TYPES = [
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.preprocessing._label.LabelEncoder",
-]
+def __getattr__(name: str):
+    """Keep the old import path of the model files' functions (now in
+    :mod:`~salesops_analysis.risk.timing_store`) working."""
+    if name in ("find_timing_model", "load_timing", "save_timing"):
+        from . import timing_store
 
-
-def save_timing(model: TimingModel, out, metrics: dict | None = None) -> dict:
-    """Write ``cash_timing_<as-of>.skops`` and ``….metrics.json`` (the backtest) into ``out``."""
-    import json
-    from pathlib import Path
-
-    from .._skops import skops_io
-    from .model import jsonable
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"cash_timing_{model.trained_as_of}"
-    paths = {"model": out / f"{stem}.skops", "metrics": out / f"{stem}.metrics.json"}
-    bundle = {
-        "format": FORMAT,
-        "timing_version": TIMING_VERSION,
-        "trained_as_of": model.trained_as_of,
-        "features": list(model.features),
-        "horizon": int(model.horizon),
-        "rows": int(model.rows),
-        "model": model.model,
-        "metrics": metrics or {},
-    }
-    tmp = paths["model"].with_suffix(".skops.tmp")
-    skops_io().dump(bundle, tmp)
-    tmp.replace(paths["model"])
-    paths["metrics"].write_text(json.dumps(jsonable(metrics or {}), indent=1) + "\n")
-    return paths
-
-
-def load_timing(path) -> TimingModel:
-    """Return a saved timing model (trusted types only).
-
-    Raises
-    ------
-    ModelError
-        Missing, unreadable, untrusted, or made by another version of the timing features.
-    """
-    from pathlib import Path
-
-    from .._skops import skops_io
-
-    sio = skops_io()
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found")
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # any unreadable file: skops raises many kinds
-        raise ModelError(f"{path}: not a readable skops model ({exc})") from None
-    unexpected = sorted(set(untrusted) - set(TIMING_TRUSTED_TYPES))
-    if unexpected:
-        raise ModelError(
-            f"{path}: refusing to load types outside the trusted list: {', '.join(unexpected)}"
-        )
-    b = sio.load(path, trusted=TIMING_TRUSTED_TYPES)
-    if not isinstance(b, dict) or b.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a salesops cash-timing model")
-    if b.get("timing_version") != TIMING_VERSION or list(b.get("features", [])) != TIMING_FEATURES:
-        raise ModelError(f"{path}: made by another version of the timing features: retrain")
-    return TimingModel(
-        b["model"],
-        list(b["features"]),
-        int(b["horizon"]),
-        b["trained_as_of"],
-        int(b["rows"]),
-        dict(b.get("metrics") or {}),
-    )
-
-
-def find_timing_model(models_dir, as_of) -> tuple | None:
-    """Return ``(path, model)`` of the newest loadable ``cash_timing_<date>.skops`` in
-    ``models_dir`` trained on or before ``as_of``, or ``None``."""
-    from pathlib import Path
-
-    folder = Path(models_dir)
-    if not folder.is_dir():
-        return None
-    limit = pd.Timestamp(as_of).normalize()
-    found = []
-    for path in folder.glob("cash_timing_*.skops"):
-        try:
-            trained = pd.Timestamp(path.stem.removeprefix("cash_timing_"))
-        except ValueError:
-            continue
-        if trained <= limit:
-            found.append((trained, path))
-    for _, path in sorted(found, reverse=True):
-        try:
-            return path, load_timing(path)
-        except ModelError:
-            continue
-    return None
+        return getattr(timing_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

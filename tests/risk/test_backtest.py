@@ -15,7 +15,11 @@ from salesops_analysis.cli import main
 from salesops_analysis.risk.backtest import (
     CollectionCurves,
     backtest_forecast,
+    backtest_verdict,
+    beats_best_baseline,
+    forecast_card,
     forecast_errors,
+    forecast_summary,
     train_cash_timing,
 )
 from salesops_analysis.risk.features import Knowledge
@@ -50,6 +54,47 @@ def test_collection_curves_are_cash_over_open_balance_by_band_and_week():
     assert F[0].tolist() == pytest.approx([0.25, 0.25])  # 100 paid of 400 open, then nothing
     assert F[1].tolist() == pytest.approx([0.5, 1.0])
     assert F[2].tolist() == [0.0, 0.0]  # a band never seen: nothing expected
+
+
+def _backtest(model: float, curves: float) -> dict:
+    def m(w):
+        return {"wape_1_4": w, "wape_5_13": w, "wape_1_13": w, "bias": 0.01}
+
+    return {
+        "month_ends": ["2025-05-31"],
+        "test_start": "2025-01-01",
+        "model": {**m(model), "interval_coverage": 0.8},
+        "due_date": m(0.3),
+        "customer_days_late": m(0.2),
+        "collection_curves": m(curves),
+        "best_baseline": "collection_curves",
+    }
+
+
+def test_the_model_is_called_better_only_when_it_beat_the_best_baseline():
+    worse = _backtest(model=0.036, curves=0.033)  # the 1M demo before this change
+    assert beats_best_baseline(worse) is False
+    said = backtest_verdict(worse)
+    assert "not less than the collection curves (3.3%)" in said and "3.6%" in said
+    assert "less than the best" not in said
+    assert "does NOT beat" in forecast_summary(worse)
+    assert backtest_verdict(worse) in forecast_card(
+        {"as_of": "2025-06-30", "horizon_weeks": 26, "trained_invoice_weeks": 1, "forecast": worse}
+    )
+    tie = _backtest(model=0.033, curves=0.033)
+    assert beats_best_baseline(tie) is False  # a tie is not better
+    better = _backtest(model=0.105, curves=0.114)
+    assert beats_best_baseline(better) is True
+    assert "less than the best simple forecast (the collection curves, 11.4%)" in (
+        backtest_verdict(better)
+    )
+    assert "does NOT" not in forecast_summary(better)
+    # no backtest, or no comparable numbers: no claim either way
+    assert beats_best_baseline({}) is None
+    assert "no backtest (the model was trained without one)" in backtest_verdict({})
+    assert beats_best_baseline({"skipped": "too few"}) is None
+    assert "too few" in backtest_verdict({"skipped": "too few"})
+    assert beats_best_baseline(_backtest(model=float("nan"), curves=0.1)) is None
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +167,7 @@ def test_demo_backtest_meets_the_targets(demo_backtest):
     assert f["wape_1_13_vs_due_date"] <= 0.7
     assert f["wape_1_13_vs_best_baseline"] <= 1.0
     assert 0.7 <= f["model"]["interval_coverage"] <= 0.9
+    assert f["beats_best_baseline"] is True
     saved = json.loads(paths["metrics"].read_text())
     assert saved["forecast"]["model"]["wape_1_13"] == pytest.approx(f["model"]["wape_1_13"])
     assert "| model |" in paths["card"].read_text()

@@ -14,7 +14,13 @@ import salesops_analysis as so
 from salesops_analysis.cli import main
 from salesops_analysis.metrics.days import day_number
 from salesops_analysis.risk.features import Knowledge
-from salesops_analysis.risk.forecast import Book, cash_forecast, simulate_weeks, week_of
+from salesops_analysis.risk.forecast import (
+    Book,
+    cash_forecast,
+    simulate_weeks,
+    timing_model_for,
+    week_of,
+)
 from salesops_analysis.risk.timing import (
     TIMING_FEATURES,
     TimingModel,
@@ -191,7 +197,11 @@ def test_forecast_command_writes_the_weekly_table(demo_db, tmp_path):
     args = ["forecast", "--as-of", "2025-03-31", "--db", str(demo_db), "--models", str(tmp_path)]
     r = CliRunner().invoke(main, [*args, "--out", str(out), "--config", "salesops.yml"])
     assert r.exit_code == 0, r.output
-    assert "expected in the next 13 weeks" in r.output and "trained on the fly" in r.output
+    assert "expected in the next 13 weeks" in r.output
+    # no saved timing model: one is trained, backtested and saved, and the run says so
+    assert "trained and backtested for this run in" in r.output
+    assert (tmp_path / "cash_timing_2025-03-31.skops").is_file()
+    assert "model: cash_timing_2025-03-31.skops" in r.output
     table = pd.read_csv(out)
     assert {"week_start", "expected", "p10", "p90", "due_date_view"} <= set(table.columns)
     assert len(table) == 13 and (table["p10"] <= table["p90"]).all()
@@ -200,8 +210,37 @@ def test_forecast_command_writes_the_weekly_table(demo_db, tmp_path):
         main, [*args, "--out", str(by), "--by", "team", "--by", "segment", "--weeks", "4"]
     )
     assert r.exit_code == 0, r.output
+    assert "trained" not in r.output  # the next run reuses the saved model
     groups = pd.read_csv(by)
     assert list(groups.columns[:3]) == ["team", "segment", "week"]
     np.testing.assert_allclose(
         groups.groupby("week")["expected"].sum(), table["expected"].iloc[:4], rtol=1e-4
     )
+
+
+def test_without_a_saved_model_one_is_trained_saved_and_reused(book_tables, tmp_path):
+    first = timing_model_for(book_tables, AS_OF, so.Config(), tmp_path)
+    saved = tmp_path / f"cash_timing_{AS_OF}.skops"
+    assert saved.is_file() and first.source == saved.name
+    assert first.trained_seconds is not None and first.trained_seconds > 0
+    assert "trained and backtested for this run in" in first.note and str(saved) in first.note
+    assert (tmp_path / f"cash_timing_{AS_OF}.card.md").is_file()
+    again = timing_model_for(book_tables, AS_OF, so.Config(), tmp_path)
+    assert again.trained_seconds is None and again.source == saved.name
+    assert "trained" in again.note and "for this run" not in again.note
+    fc = cash_forecast(book_tables, AS_OF, so.Config(), tmp_path)
+    assert fc.model == saved.name and fc.model_trained_seconds is None
+    assert fc.backtest["month_ends"] == first.model.metrics["forecast"]["month_ends"]
+
+
+def test_a_model_trained_for_one_call_says_it_is_neither_saved_nor_backtested(book_tables):
+    fc = cash_forecast(book_tables, AS_OF, so.Config())
+    assert fc.model == "trained for this run" and fc.model_trained_seconds > 0
+    assert "not saved and not backtested" in fc.model_note and fc.backtest == {}
+
+
+def test_a_models_folder_that_cannot_be_written_is_said_not_fatal(book_tables, tmp_path):
+    blocked = tmp_path / "models"
+    blocked.write_text("a file where the models folder should be")
+    choice = timing_model_for(book_tables, AS_OF, so.Config(), blocked)
+    assert choice.source == "trained for this run" and "could not be saved" in choice.note

@@ -10,19 +10,17 @@ from salesops_analysis._errors import ModelError
 from salesops_analysis.metrics.days import NO_DAY, day_number
 from salesops_analysis.metrics.receivables import Ledger
 from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.settlements import Settlements
 from salesops_analysis.risk.timing import (
     TIMING_FEATURES,
-    Settlements,
-    find_timing_model,
     fit_timing,
     invoice_weeks,
-    load_timing,
     open_rows,
     pay_date_quantiles,
     pay_distribution,
-    save_timing,
     train_timing,
 )
+from salesops_analysis.risk.timing_store import find_timing_model, load_timing, save_timing
 from tests.metrics.conftest import invoices, payments
 from tests.risk.cashbook import cash_book
 
@@ -177,3 +175,16 @@ def test_a_capped_sample_keeps_every_snapshot_and_its_later_weeks():
     assert len(np.unique(capped.snap)) == len(np.unique(full.snap)) > 10
     assert len(capped.rows) <= 60 + len(np.unique(full.snap))
     assert capped.X["week"].max() >= 5
+
+
+def test_a_model_of_other_timing_features_is_refused_and_passed_over(tmp_path, monkeypatch):
+    import salesops_analysis.risk.timing_store as store
+
+    t = cash_book()
+    k = Knowledge.at("2024-12-31", t.invoices, t.payments, categorical=[])
+    monkeypatch.setattr(store, "TIMING_VERSION", store.TIMING_VERSION - 1)
+    old = save_timing(train_timing(k), tmp_path)["model"]  # as an older release saved it
+    monkeypatch.undo()
+    with pytest.raises(ModelError, match="another version of the timing features: retrain"):
+        load_timing(old)
+    assert find_timing_model(tmp_path, "2025-01-15") is None  # never silently misread
