@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..metrics.days import NO_DAY
-from .events import Events, Query, sorted_bounds, stable_order
+from .events import Events, Query, stable_order
 from .knowledge import CATEGORICAL_DEFAULT, Knowledge, settlement_days
 
 __all__ = [
@@ -380,26 +380,3 @@ def calendar_flags(day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     month_end = (days_left <= 3).astype(float)
     quarter_end = ((month.astype(np.int64) % 3 == 2) & (days_left <= 5)).astype(float)
     return month_end[day - first], quarter_end[day - first]
-
-
-class _Counter:
-    """:class:`~salesops_analysis.risk.events.Events` under its old name and calls.
-
-    Kept only so that ``risk/timing.py`` (``from .features import _Counter``) keeps working
-    until it uses ``Events`` (``Events(...).up_to(Query(rows, days)).total(name)``). Like the
-    old counter it keeps only the sorted keys and running sums.
-    """
-
-    def __init__(self, group: np.ndarray, day: np.ndarray, weights: dict) -> None:
-        events = Events(group, day, {str(k): w for k, w in weights.items()})
-        self.keys = events.keys
-        self.cum = {str(k): events.cumulative(str(k)) for k in weights}
-
-    def window(self, group, day, *, inclusive: bool, order=None):
-        """Return ``(lo, hi)`` event bounds of each (group, day) query."""
-        return sorted_bounds(self.keys, Query(group, day), include_day=inclusive)
-
-    def total(self, name, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Return the sum of weight ``name`` between the bounds."""
-        c = self.cum[str(name)]
-        return c[hi] - c[lo]

@@ -572,15 +572,14 @@ def test_a_dict_bundle_as_saved_before_loads_into_the_typed_bundle(
         load_model(path)
 
 
-def test_old_dict_reads_still_work_during_the_merge(demo_model):
-    """Readers on branches merged beside #18 still read ``b[kind]["explainer"]["prep"]``."""
+def test_the_typed_bundle_is_not_read_as_a_dict(demo_model):
+    """After #18 the bundle is read by attribute only: the dict reads of before are gone."""
     b = demo_model.bundle
-    assert b["late"]["explainer"]["prep"] is b.late.explainer.prep
-    assert b["grace_days"] == b.grace_days and b["categorical"] == b.categorical
-    assert b["late"]["columns"] == b.late.numeric + list(b.late.categories)
-    assert b.get("overdue") is b.overdue and b.late.get("no such key", 7) == 7
-    with pytest.raises(KeyError):
-        b["no such key"]
+    assert b.late.explainer.prep is not None and b.grace_days >= 0
+    for reader in (b, b.late, b.late.explainer):
+        with pytest.raises(TypeError):
+            reader["late"]
+        assert not hasattr(reader, "get")
 
 
 def test_find_saved_takes_the_newest_loadable_file_of_a_prefix(tmp_path):

@@ -127,14 +127,14 @@ def test_contributions_match_the_one_hot_matrix(demo_model, demo_features):
 
     b = demo_model.bundle
     X = demo_features.iloc[-2000:].reset_index(drop=True)  # copy-on-write: changed below
-    X.loc[0, b["categorical"][0]] = "a segment never seen"
+    X.loc[0, b.categorical[0]] = "a segment never seen"
     for kind in ("late", "overdue"):
-        ex = b[kind]["explainer"]
+        ex = getattr(b, kind).explainer
         got = contributions(ex, X)
-        Xt = ex["prep"].transform(design_matrix(X, ex["numeric"], ex["categories"]))
-        per_column = (Xt - ex["mean"]) * ex["coef"]
+        Xt = ex.prep.transform(design_matrix(X, ex.numeric, ex.categories))
+        per_column = (Xt - ex.mean) * ex.coef
         for name in got.columns:
-            cols = [j for j, s in enumerate(ex["source"]) if s == name]
+            cols = [j for j, s in enumerate(ex.source) if s == name]
             np.testing.assert_allclose(got[name], per_column[:, cols].sum(axis=1), atol=1e-9)
 
 
@@ -170,9 +170,9 @@ def test_reasons_by_row_positions_equal_reasons_of_the_rows_themselves(demo_mode
     for kind in ("late", "overdue"):
         by_copy, by_rows = ReasonPhrases(), ReasonPhrases()
         copied = top_reasons(
-            b[kind]["explainer"], X.iloc[pick].reset_index(drop=True), "USD", by_copy
+            getattr(b, kind).explainer, X.iloc[pick].reset_index(drop=True), "USD", by_copy
         )
-        positioned = top_reasons(b[kind]["explainer"], X, "USD", by_rows, rows=pick)
+        positioned = top_reasons(getattr(b, kind).explainer, X, "USD", by_rows, rows=pick)
         texts = np.array(by_copy.texts, dtype=object)[copied]
         assert (texts == np.array(by_rows.texts, dtype=object)[positioned]).all()
         assert (texts[:, 0] != "").all()

@@ -101,16 +101,6 @@ from .samples import (
 from .sources import TRAINING_COLUMNS, train_from_tables, train_from_warehouse, training_tables
 from .train import MAX_CALIBRATION_ROWS, MAX_FIT_ROWS, MAX_TEST_ROWS, train_models
 
-# The private names other modules imported before #18, kept only so that branches written
-# beside this change still merge; new code imports the public names above.
-_CategoryCodes = CategoryCodes
-_Contributions = Contributions
-_cut_at_share = cut_at_share
-_date = iso_date
-_jsonable = jsonable
-_late_rows = late_rows
-_overdue_rows = overdue_rows
-
 __all__ = [
     "BASELINES",
     "BUNDLE_FORMAT",

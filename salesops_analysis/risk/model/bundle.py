@@ -42,28 +42,8 @@ LATE_FEATURES = [f for f in NUMERIC_FEATURES if f != "days_past_due"]
 OVERDUE_FEATURES = list(NUMERIC_FEATURES)
 
 
-class _ReadByKey:
-    """Transitional: ``x["name"]`` and ``x.get("name")`` read the field ``name``, as the dicts
-    these classes replace were read, so that readers on branches merged beside this change
-    keep working. New code reads attributes. (To be removed once every reader does.)"""
-
-    _KEYS: tuple[str, ...] = ()
-
-    def __getitem__(self, key: str):
-        if key in self._KEYS or key in {f.name for f in fields(self)}:
-            return getattr(self, key)
-        raise KeyError(key)
-
-    def get(self, key: str, default=None):
-        """Return field ``key``, or ``default`` if there is no such field."""
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-
 @dataclass(frozen=True, eq=False)
-class LinearExplainer(_ReadByKey):
+class LinearExplainer:
     """What splits a logistic regression's score into per-feature contributions.
 
     Attributes
@@ -97,7 +77,7 @@ class LinearExplainer(_ReadByKey):
 
 
 @dataclass(frozen=True, eq=False)
-class FittedModel(_ReadByKey):
+class FittedModel:
     """A fitted, calibrated classifier and the model input it reads
     (:func:`~salesops_analysis.risk.model.design_matrix` of ``numeric`` and ``categories``).
 
@@ -110,8 +90,6 @@ class FittedModel(_ReadByKey):
     categories : dict
         Categorical feature -> the values seen when fitting.
     """
-
-    _KEYS = ("columns",)
 
     model: Any
     numeric: list[str]
@@ -205,7 +183,7 @@ class DeployedModel(FittedModel):
 
 
 @dataclass(frozen=True, eq=False)
-class ModelBundle(_ReadByKey):
+class ModelBundle:
     """What a saved late-payment model holds.
 
     Attributes
