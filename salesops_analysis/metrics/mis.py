@@ -277,6 +277,8 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
         for key in MIS_SECTION_METRICS[section]:
             metrics[key] = None
     metrics["sections_skipped"] = skipped
+    # "export", "snapshots" (payments implied by open-items snapshots) or None (neither)
+    metrics["payments_source"] = tables.payments_source
     return DailyMIS(
         metrics,
         aging,

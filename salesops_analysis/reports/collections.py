@@ -10,6 +10,7 @@ import pandas as pd
 from .._errors import ModelError
 from ..config import Config, load_config
 from ..metrics import Tables, load_tables
+from ..metrics.snapshots import SETTLEMENT_NOTE
 from ..risk import (
     BASELINE_DAYS_PAST_DUE,
     BASELINE_LATE_SHARE,
@@ -157,6 +158,8 @@ class CollectionsReport:
                 " AR open nets them."
             )
         text += f" {self.model_note}"
+        if m.get("payments_source") == "snapshots":
+            text += f" {SETTLEMENT_NOTE}"
         if m["worklist_xlsx_rows"] < m["worklist_rows"]:
             text += (
                 f" worklist.xlsx lists the top {m['worklist_xlsx_rows']:,} invoices "
@@ -346,6 +349,7 @@ def collections_report(
         **_worklist_metrics(wl, credits, model, path, reason, score_kind, drift),
     }
     metrics["sections_skipped"] = sections_skipped_collections(tables, reason, drift)
+    metrics["payments_source"] = tables.payments_source  # "snapshots": implied payments
     # the previous day's and last month-end's open invoices, scored the same way
     metrics["changes"] = headline_changes(
         metrics,

@@ -13,6 +13,7 @@ from ..config import Config, load_config
 from ..metrics import DailyMIS, Tables, daily_mis, kpi_trend, load_tables
 from ..metrics.mis import MIS_SECTION_METRICS
 from ..metrics.receivables import rate_factors
+from ..metrics.snapshots import SETTLEMENT_NOTE
 from ..warehouse import open_warehouse
 from .tables_out import write_csv
 
@@ -222,6 +223,7 @@ class DailyReport:
             "promise or SLA."
             if "orders" not in self.sections_skipped
             else "",
+            SETTLEMENT_NOTE if m.get("payments_source") == "snapshots" else "",
             *(f"Not in this report: {reason}." for reason in self.sections_skipped.values()),
         ]
         return " ".join(p for p in parts if p)

@@ -147,6 +147,7 @@ def model_card(model: TrainedModel, file_name: str) -> str:
         "- Probabilities are calibrated on the latest slice before the test period; if payment "
         "behaviour shifts (see drift), retrain.",
         "- Reasons are the largest positive contributions of the logistic model's features.",
+        *([f"- {m['settlements']}"] if m.get("settlements") else []),
         "",
     ]
     return "\n".join(lines)

@@ -152,3 +152,35 @@ def test_open_items_need_the_config_that_reads_the_demo(tmp_path):
     with pytest.raises(so.SalesOpsError, match="pass --config salesops.yml"):
         write_open_items(tmp_path, so.Config(), days=2)
     assert not list((tmp_path / "open_items").glob("*.csv"))
+
+
+def test_reports_on_snapshots_alone_say_payments_are_implied(tmp_path, demo_config):
+    """Both reports run on a warehouse of open-items snapshots only, record where payments
+    came from in metrics.json and say in their summary that settlement dates are inferred."""
+    from salesops_analysis.metrics.snapshots import SETTLEMENT_NOTE
+    from salesops_analysis.reports.collections import collections_report
+    from salesops_analysis.reports.daily import daily_mis_report
+
+    raw = tmp_path / "raw"
+    so.generate_demo(raw, scale=1_500)
+    write_open_items(raw, demo_config, days=5)
+    cfg = raw / "open_items" / "salesops.yml"
+    config = so.load_config(cfg)
+    db = tmp_path / "snapshots.duckdb"
+    with so.open_warehouse(db, notify=None) as wh:
+        so.ingest_file(wh, raw / "fx_rates.csv", demo_config, kind="fx_rates")
+        for f in sorted((raw / "open_items").glob("open_items_*.csv")):
+            so.ingest_file(wh, f, config)
+    mis = daily_mis_report(db, END, cfg)
+    assert mis.metrics["payments_source"] == "snapshots"
+    assert SETTLEMENT_NOTE in mis.summary()
+    coll = collections_report(db, END, cfg, models_dir=tmp_path / "models")
+    assert coll.metrics["payments_source"] == "snapshots"
+    assert SETTLEMENT_NOTE in coll.summary()
+    # a warehouse with a payments export says nothing of the kind
+    with so.open_warehouse(tmp_path / "exports.duckdb", notify=None) as wh:
+        for kind in ("fx_rates", "invoices", "payments"):
+            so.ingest_file(wh, raw / f"{kind}.csv", demo_config, kind=kind)
+    plain = daily_mis_report(tmp_path / "exports.duckdb", END, None)
+    assert plain.metrics["payments_source"] == "export"
+    assert SETTLEMENT_NOTE not in plain.summary()

@@ -29,3 +29,30 @@ def test_card_of_a_bundle_without_overdue_model_or_drift_window(demo_model):
     assert "(not trained: only 12 rows with a known outcome)" in card
     assert "Overdue model: test results" not in card
     assert "of the 0 invoices issued ? .. ?" in card
+
+
+def test_a_model_trained_on_snapshot_payments_says_so_in_its_card(demo_model):
+    """Settlement dates inferred from open-items snapshots are known only to within the gap
+    between snapshots: the model card says so (issue #15); a model trained on a payments
+    export does not."""
+    from salesops_analysis.metrics.snapshots import SETTLEMENT_NOTE
+    from salesops_analysis.risk.model import with_settlement_note
+
+    assert with_settlement_note(demo_model, False) is demo_model
+    assert "settlements" not in demo_model.metrics
+    assert SETTLEMENT_NOTE not in model_card(demo_model, "m.skops")
+    implied = with_settlement_note(demo_model, True)
+    assert implied.metrics["settlements"] == SETTLEMENT_NOTE
+    assert f"- {SETTLEMENT_NOTE}" in model_card(implied, "m.skops").split("## Limits")[1]
+    assert "settlements" not in demo_model.metrics  # the original is left as it was
+
+
+def test_training_on_implied_payments_records_the_note(demo_tables, demo_config):
+    """`train_from_tables` on tables whose payments open-items snapshots imply."""
+    from salesops_analysis.metrics.snapshots import SETTLEMENT_NOTE
+    from salesops_analysis.risk import train_from_tables
+
+    implied = dataclasses.replace(demo_tables, payments_source="snapshots")
+    assert implied.payments_implied and not demo_tables.payments_implied
+    model = train_from_tables(implied, "2025-06-30", demo_config)
+    assert model.metrics["settlements"] == SETTLEMENT_NOTE

@@ -98,7 +98,13 @@ from .samples import (
     late_rows,
     overdue_rows,
 )
-from .sources import TRAINING_COLUMNS, train_from_tables, train_from_warehouse, training_tables
+from .sources import (
+    TRAINING_COLUMNS,
+    train_from_tables,
+    train_from_warehouse,
+    training_tables,
+    with_settlement_note,
+)
 from .train import MAX_CALIBRATION_ROWS, MAX_FIT_ROWS, MAX_TEST_ROWS, train_models
 
 __all__ = [
@@ -147,4 +153,5 @@ __all__ = [
     "train_from_warehouse",
     "train_models",
     "training_tables",
+    "with_settlement_note",
 ]

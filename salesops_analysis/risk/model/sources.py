@@ -17,6 +17,7 @@ __all__ = [
     "train_from_warehouse",
     "training_knowledge",
     "training_tables",
+    "with_settlement_note",
 ]
 
 #: The columns of each table that training reads (besides the categorical features named in
@@ -83,9 +84,21 @@ def training_knowledge(tables, as_of, config) -> Knowledge:
 def train_from_tables(tables, as_of, config) -> TrainedModel:
     """Return models trained on the warehouse tables as known at the end of ``as_of``."""
     k = training_knowledge(tables, as_of, config)
-    return train_models(
+    model = train_models(
         k, categorical=list(config.model_categorical), test_share=config.model_test_share
     )
+    return with_settlement_note(model, tables.payments_implied)
+
+
+def with_settlement_note(model: TrainedModel, payments_implied: bool) -> TrainedModel:
+    """Return ``model`` with the note that its settlement dates were inferred from open-items
+    snapshots (``metrics["settlements"]``, shown in the model card), when they were."""
+    if not payments_implied:
+        return model
+    from ...metrics.snapshots import SETTLEMENT_NOTE
+
+    metrics = {**model.metrics, "settlements": SETTLEMENT_NOTE}
+    return TrainedModel(replace(model.bundle, metrics=metrics))
 
 
 def train_from_warehouse(db_path, as_of, config) -> TrainedModel:
@@ -97,7 +110,9 @@ def train_from_warehouse(db_path, as_of, config) -> TrainedModel:
     with open_warehouse(db_path, read_only=True) as wh:
         tables = training_tables(wh, config)
     k = training_knowledge(tables, as_of, config)
+    implied = tables.payments_implied
     del tables
-    return train_models(
+    model = train_models(
         k, categorical=list(config.model_categorical), test_share=config.model_test_share
     )
+    return with_settlement_note(model, implied)
