@@ -52,12 +52,13 @@ def fill(disk: Path, leave: int) -> Path:
 
 @pytest.fixture(scope="module")
 def big_payments(small_exports, tmp_path_factory) -> Path:
-    """About 300,000 payments: an ingest long enough to interrupt, big enough to fill a disk."""
+    """About 900,000 payments: an ingest long enough to interrupt (a second after it takes the
+    lock, even on a loaded machine), big enough to fill a disk."""
     lines = (small_exports / "payments.csv").read_text().splitlines(keepends=True)
     path = tmp_path_factory.mktemp("big") / "payments.csv"
     with path.open("w") as fh:
         fh.write(lines[0])
-        for i in range(100):
+        for i in range(300):
             fh.writelines(line.replace(",", f"-{i},", 1) for line in lines[1:])
     return path
 
