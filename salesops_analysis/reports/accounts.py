@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import Config
+from ..metrics.receivables import Ledger
 from ..metrics.tables import Tables
 from ..risk.accounts import (
     CallCoverage,
@@ -95,11 +96,15 @@ def account_view(
     config: Config | None,
     as_of,
     out_dir: str | Path | None = None,
+    *,
+    ledger: Ledger | None = None,
 ) -> AccountView:
     """Return the account view of ``as_of`` built from the invoice ``worklist``; with
-    ``out_dir``, also write ``statements/``, ``letters/`` and ``customers.csv`` there."""
+    ``out_dir``, also write ``statements/``, ``letters/`` and ``customers.csv`` there.
+    ``ledger`` is the :class:`~salesops_analysis.metrics.receivables.Ledger` of ``tables``'
+    invoices and payments, reused for the open credit notes and the statements."""
     config = config or Config()
-    accounts = account_worklist(worklist, tables, config, as_of)
+    accounts = account_worklist(worklist, tables, config, as_of, ledger=ledger)
     currency = (
         str(accounts["reporting_currency"].iloc[0]) if len(accounts) else config.reporting_currency
     )
@@ -113,6 +118,6 @@ def account_view(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_worklist_csv(accounts, out / "customers.csv")
-        view.statements = write_statements(tables, as_of, out / "statements", config)
+        view.statements = write_statements(tables, as_of, out / "statements", config, ledger=ledger)
         view.letters = write_letters(accounts, worklist, as_of, out / "letters", config)
     return view

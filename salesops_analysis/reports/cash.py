@@ -15,6 +15,7 @@ from ..config import Config
 from ..metrics import Tables
 from ..metrics.ids import row_positions
 from ..risk.backtest import beats_best_baseline
+from ..risk.features import Knowledge
 from ..risk.forecast import CashForecast, cash_forecast
 
 __all__ = [
@@ -30,11 +31,15 @@ __all__ = [
 PAY_DATE_COLUMNS = ["expected_pay_date", "pay_date_p10", "pay_date_p90"]
 
 
-def cash_forecast_or_reason(tables: Tables, day, config: Config, models_dir) -> tuple:
+def cash_forecast_or_reason(
+    tables: Tables, day, config: Config, models_dir, *, knowledge: Knowledge | None = None
+) -> tuple:
     """Return ``(forecast, None)``, or ``(None, reason)`` when no timing model can be had (a
-    young warehouse): the report then says so instead of failing."""
+    young warehouse): the report then says so instead of failing. ``knowledge``: what was
+    known at the end of ``day``, reused (see
+    :func:`~salesops_analysis.risk.forecast.cash_forecast`)."""
     try:
-        return cash_forecast(tables, day, config, models_dir), None
+        return cash_forecast(tables, day, config, models_dir, knowledge=knowledge), None
     except CurrencyError:
         raise
     except SalesOpsError as exc:
@@ -82,12 +87,19 @@ def backtest_table(backtest: dict) -> pd.DataFrame:
 
 
 def cash_forecast_section(
-    tables: Tables, day: pd.Timestamp, config: Config, models_dir, metrics: dict
+    tables: Tables,
+    day: pd.Timestamp,
+    config: Config,
+    models_dir,
+    metrics: dict,
+    *,
+    knowledge: Knowledge | None = None,
 ) -> CashForecast | None:
     """Return the cash forecast of the 13 weeks after ``day`` (``None`` without a timing model)
     and add its totals to ``metrics`` (``cash_forecast_13w`` and its ``_p10``/``_p90``), or
-    the reason it is missing to ``metrics["sections_skipped"]``."""
-    fc, why_not = cash_forecast_or_reason(tables, day, config, models_dir)
+    the reason it is missing to ``metrics["sections_skipped"]``. ``knowledge``: what was known
+    at the end of ``day`` with the configured grace days, reused."""
+    fc, why_not = cash_forecast_or_reason(tables, day, config, models_dir, knowledge=knowledge)
     metrics["cash_forecast_13w"] = fc.total_expected if fc is not None else None
     metrics["cash_forecast_13w_p10"] = fc.total_p10 if fc is not None else None
     metrics["cash_forecast_13w_p90"] = fc.total_p90 if fc is not None else None

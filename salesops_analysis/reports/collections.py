@@ -10,6 +10,7 @@ import pandas as pd
 from .._errors import ModelError
 from ..config import Config, load_config
 from ..metrics import Tables, load_tables
+from ..metrics.receivables import Ledger
 from ..metrics.snapshots import SETTLEMENT_NOTE
 from ..risk import (
     BASELINE_DAYS_PAST_DUE,
@@ -28,6 +29,7 @@ from ..risk import (
 )
 from ..risk.backtest import backtest_verdict
 from ..risk.forecast import CashForecast
+from ..risk.scores import open_figures
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
 from .cash import (
@@ -192,6 +194,7 @@ def comparison_figures(
     models_dir: str | Path | None = None,
     *,
     current: TrainedModel | None = None,
+    ledger: Ledger | None = None,
 ) -> dict[str, object]:
     """Return the :data:`COLLECTIONS_FIGURES` at the end of an earlier ``day``.
 
@@ -200,7 +203,12 @@ def comparison_figures(
     trained later, has seen later outcomes and refuses earlier dates); otherwise it is
     ``None``, never a baseline figure compared with a model one. ``current`` is today's
     model: trained on or before ``day``, it is the one that day would use too (the newest fit
-    for it), and scores it without loading a file again.
+    for it), and scores it without loading a file again. ``ledger`` is the tables'
+    :class:`~salesops_analysis.metrics.receivables.Ledger`, reused (the report builds one).
+
+    Without a model for ``day`` nothing is scored: the three figures come from one balance
+    pass over the ledger (:func:`~salesops_analysis.risk.scores.open_figures`), the same figures a
+    scoring of that day's open invoices gives.
     """
     day = pd.Timestamp(day).normalize()
     model = None
@@ -209,10 +217,12 @@ def comparison_figures(
     elif models_dir is not None:
         found = find_model(models_dir, day)
         model = found[1] if found is not None else None
-    if model is not None:
-        scored = score_open_invoices(model, tables, day, config)
-    else:
-        scored = score_by_baseline(tables, day, config)
+    led = ledger or Ledger(tables.invoices, tables.payments, activities=tables.activities)
+    if model is None:
+        rates, _ = tables.rates(day, config)
+        figures = open_figures(led, day, rates)
+        return {"report_date": str(day.date()), **figures, "expected_late_amount": None}
+    scored = score_open_invoices(model, tables, day, config, ledger=led)
     return {
         "report_date": str(day.date()),
         "ar_open": round(
@@ -220,9 +230,7 @@ def comparison_figures(
         ),
         "open_invoices": int(len(scored)),
         "overdue_invoices": int((scored.invoices["days_past_due"] > 0).sum()),
-        "expected_late_amount": round(float(scored.invoices["expected_late_amount"].sum()), 2)
-        if model is not None
-        else None,
+        "expected_late_amount": round(float(scored.invoices["expected_late_amount"].sum()), 2),
     }
 
 
@@ -338,6 +346,9 @@ def collections_report(
         scored = score_by_baseline(tables, day, config)
         drift = pd.DataFrame({"feature": pd.Series(dtype="str"), "psi": pd.Series(dtype=float)})
     credits = scored.open_not_scored
+    # one ledger for the whole report: the scoring's, reused by the comparisons, the account
+    # view, the statements and the cash forecast (each would otherwise build its own)
+    led = scored.knowledge.ledger
     wl = worklist(model, tables, day, config, scored=scored)
     score_kind = _score_kind(model, wl)
     if model is None:
@@ -354,7 +365,7 @@ def collections_report(
     metrics["changes"] = headline_changes(
         metrics,
         *(
-            comparison_figures(tables, earlier, config, models_dir, current=model)
+            comparison_figures(tables, earlier, config, models_dir, current=model, ledger=led)
             for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
         ),
         COLLECTIONS_FIGURES,
@@ -363,10 +374,11 @@ def collections_report(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     # customers first: one row per account, today's calls, statements and letters
-    view = account_view(wl, tables, config, day, out)
+    view = account_view(wl, tables, config, day, out, ledger=led)
     metrics.update(view.metrics())
     # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
-    fc = cash_forecast_section(tables, day, config, models_dir, metrics)
+    known = scored.knowledge if scored.knowledge.grace_days == config.grace_days else None
+    fc = cash_forecast_section(tables, day, config, models_dir, metrics, knowledge=known)
     wl = with_pay_dates(wl, fc)
     report = CollectionsReport(
         wl, model, path.name if path else None, note, drift, metrics, accounts=view, forecast=fc

@@ -63,16 +63,19 @@ def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return code, pd.Series(pd.array(encoded.dictionary, dtype="str"))
 
 
-def statement_items(tables: Tables, as_of, config: Config | None = None) -> pd.DataFrame:
+def statement_items(
+    tables: Tables, as_of, config: Config | None = None, *, ledger: Ledger | None = None
+) -> pd.DataFrame:
     """Return every open item at the end of ``as_of`` with its customer and aging bucket.
 
     Columns: ``customer_id``, ``invoice_id``, ``invoice_date``, ``due_date``, ``currency``,
     ``amount``, ``paid`` (settled by ``as_of``), ``open_amount``, ``days_overdue`` (0 when not
     yet due) and ``bucket`` (the configured aging bucket). Amounts are in the document
-    currency; per customer and currency they add up to the open balance.
+    currency; per customer and currency they add up to the open balance. ``ledger``, when
+    given, is the :class:`Ledger` of ``tables``' invoices and payments (reused, not rebuilt).
     """
     config = config or Config()
-    led = Ledger(tables.invoices, tables.payments)
+    led = ledger or Ledger(tables.invoices, tables.payments)
     items = led.open_items(as_of, open_only=True).reset_index(drop=True)
     days = items["days_past_due" if config.aging_basis == "due_date" else "days_since_invoice"]
     labels = bucket_labels(config.aging_edges, config.aging_basis)
@@ -270,6 +273,7 @@ def write_statements(
     customers: Sequence[str] | None = None,
     all_customers: bool = False,
     payment_days: int = PAYMENT_DAYS,
+    ledger: Ledger | None = None,
 ) -> StatementsWritten:
     """Write the statements of account at the end of ``as_of`` into ``folder``.
 
@@ -291,6 +295,8 @@ def write_statements(
         Every customer with an open item, not only those with an overdue balance.
     payment_days : int
         How many days of received payments to list.
+    ledger : Ledger, optional
+        The ledger of ``tables``' invoices and payments, reused (built from them if not given).
 
     Returns
     -------
@@ -312,7 +318,7 @@ def write_statements(
     folder = Path(folder)
     day = pd.Timestamp(as_of).normalize()
     labels = bucket_labels(config.aging_edges, config.aging_basis)
-    items = statement_items(tables, day, config)
+    items = statement_items(tables, day, config, ledger=ledger)
     code, distinct = _customer_codes(items["customer_id"])
     chosen_ids, group_of = _chosen_customers(
         items, code, distinct, tables, customers, all_customers

@@ -65,17 +65,20 @@ def text_or_empty(values: pd.Series) -> np.ndarray:
     return values.astype("str").fillna("").to_numpy(dtype=object)
 
 
-def open_credits(tables: Tables, worklist: pd.DataFrame, as_of, config: Config) -> pd.DataFrame:
+def open_credits(
+    tables: Tables, worklist: pd.DataFrame, as_of, config: Config, *, ledger: Ledger | None = None
+) -> pd.DataFrame:
     """Return the open credit notes at the end of ``as_of`` that are not on ``worklist``:
     ``customer_id``, ``invoice_id``, ``open_amount_reporting`` (negative) and
     ``reporting_currency``. The worklist's open amounts plus these make the AR open balance.
+    ``ledger``, when given, is the :class:`Ledger` of ``tables``' invoices and payments.
     """
     inv = tables.invoices
     columns = ["customer_id", "invoice_id", "open_amount_reporting", "reporting_currency"]
     if not len(inv):
         return pd.DataFrame({c: pd.Series(dtype="float64" if "amount" in c else "str")
                              for c in columns})  # fmt: skip
-    led = Ledger(inv, tables.payments)
+    led = ledger or Ledger(inv, tables.payments)
     _, open_now = led.open_balances(as_of)
     rows = np.flatnonzero((np.abs(open_now) >= CENT) & (led.amount < 0))
     if len(worklist) and len(rows):

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
+from ..metrics.receivables import Ledger
 from ..metrics.tables import Tables
 from . import collection_rules as rules
 from .account_facts import (
@@ -107,6 +108,8 @@ def account_worklist(
     tables: Tables,
     config: Config | None,
     as_of,
+    *,
+    ledger: Ledger | None = None,
 ) -> pd.DataFrame:
     """Return one row per customer with an open balance, ranked by expected late amount.
 
@@ -124,6 +127,9 @@ def account_worklist(
         ``dunning`` (stages), ``collectors``; ``None``: the built-in defaults.
     as_of : date-like
         The worklist's day: activities after it are not seen.
+    ledger : Ledger, optional
+        The :class:`~salesops_analysis.metrics.receivables.Ledger` of ``tables``' invoices and
+        payments, reused for the open credit notes (built from ``tables`` if not given).
 
     Returns
     -------
@@ -152,7 +158,7 @@ def account_worklist(
     config = config or Config()
     day = pd.Timestamp(as_of).normalize()
     wl = worklist.reset_index(drop=True)
-    credits = open_credits(tables, wl, day, config)
+    credits = open_credits(tables, wl, day, config, ledger=ledger)
     g = _Customers.of(wl, credits)
     facts = customer_facts(wl, g.code, g.n, g.distinct, tables, day)
     ladder = DunningLadder.of(config.dunning)

@@ -293,6 +293,7 @@ def cash_forecast(
     n_sims: int = N_SIMULATIONS,
     seed: int = 0,
     model: TimingModel | None = None,
+    knowledge: Knowledge | None = None,
 ) -> CashForecast:
     """Return the cash expected from the invoices open at the end of ``as_of``, by week.
 
@@ -317,6 +318,9 @@ def cash_forecast(
         Simulations behind the 80% band, and their seed.
     model : TimingModel, optional
         A model to use instead of :func:`timing_model_for`.
+    knowledge : Knowledge, optional
+        What ``tables`` knew at the end of ``as_of`` with ``config.grace_days`` (e.g. the
+        scoring's, reused: its ledger is not built again); built from ``tables`` if not given.
 
     Raises
     ------
@@ -324,11 +328,18 @@ def cash_forecast(
         Too many weeks, an unknown ``by``, or too little history to train a model.
     CurrencyError
         Several currencies and some without a rate on ``as_of``.
+    ValueError
+        ``knowledge`` of another day or another grace period.
     """
     ts = pd.Timestamp(as_of).normalize()
     day = day_number(ts)
     rates, currency = tables.rates(ts, config)
-    k = Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
+    if knowledge is not None and (knowledge.T, knowledge.grace_days) != (day, config.grace_days):
+        raise ValueError(
+            f"knowledge of day {knowledge.T} with {knowledge.grace_days} grace days given for a "
+            f"forecast of day {day} with {config.grace_days}"
+        )
+    k = knowledge or Knowledge.of(tables, ts, grace_days=config.grace_days, categorical=[])
     choice = (
         timing_model_for(tables, ts, config, models_dir, knowledge=k)
         if model is None

@@ -36,10 +36,12 @@ __all__ = [
     "BASELINE_LATE_SHARE",
     "MODEL_SCORE",
     "ScoredInvoices",
+    "open_figures",
     "open_not_scored",
     "score_by_baseline",
     "score_open_invoices",
     "scored_features",
+    "scored_rows",
     "scored_knowledge",
 ]
 
@@ -133,6 +135,7 @@ def score_open_invoices(
     config: Config | None = None,
     *,
     rows: np.ndarray | None = None,
+    ledger: Ledger | None = None,
 ) -> ScoredInvoices:
     """Return the open invoices (or the given invoice rows) at ``as_of`` scored by ``model``.
 
@@ -140,6 +143,8 @@ def score_open_invoices(
     dates, open amount (document and reporting currency), ``days_past_due``, ``score_kind``
     (``p_late`` or ``p_unpaid_30d``), ``probability``, ``expected_late_amount`` and
     ``reason_1..3``; beside it, the feature table behind the scores and what was known.
+    ``ledger``, when given, is the :class:`Ledger` of the same tables' invoices and payments
+    (built once per report and reused, not rebuilt).
 
     Raises
     ------
@@ -154,7 +159,7 @@ def score_open_invoices(
             f"model trained as of {b.trained_as_of} cannot score {as_of}: it "
             "has seen outcomes after that date"
         )
-    led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
+    led = ledger or Ledger(tables.invoices, tables.payments, activities=tables.activities)
     k = Knowledge.of(
         tables,
         as_of,
@@ -164,7 +169,7 @@ def score_open_invoices(
     )
     _, open_now, _ = led.balances(as_of)
     if rows is None:
-        rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
+        rows = scored_rows(led, as_of)
     snap = np.full(len(rows), T, dtype=np.int64)
     X = features_at(k, rows, snap)
     overdue = X["days_past_due"].to_numpy() > b.grace_days
@@ -191,9 +196,11 @@ def score_open_invoices(
     )
 
 
-def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> ScoredInvoices:
+def score_by_baseline(
+    tables: Tables, as_of, config: Config | None = None, *, ledger: Ledger | None = None
+) -> ScoredInvoices:
     """Return the open invoices at ``as_of`` scored without a model, in the columns of
-    :func:`score_open_invoices`.
+    :func:`score_open_invoices` (``ledger``: as there).
 
     For a young warehouse, where no model can be trained yet: where any invoice has been
     settled, ``probability`` is the customer's share of invoices paid late so far (shrunk
@@ -218,7 +225,7 @@ def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> Sc
     """
     config = config or Config()
     T = day_number(as_of)
-    led = Ledger(tables.invoices, tables.payments, activities=tables.activities)
+    led = ledger or Ledger(tables.invoices, tables.payments, activities=tables.activities)
     k = Knowledge.of(
         tables,
         as_of,
@@ -227,7 +234,7 @@ def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> Sc
         ledger=led,
     )
     _, open_now, _ = led.balances(as_of)
-    rows = np.flatnonzero((np.abs(open_now) >= CENT) & k.modelled)
+    rows = scored_rows(led, as_of)
     X = features_at(k, rows, np.full(len(rows), T, dtype=np.int64))
     any_history = bool((k.modelled & (k.closed <= T)).any())
     phrases = ReasonPhrases()
@@ -254,6 +261,35 @@ def score_by_baseline(tables: Tables, as_of, config: Config | None = None) -> Sc
     kinds = code_text(np.zeros(len(rows), dtype=np.int8), [kind])
     out = _scored_frame(led, rows, open_now, X, kinds, prob, reasons, phrases, rates, currency)
     return ScoredInvoices(out, X, rows, k, _open_not_scored(led, rows, open_now, rates), kind)
+
+
+def scored_rows(led: Ledger, as_of) -> np.ndarray:
+    """Return the ledger rows scored at the end of ``as_of``: invoices (positive amount)
+    issued by then with an open balance (a credit note is never scored)."""
+    T = day_number(as_of)
+    _, open_now = led.open_balances(as_of)
+    return np.flatnonzero((np.abs(open_now) >= CENT) & (led.amount > 0) & (led.issued <= T))
+
+
+def open_figures(led: Ledger, as_of, rates: dict) -> dict[str, object]:
+    """Return the open book at the end of ``as_of`` as a scoring would see it, without
+    scoring: ``ar_open`` (the scored open amounts in the reporting currency, each rounded to
+    the cent, plus :func:`open_not_scored`), ``open_invoices`` (the rows
+    :func:`score_open_invoices` scores) and ``overdue_invoices`` (those past their due date).
+
+    The same figures as a :class:`ScoredInvoices` of that day gives, at the cost of one
+    balance pass: no knowledge, no features.
+    """
+    T = day_number(as_of)
+    _, open_now = led.open_balances(as_of)
+    rows = scored_rows(led, as_of)
+    factor = rate_factors(led.invoices["currency"].iloc[rows], rates, len(rows))
+    scored = float(pd.Series(np.round(open_now[rows] * factor, 2)).sum())
+    return {
+        "ar_open": round(scored + _open_not_scored(led, rows, open_now, rates), 2),
+        "open_invoices": int(len(rows)),
+        "overdue_invoices": int(((T - led.due[rows]).astype(float) > 0).sum()),
+    }
 
 
 def _scored_frame(
