@@ -228,11 +228,20 @@ def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if len(x) else np.nan
 
 
-def daily_mis(tables: Tables, report_date, config: Config | None = None) -> DailyMIS:
+def daily_mis(
+    tables: Tables,
+    report_date,
+    config: Config | None = None,
+    *,
+    ledger: Ledger | None = None,
+    book: OrderBook | None = None,
+) -> DailyMIS:
     """Return the daily MIS figures and tables for the end of ``report_date``.
 
     Amounts are converted to the reporting currency at the rates of ``report_date``; the aging
-    by currency stays in each document currency.
+    by currency stays in each document currency. ``ledger`` (of ``tables``' invoices and
+    payments, in the document currencies) and ``book`` (of its orders), when given, are reused
+    instead of built: a report that needs several days builds them once.
 
     Raises
     ------
@@ -244,9 +253,9 @@ def daily_mis(tables: Tables, report_date, config: Config | None = None) -> Dail
     config = config or Config()
     day = _day(report_date)
     rates, currency = tables.rates(day, config)
-    doc = Ledger(tables.invoices, tables.payments)
+    doc = ledger or Ledger(tables.invoices, tables.payments)
     led = doc.in_currency(rates, currency)
-    book = OrderBook(tables.orders)
+    book = book or OrderBook(tables.orders)
     aging_by_currency = aging_buckets(
         doc.open_items(day, open_only=True),
         edges=config.aging_edges,

@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 CENT = 0.005
+#: Days whose balances a :class:`Ledger` keeps (arrays over all invoice rows; oldest forgotten)
+REMEMBERED_DAYS = 4
 
 
 def rate_factors(currency: pd.Series | None, rates: dict[str, float], n: int) -> np.ndarray:
@@ -171,6 +173,8 @@ class Ledger:
         issued, open_amount = self.open_balances(as_of)
         if d not in self._last_payment:
             self._last_payment[d] = self._compute_last_payment(d)
+            if len(self._last_payment) > REMEMBERED_DAYS:
+                del self._last_payment[next(iter(self._last_payment))]
         return issued, open_amount, self._last_payment[d]
 
     def open_balances(self, as_of) -> tuple[np.ndarray, np.ndarray]:
@@ -179,6 +183,8 @@ class Ledger:
         d = day_number(as_of)
         if d not in self._balances:
             self._balances[d] = self._compute_balances(d)
+            if len(self._balances) > REMEMBERED_DAYS:
+                del self._balances[next(iter(self._balances))]
         return self._balances[d]
 
     def _compute_balances(self, d: int) -> tuple[np.ndarray, np.ndarray]:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from ..config import Config, load_config
 from ..metrics import DailyMIS, Tables, daily_mis, kpi_trend, load_tables
-from ..metrics.mis import MIS_SECTION_METRICS
-from ..metrics.receivables import rate_factors
+from ..metrics.mis import MIS_SECTION_METRICS, OrderBook
+from ..metrics.receivables import Ledger, rate_factors
 from ..metrics.snapshots import SETTLEMENT_NOTE
 from ..warehouse import open_warehouse
 from .tables_out import write_csv
@@ -269,7 +269,10 @@ def daily_mis_report(
     with open_warehouse(db_path, read_only=True) as wh:
         tables = load_tables(wh)
     day = pd.Timestamp(report_date).normalize()
-    mis = daily_mis(tables, day, config)
+    # one ledger and one order book serve the three days (today, the previous day and the
+    # last month-end): matching ten million payments to their invoices is done once
+    doc, book = Ledger(tables.invoices, tables.payments), OrderBook(tables.orders)
+    mis = daily_mis(tables, day, config, ledger=doc, book=book)
     rates, _ = tables.rates(day, config)
     led = mis.ledger
     # led holds amounts in the reporting currency; KPI snapshots read them from the ledger
@@ -284,8 +287,10 @@ def daily_mis_report(
     # the same figures as the previous day's and last month-end's reports give
     changes = headline_changes(
         mis.metrics,
-        daily_mis(tables, day - pd.Timedelta(days=1), config).metrics,
-        daily_mis(tables, last_month_end(day), config).metrics,
+        *(
+            daily_mis(tables, earlier, config, ledger=doc, book=book).metrics
+            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
+        ),
     )
     report = DailyReport(
         mis,

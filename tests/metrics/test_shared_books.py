@@ -1,0 +1,72 @@
+"""One ledger and one order book for several days: the daily MIS of each day is the same as
+with its own, and a ledger keeps the balances of a few days only, answering every day right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import salesops_analysis as so
+from salesops_analysis.metrics import Tables, daily_mis, load_tables
+from salesops_analysis.metrics.orders import OrderBook
+from salesops_analysis.metrics.receivables import REMEMBERED_DAYS, Ledger
+from salesops_analysis.reports.daily import last_month_end
+from tests.metrics.conftest import invoices, payments
+
+DAYS = ["2025-06-30", "2025-06-29", "2025-05-31", "2024-03-31"]
+
+
+@pytest.fixture(scope="module")
+def demo_tables(demo_db):
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        return load_tables(wh)
+
+
+def _same(a, b) -> None:
+    assert a.metrics == b.metrics
+    for name in ("aging", "aging_by_currency", "backlog", "escalations", "activity"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    for name, frame in a.changes.items():
+        pd.testing.assert_frame_equal(frame, b.changes[name])
+
+
+def test_daily_mis_of_several_days_on_one_ledger_and_book_equals_each_alone(
+    demo_tables, demo_config
+):
+    t = demo_tables
+    doc, book = Ledger(t.invoices, t.payments), OrderBook(t.orders)
+    for day in [*DAYS, last_month_end("2025-06-30")]:
+        shared = daily_mis(t, day, demo_config, ledger=doc, book=book)
+        _same(shared, daily_mis(t, day, demo_config))
+    assert len(doc._balances) <= REMEMBERED_DAYS
+
+
+def test_daily_mis_on_a_shared_ledger_of_one_invoice_and_of_none():
+    one = Tables(
+        invoices=invoices([("I1", "2025-06-01", "2025-06-15", 100.0)]),
+        payments=payments([("I1", "2025-06-30", 40.0)]),
+    )
+    shared = daily_mis(one, "2025-06-30", ledger=Ledger(one.invoices, one.payments))
+    _same(shared, daily_mis(one, "2025-06-30"))
+    assert shared.metrics["ar_open"] == 60.0
+    none = Tables()
+    led = Ledger(none.invoices, none.payments)
+    empty = daily_mis(none, "2025-06-30", ledger=led, book=OrderBook(none.orders))
+    assert empty.metrics["ar_open"] == 0.0 and empty.metrics["open_invoices"] == 0
+
+
+def test_a_ledger_forgets_old_days_and_still_answers_each_day_right():
+    """Invoice I1 (100, issued 2025-01-01) is paid 10 on the 1st of every month: its balance
+    at the end of month m is 100 - 10 m, asked over and over in a changing order."""
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", f"2025-{m:02d}-01", 10.0) for m in range(1, 11)])
+    led = Ledger(inv, pay)
+    ends = [pd.Timestamp(f"2025-{m:02d}-01") + pd.offsets.MonthEnd(0) for m in range(1, 11)]
+    for m in [*range(10), 9, 0, 5, 5, 2, 7]:
+        _, open_amount, last = led.balances(ends[m])
+        assert open_amount.tolist() == [100.0 - 10 * (m + 1)]
+        assert last.tolist() == [int(np.datetime64(f"2025-{m + 1:02d}-01", "D").astype(int))]
+        assert led.snapshot(ends[m])["ar"] == 100.0 - 10 * (m + 1)
+    assert len(led._balances) == REMEMBERED_DAYS
+    assert len(led._last_payment) == REMEMBERED_DAYS
