@@ -13,7 +13,13 @@ from .errors import fail, friendly_errors, kept_so_far, say_kept
 from .exports import expand, run_ingest
 from .options import DATE, common, models_option, notify, out_folder_option, wait_option, warehouse
 
-__all__ = ["ReportState", "config_file", "daily", "report"]
+__all__ = ["SIDE_BY_SIDE_INVOICES", "ReportState", "config_file", "daily", "report", "side_by_side"]
+
+#: Up to this many invoices ``salesops daily`` runs its reports side by side; above it, one
+#: after the other. Each report kernel holds its own copy of the tables it reads, so side by
+#: side the tree's peak is the sum of both kernels' peaks: 3.1 GiB at 1M invoices, more than
+#: 6 GiB from about 3M (see benchmarks/RESULTS.md).
+SIDE_BY_SIDE_INVOICES = 2_000_000
 
 
 @click.command()
@@ -116,10 +122,17 @@ def config_file(config_path: str | None) -> str | None:
 )
 @out_folder_option("reports", "Reports folder.")
 @models_option("Trained models.")
+@click.option(
+    "--side-by-side/--one-at-a-time",
+    "together",
+    default=None,
+    help="Run the reports at the same time (faster, the memory of both) or one after the "
+    f"other; default: side by side up to {SIDE_BY_SIDE_INVOICES:,} invoices.",
+)
 @wait_option
 @common
 @friendly_errors
-def daily(day, raw_dir, out, models_dir, wait, db_path, config_path) -> None:
+def daily(day, raw_dir, out, models_dir, together, wait, db_path, config_path) -> None:
     """Ingest new exports, then run every report for the day (what cron calls)."""
     import threading
 
@@ -135,7 +148,9 @@ def daily(day, raw_dir, out, models_dir, wait, db_path, config_path) -> None:
         config = load_config(config_path)
         state = ReportState(out, day)  # before anything runs: what was published before
         failures = _ingest_new(raw_dir, db_path, config, wait)
-        failures += _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wait)
+        failures += _run_reports(
+            day, out, state, models_dir, db_path, config_path, kernels, wait, together
+        )
     finally:
         for kernel in kernels.values():  # those no run took over (e.g. no warehouse)
             kernel.shutdown()
@@ -170,8 +185,20 @@ def _ingest_new(raw_dir: str, db_path: str, config, wait: float) -> list:
     return [f"ingest: {e}" for e in errors]
 
 
-def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wait) -> list:
-    """Run every report of ``day`` side by side; return the failures (printing each line)."""
+def side_by_side(db_path: str) -> bool:
+    """Return whether ``salesops daily`` runs its reports side by side on this warehouse: up
+    to :data:`SIDE_BY_SIDE_INVOICES` invoices (each report's kernel holds its own tables, so
+    side by side their memory adds up)."""
+    from ..warehouse import open_warehouse
+
+    with open_warehouse(db_path, read_only=True) as wh:
+        invoices = wh.con.execute("SELECT count(*) FROM invoices").fetchall()[0][0]
+    return invoices <= SIDE_BY_SIDE_INVOICES
+
+
+def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wait, together):
+    """Run every report of ``day``, side by side or (``together`` False) one after the other;
+    return the failures (printing each line). ``together`` ``None``: :func:`side_by_side`."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..reports import REPORTS, run_report
@@ -181,8 +208,10 @@ def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wai
         raise SalesOpsError(f"{db_path}: no warehouse; nothing to report")
     if upgrade_warehouse(db_path, wait=wait, notify=notify):  # the reports open it read-only
         click.echo(f"warehouse: {db_path} upgraded to schema version {SCHEMA_VERSION}")
-    # the reports are independent: run them side by side, each notebook in its own kernel
-    # process; threads suffice to drive the kernels (and start faster than worker processes)
+    if together is None:
+        together = side_by_side(db_path)
+    # the reports are independent: each notebook runs in its own kernel process (started
+    # ahead); threads suffice to drive the kernels (and start faster than worker processes)
     say_kept(lambda: state.line(list(REPORTS)))
     kwargs = dict(
         db_path=db_path,
@@ -194,15 +223,21 @@ def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wai
         notify=notify,
     )
     failures: list = []
-    with ThreadPoolExecutor(max_workers=len(REPORTS)) as pool:
+    with ThreadPoolExecutor(max_workers=len(REPORTS) if together else 1) as pool:
+        # one worker runs them in order; the kernel waiting its turn idles (imports only)
         futures = {
-            name: pool.submit(run_report, name, day, kernel=kernels.pop(name), **kwargs)
+            name: pool.submit(lambda n: run_report(n, day, kernel=kernels.pop(n), **kwargs), name)
             for name in REPORTS
         }
-        for name, future in futures.items():
-            try:
-                click.echo(future.result().line())
-            except SalesOpsError as exc:
-                click.echo(f"{name} {day}: FAILED: {exc}")
-                failures.append(exc)
+        try:
+            for name, future in futures.items():
+                try:
+                    click.echo(future.result().line())
+                except SalesOpsError as exc:
+                    click.echo(f"{name} {day}: FAILED: {exc}")
+                    failures.append(exc)
+        except BaseException:
+            for future in futures.values():
+                future.cancel()  # a report still waiting its turn does not start
+            raise
     return failures

@@ -1,0 +1,61 @@
+"""`salesops daily --one-at-a-time`: the reports run one after the other (a big warehouse's
+default: side by side, each kernel's tables would add up) and publish the same figures."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from click.testing import CliRunner
+
+import salesops_analysis as so
+import salesops_analysis.cli.reports as cli_reports
+from salesops_analysis.cli import main
+from tests.reports.conftest import DAY
+
+
+def _daily(site, out, *options: str):
+    cwd = os.getcwd()
+    os.chdir(site)
+    try:
+        return CliRunner().invoke(main, ["daily", "--date", DAY, "--out", str(out), *options])
+    finally:
+        os.chdir(cwd)
+
+
+def _run_times(out, report: str) -> tuple[str, str]:
+    """Return the start and end of a published notebook's execution (ISO times)."""
+    nb = json.loads((out / DAY / report / "report.ipynb").read_text())
+    times = nb["metadata"]["papermill"]
+    return times["start_time"], times["end_time"]
+
+
+def _metrics(out, report: str) -> dict:
+    return json.loads((out / DAY / report / "metrics.json").read_text())
+
+
+def test_one_at_a_time_publishes_what_side_by_side_does_in_order(small_site, tmp_path):
+    apart, together = tmp_path / "apart", tmp_path / "together"
+    result = _daily(small_site, apart, "--one-at-a-time")
+    assert result.exit_code == 0, result.output
+    lines = [line.split(":")[0] for line in result.output.splitlines()[1:]]
+    assert lines == [f"daily-mis {DAY}", f"collections {DAY}"]
+    # the second notebook started after the first one ended (papermill's own times)
+    assert _run_times(apart, "daily-mis")[1] <= _run_times(apart, "collections")[0]
+    result = _daily(small_site, together, "--side-by-side")
+    assert result.exit_code == 0, result.output
+    for report in ("daily-mis", "collections"):
+        assert _metrics(apart, report) == _metrics(together, report), report
+
+
+def test_the_default_is_side_by_side_up_to_the_invoice_limit(small_site, monkeypatch):
+    db = str(small_site / "data" / "salesops.duckdb")
+    assert cli_reports.side_by_side(db)  # a small demo
+    with so.open_warehouse(db, read_only=True) as wh:
+        invoices = wh.con.execute("SELECT count(*) FROM invoices").fetchall()[0][0]
+    monkeypatch.setattr(cli_reports, "SIDE_BY_SIDE_INVOICES", invoices)
+    assert cli_reports.side_by_side(db)
+    monkeypatch.setattr(cli_reports, "SIDE_BY_SIDE_INVOICES", invoices - 1)
+    assert not cli_reports.side_by_side(db)
+    monkeypatch.setattr(cli_reports, "SIDE_BY_SIDE_INVOICES", 10**9)
+    assert cli_reports.side_by_side(db)
