@@ -65,12 +65,30 @@ def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
 
     click.echo("backtesting the cash forecast ...", err=True)
     try:
-        _, metrics, paths = train_cash_timing(read_tables(db_path), as_of, config, out)
+        _, metrics, paths = train_cash_timing(_timing_tables(db_path), as_of, config, out)
     except ModelError as exc:  # the late-payment model is saved; say why this one is not
         click.echo(f"cash-timing model skipped: {exc}")
         return
     click.echo(forecast_summary(metrics["forecast"]))
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
+
+
+def _timing_tables(db_path: str):
+    """Return the tables the cash-timing model and its backtest read: the late-payment model's
+    training columns, the currencies and the FX rates (the backtest converts each month-end at
+    its rates), not every column of every table."""
+    from ..metrics import load_tables
+    from ..risk.model import TRAINING_COLUMNS
+    from ..warehouse import open_warehouse
+
+    columns = {
+        **TRAINING_COLUMNS,
+        "invoices": [*TRAINING_COLUMNS["invoices"], "currency"],
+        "payments": [*TRAINING_COLUMNS["payments"], "currency"],
+        "orders": ["currency"],
+    }
+    with open_warehouse(warehouse(db_path), read_only=True) as wh:
+        return load_tables(wh, columns=columns)
 
 
 @click.command()

@@ -146,7 +146,7 @@ def test_too_short_a_history_is_refused_and_train_still_succeeds(tmp_path, monke
     r = CliRunner().invoke(main, ["forecast", "--as-of", "2025-01-15", "--models", str(tmp_path)])
     assert r.exit_code == 1 and "too few" in r.output and "Traceback" not in r.output
     lines = []
-    monkeypatch.setattr(models, "read_tables", lambda db_path: t)
+    monkeypatch.setattr(models, "_timing_tables", lambda db_path: t)
     monkeypatch.setattr(models.click, "echo", lambda msg="", **kw: lines.append(msg))
     models._train_cash_timing("unused.duckdb", "2025-01-15", so.Config(), str(tmp_path))
     assert any("cash-timing model skipped" in line for line in lines)
@@ -220,3 +220,17 @@ def test_train_command_backtests_and_saves_the_timing_model(demo_db, tmp_path):
         tables = load_tables(wh)
     fc = cash_forecast(tables, "2025-06-30", so.load_config("salesops.yml"), tmp_path, weeks=2)
     assert fc.backtest["model"]["wape_1_13"] > 0 and "month_ends" in fc.backtest
+
+
+def test_the_timing_model_trains_the_same_on_its_columns_as_on_every_table(
+    demo_db, demo_config, demo_backtest
+):
+    """`salesops train` reads only the columns the timing model and its backtest need: the
+    model's backtest and rows are those of the whole tables."""
+    from salesops_analysis.cli import models
+
+    tables = models._timing_tables(str(demo_db))
+    assert list(tables.orders.columns) == ["currency"]
+    assert "disputed" not in tables.invoices and "payment_id" not in tables.payments
+    _, metrics, _ = train_cash_timing(tables, "2025-06-30", demo_config)
+    assert metrics == demo_backtest[1]
