@@ -20,6 +20,7 @@ from .tables_out import write_csv
 __all__ = [
     "CHANGE_LABELS",
     "HEADLINE_FIGURES",
+    "MIS_COLUMNS",
     "DailyReport",
     "Figure",
     "daily_mis_report",
@@ -73,6 +74,38 @@ CHANGE_LABELS = {
     "promises_broken": "Promises to pay broken",
     "disputes_opened": "Disputes opened",
     "new_escalations": "Orders newly past SLA",
+}
+
+
+#: The columns of the big tables the daily MIS reads (the others are read whole): not the
+#: invoices' dispute flag and terms, nor the payments' and activities' own ids of other
+#: documents, which no figure or table of the report uses.
+MIS_COLUMNS = {
+    "invoices": [
+        "invoice_id",
+        "customer_id",
+        "order_id",
+        "invoice_date",
+        "due_date",
+        "amount",
+        "currency",
+        "status",
+        "paid_amount",
+        "paid_date",
+        "applies_to_invoice_id",
+    ],
+    "payments": ["invoice_id", "payment_date", "amount", "currency"],
+    "activities": [
+        "activity_id",
+        "activity_date",
+        "owner",
+        "type",
+        "customer_id",
+        "invoice_id",
+        "outcome",
+        "promised_date",
+        "promised_amount",
+    ],
 }
 
 
@@ -267,7 +300,7 @@ def daily_mis_report(
     ``metrics.json`` and the tables there (CSV, through the one formula-safe writer)."""
     config = load_config(config_path)
     with open_warehouse(db_path, read_only=True) as wh:
-        tables = load_tables(wh)
+        tables = load_tables(wh, columns=MIS_COLUMNS)
     day = pd.Timestamp(report_date).normalize()
     # one ledger and one order book serve the three days (today, the previous day and the
     # last month-end): matching ten million payments to their invoices is done once
