@@ -115,13 +115,15 @@ def _recent_payments(tables: Tables, as_of, days: int) -> pd.DataFrame:
         keep = np.flatnonzero((day <= end) & (day > end - days))
         pay = pay.iloc[keep]
         pos = row_positions(pay["invoice_id"], inv["invoice_id"])
-        theirs = inv["customer_id"].astype("str").to_numpy(dtype=object)
         own = (
             pay["customer_id"].astype("str").to_numpy(dtype=object)
             if "customer_id" in pay
             else np.full(len(pay), None, dtype=object)
         )
-        customer = np.where(pos >= 0, theirs[np.maximum(pos, 0)] if len(inv) else None, own)
+        # the paid invoices' customers only (not every invoice's id as a Python object)
+        hit = np.flatnonzero(pos >= 0)
+        customer = own.copy()
+        customer[hit] = inv["customer_id"].iloc[pos[hit]].astype("str").to_numpy(dtype=object)
         return pd.DataFrame(
             {
                 "customer_id": pd.Series(customer, dtype="str"),
