@@ -59,3 +59,28 @@ def test_the_default_is_side_by_side_up_to_the_invoice_limit(small_site, monkeyp
     assert not cli_reports.side_by_side(db)
     monkeypatch.setattr(cli_reports, "SIDE_BY_SIDE_INVOICES", 10**9)
     assert cli_reports.side_by_side(db)
+
+
+def test_report_kernels_allocate_arrow_buffers_from_the_system(tmp_path):
+    """The kernels hand a freed column's buffers back to the system (Arrow's own pool keeps
+    them): their environment names the system pool."""
+    from jupyter_client.blocking import BlockingKernelClient
+
+    from salesops_analysis.reports.runner import KERNEL_ENVIRONMENT, ReportKernel
+
+    assert KERNEL_ENVIRONMENT["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    kernel = ReportKernel("daily-mis", cwd=tmp_path)
+    try:
+        kc = BlockingKernelClient()
+        kc.load_connection_info(kernel.manager().get_connection_info())
+        kc.start_channels()
+        seen = []
+        kc.execute_interactive(
+            "import pyarrow; print(pyarrow.default_memory_pool().backend_name)",
+            timeout=60,
+            output_hook=lambda msg: seen.append(msg["content"].get("text", "")),
+        )
+        kc.stop_channels()
+    finally:
+        kernel.shutdown()
+    assert "system" in "".join(seen)
