@@ -24,6 +24,9 @@ from .days import NO_DAY, day_number, day_numbers
 __all__ = ["BACKLOG_AGE_LABELS", "OrderBook", "escalations", "open_orders", "order_status_on"]
 
 BACKLOG_AGE_LABELS = ["0_7", "8_14", "15_30", "31_plus"]
+#: Answers an :class:`OrderBook` keeps for repeat questions (a day's status codes, a day's
+#: escalations): a report of three days must not keep every day's arrays over every order.
+REMEMBERED_ANSWERS = 4
 
 
 _STATUS = np.array(
@@ -58,7 +61,7 @@ class OrderBook:
         """Return indexes into the status names for every order at the end of ``day``."""
         d = day_number(day)
         if ("status", d) not in self._memo:
-            self._memo[("status", d)] = self._status_codes(d)
+            self._remember(("status", d), self._status_codes(d))
         return self._memo[("status", d)]
 
     def _status_codes(self, d: int) -> np.ndarray:
@@ -83,8 +86,15 @@ class OrderBook:
         """Return ``(escalated, reason index, days over)`` for every order on ``day``."""
         key = ("escalation", day_number(day), tuple(sorted(sla_days.items())))
         if key not in self._memo:
-            self._memo[key] = self._escalation_arrays(day_number(day), sla_days)
+            self._remember(key, self._escalation_arrays(day_number(day), sla_days))
         return self._memo[key]
+
+    def _remember(self, key: tuple, value) -> None:
+        """Keep ``value`` for repeat questions, forgetting the oldest beyond
+        :data:`REMEMBERED_ANSWERS` (each is one to three arrays over every order)."""
+        self._memo[key] = value
+        while len(self._memo) > REMEMBERED_ANSWERS:
+            del self._memo[next(iter(self._memo))]
 
     def _escalation_arrays(self, d: int, sla_days: dict[str, int]):
         code = self._status_codes(d)

@@ -9,7 +9,7 @@ import pytest
 
 import salesops_analysis as so
 from salesops_analysis.metrics import Tables, daily_mis, load_tables
-from salesops_analysis.metrics.orders import OrderBook
+from salesops_analysis.metrics.orders import REMEMBERED_ANSWERS, OrderBook
 from salesops_analysis.metrics.receivables import REMEMBERED_DAYS, Ledger
 from salesops_analysis.reports.daily import last_month_end
 from tests.metrics.conftest import invoices, payments
@@ -70,3 +70,18 @@ def test_a_ledger_forgets_old_days_and_still_answers_each_day_right():
         assert led.snapshot(ends[m])["ar"] == 100.0 - 10 * (m + 1)
     assert len(led._balances) == REMEMBERED_DAYS
     assert len(led._last_payment) == REMEMBERED_DAYS
+
+
+def test_an_order_book_forgets_old_answers_and_still_answers_each_day_right(demo_tables):
+    sla = {"received": 2, "processing": 7, "on_hold": 5, "shipped": 3}
+    book = OrderBook(demo_tables.orders)
+    days = ["2025-06-30", "2025-06-29", "2025-05-31", "2025-01-15", "2025-06-30", "2024-12-31"]
+    for day in days + days[::-1]:
+        fresh = OrderBook(demo_tables.orders)
+        assert np.array_equal(book.status_codes(day), fresh.status_codes(day))
+        for mine, theirs in zip(
+            book.escalation_arrays(day, sla), fresh.escalation_arrays(day, sla), strict=True
+        ):
+            assert np.array_equal(mine, theirs)
+        assert len(book._memo) <= REMEMBERED_ANSWERS
+    assert len(book._memo) == REMEMBERED_ANSWERS
