@@ -30,6 +30,7 @@ from ..risk import (
 from ..risk.backtest import backtest_verdict
 from ..risk.forecast import CashForecast
 from ..risk.scores import open_figures
+from ..schemas import KINDS
 from ..warehouse import open_warehouse
 from .accounts import AccountView, account_view
 from .cash import (
@@ -236,6 +237,21 @@ def comparison_figures(
 
 #: The orders columns the collections report reads.
 ORDER_COLUMNS = ["customer_id", "order_date", "sales_rep", "currency"]
+#: Columns the report never uses: the invoices' terms, order ids and exported open amount (the
+#: ledger computes each balance), the activities' order ids.
+NOT_READ = {
+    "invoices": ["payment_terms", "order_id", "open_amount"],
+    "activities": ["order_id"],
+}
+#: The columns the collections report reads of the orders, invoices and activities (the
+#: payments, customers and FX rates whole).
+COLLECTIONS_COLUMNS = {
+    "orders": ORDER_COLUMNS,
+    **{
+        kind: [f.name for f in KINDS[kind].fields if f.name not in skip]
+        for kind, skip in NOT_READ.items()
+    },
+}
 
 
 def model_for(
@@ -389,8 +405,8 @@ def collections_report(
 
 
 def _read_tables(db_path: str | Path) -> Tables:
-    """Return the tables the collections report reads (of the orders, only
-    :data:`ORDER_COLUMNS`).
+    """Return the tables the collections report reads (of the orders, invoices and
+    activities, only :data:`COLLECTIONS_COLUMNS`).
 
     Raises
     ------
@@ -400,7 +416,7 @@ def _read_tables(db_path: str | Path) -> Tables:
     with open_warehouse(db_path, read_only=True) as wh:
         # of the orders, the worklist needs each customer's latest rep, and the FX check
         # their currencies: the other columns of a million orders are not read
-        tables = load_tables(wh, columns={"orders": ORDER_COLUMNS})
+        tables = load_tables(wh, columns=COLLECTIONS_COLUMNS)
     if len(tables.invoices) == 0:
         raise ModelError("no invoices in the warehouse: nothing to score")
     return tables
