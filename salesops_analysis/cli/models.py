@@ -40,13 +40,8 @@ def _auc_line(name: str, ev: dict) -> str:
 @friendly_errors
 def train(as_of, out, db_path, config_path) -> None:
     """Fit, evaluate (by time) and save the late-payment models."""
-    import pyarrow as pa
-
     from ..risk.model import save_model, train_from_warehouse
 
-    # the tables' columns are freed once the knowledge is built: the system's allocator hands
-    # them back (Arrow's default pool keeps them, and the cash-timing model's tables come on top)
-    pa.set_memory_pool(pa.system_memory_pool())
     config = load_config(config_path)
     click.echo(f"training on what was known at the end of {as_of} ...", err=True)
     model = train_from_warehouse(warehouse(db_path), as_of, config)
