@@ -47,6 +47,7 @@ __all__ = [
     "BASELINES",
     "CollectionCurves",
     "METHOD_NAMES",
+    "NO_BACKTEST",
     "backtest_forecast",
     "backtest_verdict",
     "beats_best_baseline",
@@ -289,13 +290,25 @@ def _one_month_end(k, settle, book: Book, curves, W, n_sims, seed, factor):
     return part, errors
 
 
+#: Why a cash-timing model trained with ``backtest=False`` has no backtest.
+NO_BACKTEST = "not run (salesops train --no-backtest)"
+
+
 def train_cash_timing(
-    tables, as_of, config, out=None, *, knowledge: Knowledge | None = None
+    tables,
+    as_of,
+    config,
+    out=None,
+    *,
+    knowledge: Knowledge | None = None,
+    backtest: bool = True,
 ) -> tuple[TimingModel, dict, dict]:
     """Return the deployed timing model trained on everything known at ``as_of``, its metrics
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
     metrics JSON and card; see :func:`~salesops_analysis.risk.timing_store.save_timing`).
-    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not)."""
+    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not).
+    With ``backtest=False`` the backtest is not run: ``forecast`` is then
+    ``{"skipped": NO_BACKTEST}``, as for a book too young to backtest."""
     from ..metrics.receivables import rate_factors
     from .timing import train_timing
 
@@ -306,10 +319,14 @@ def train_cash_timing(
         rates, _ = tables.rates(pd.Timestamp(np.datetime64(int(day), "D")), config)
         return rate_factors(led.currency, rates, len(led.amount))
 
-    try:
-        forecast, _ = backtest_forecast(k, test_share=config.model_test_share, factor_at=factor_at)
-    except ModelError as exc:
-        forecast = {"skipped": str(exc)}
+    forecast = {"skipped": NO_BACKTEST}
+    if backtest:
+        try:
+            forecast, _ = backtest_forecast(
+                k, test_share=config.model_test_share, factor_at=factor_at
+            )
+        except ModelError as exc:
+            forecast = {"skipped": str(exc)}
     model = train_timing(k)
     metrics = {
         "as_of": str(pd.Timestamp(as_of).date()),
