@@ -154,6 +154,7 @@ class _ConstantHazard:
         return np.column_stack([np.full(len(M), 1 - self.h), np.full(len(M), self.h)])
 
 
+@pytest.mark.filterwarnings("ignore:scoring _ConstantHazard through scikit-learn")  # hand-made
 def test_the_band_widens_with_the_horizon(book_tables):
     model = TimingModel(_ConstantHazard(0.04), list(TIMING_FEATURES), 26, AS_OF, 0)
     fc = cash_forecast(book_tables, AS_OF, so.Config(), model=model, n_sims=2000)

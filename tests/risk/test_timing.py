@@ -218,16 +218,23 @@ def _plain_hazards(model, X0, due, snap, paid_share, first, last):
     return np.clip(p.reshape(n, H), 0.0, 1.0)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("block", [1, 7, 40, 100_000])
 @pytest.mark.parametrize("n", [0, 1, 2, 23])
 @pytest.mark.parametrize("weeks", [(1, 13), (5, 8), (26, 26)])
-def test_hazards_block_by_block_equal_the_plain_rows(book_and_model, monkeypatch, block, n, weeks):
+def test_hazards_block_by_block_equal_the_plain_rows(
+    book_and_model, monkeypatch, compiled, block, n, weeks
+):
     """The blocked hazards (one reused model-input buffer, blocks of whole invoices, a short
-    last block) are, bit for bit, those of the plain feature rows, for empty and one-row books
-    too."""
+    last block), compiled or through scikit-learn, are, bit for bit, those of the plain feature
+    rows through ``predict_proba``, for empty and one-row books too."""
     import salesops_analysis.risk.timing as timing
+    from salesops_analysis.risk.scoring import CompiledBoosting
 
     k, model = book_and_model
+    assert isinstance(model.compiled(), CompiledBoosting)
+    if not compiled:
+        monkeypatch.setattr(timing.TimingModel, "compiled", lambda self: None)
     snap = day_number("2024-12-15")
     rows = open_rows(k, snap)[:n]
     assert len(rows) == n
@@ -259,3 +266,39 @@ def test_a_partly_paid_invoice_has_its_paid_share_in_every_week_row(book_and_mod
     column = model.features.index("paid_share")
     assert M[:, column].reshape(3, 4).tolist() == [[0.0] * 4, [0.25] * 4, [0.5] * 4]
     assert M[:, model.features.index("week")].reshape(3, 4)[1].tolist() == [1, 2, 3, 4]
+
+
+def test_a_hazard_model_that_cannot_be_compiled_is_used_as_it_is_and_said_once(
+    book_and_model, monkeypatch
+):
+    import warnings
+
+    from salesops_analysis.risk import scoring
+
+    monkeypatch.setattr(scoring, "_warned", set())  # as in a new process
+
+    from sklearn.linear_model import LogisticRegression
+
+    from salesops_analysis.risk.scoring import ScoringFallbackWarning
+    from salesops_analysis.risk.timing import TimingModel
+
+    k, model = book_and_model
+    snap = day_number("2024-12-15")
+    rows = open_rows(k, snap)[:5]
+    X0, share = timing_snapshot(k, Settlements(k.ledger, k.T), rows, snap)
+    due = k.ledger.due[rows]
+    rng = np.random.default_rng(0)
+    M = rng.random((200, len(TIMING_FEATURES))) * 50
+    other = TimingModel(
+        LogisticRegression().fit(M, rng.integers(0, 2, 200)), list(TIMING_FEATURES), 26, "", 0
+    )
+    with pytest.warns(ScoringFallbackWarning, match="LogisticRegression through scikit-learn"):
+        a = other.hazards(X0, due, snap, share, 1, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = other.hazards(X0, due, snap, share, 1, 4)  # said once
+    np.testing.assert_array_equal(a, b)
+    # (a logistic regression's matrix product rounds by memory layout: not bit for bit)
+    np.testing.assert_allclose(
+        a, _plain_hazards(other, X0, due, snap, share, 1, 4), rtol=1e-12, atol=0
+    )
