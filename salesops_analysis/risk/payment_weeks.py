@@ -167,10 +167,12 @@ def forecast_book(
     done = H if weeks is None else min(weeks, H)
     h = np.zeros((len(rows), H))
     h[:, :done] = model.hazards(X0, due, day, paid_share, 1, done)
-    wanted = np.ones(len(rows), dtype=bool) if dates_of is None else dates_of[rows]
+    # the rows still to extend: each pass drops those that reached dates_up_to (the others'
+    # shares paid do not change, since their hazards are not extended)
+    more = np.arange(len(rows)) if dates_of is None else np.flatnonzero(dates_of[rows])
     while done < H:
-        _, F = pay_distribution(h[:, :done])
-        more = np.flatnonzero(wanted & (F[:, -1] < dates_up_to))
+        _, F = pay_distribution(h[more, :done])  # row by row: as for the whole book
+        more = more[F[:, -1] < dates_up_to]
         if not len(more):
             break
         last = min(H, done + EXTEND_WEEKS)

@@ -414,11 +414,14 @@ def day_text(day: np.ndarray) -> np.ndarray:
     return out.astype("datetime64[us]")
 
 
-def train_timing(k: Knowledge, *, cutoff: int | None = None) -> TimingModel:
+def train_timing(
+    k: Knowledge, *, cutoff: int | None = None, settle: Settlements | None = None
+) -> TimingModel:
     """Return the hazard model trained on what ``k`` knew, labels censored at ``cutoff``
-    (default ``k.T``)."""
+    (default ``k.T``); ``settle``: the :class:`Settlements` of ``k`` at ``k.T``, if already
+    built."""
     cutoff = k.T if cutoff is None else cutoff
-    settle = Settlements(k.ledger, k.T)
+    settle = Settlements(k.ledger, k.T) if settle is None else settle
     weeks = invoice_weeks(k, settle, cutoff=cutoff)
     return fit_timing(weeks, trained_as_of=str(np.datetime64(int(cutoff), "D")))
 
