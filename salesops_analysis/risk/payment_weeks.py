@@ -85,6 +85,7 @@ def simulate_weeks(
     n_cust = int(cust.max()) + 1
     own = np.sqrt(max(0.0, 1.0 - rho**2 - common**2))
     group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+    cell = group * (weeks + 1)  # each invoice's first (group, week) cell; + its week
     chunk = max(1, 3_000_000 // (n * weeks))  # bounded memory: sims per pass
     for start in range(0, n_sims, chunk):
         m = min(chunk, n_sims - start)
@@ -95,13 +96,9 @@ def simulate_weeks(
         wk = np.zeros((m, n), dtype=np.int8 if weeks < 127 else np.int64)  # less to move
         for j in range(weeks):  # a few weeks, each a whole-array comparison
             np.add(wk, z > thresholds[j], out=wk, casting="unsafe")
-        key = (np.arange(m)[:, None] * n_groups + group[None, :]) * (weeks + 1) + wk
-        flat = np.bincount(
-            key.ravel(),
-            weights=np.broadcast_to(amount, (m, n)).ravel(),
-            minlength=m * n_groups * (weeks + 1),
-        )
-        out[start : start + m] = flat.reshape(m, n_groups, weeks + 1)[:, :, :weeks]
+        for i in range(m):  # each simulation's cash by (group, week), invoices added in order
+            flat = np.bincount(cell + wk[i], weights=amount, minlength=n_groups * (weeks + 1))
+            out[start + i] = flat.reshape(n_groups, weeks + 1)[:, :weeks]
     return out
 
 
