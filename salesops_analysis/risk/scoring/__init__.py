@@ -112,11 +112,10 @@ def compiled_model(model, n_codes: dict[int, int]) -> CompiledBoosting | Compile
     """Return ``model`` (a fitted binary ``CalibratedClassifierCV``, usually of a frozen
     ``HistGradientBoostingClassifier`` or logistic regression pipeline, or a binary
     ``HistGradientBoostingClassifier`` of its own, such as the cash-timing hazards) compiled to
-    array code,
-    or ``None`` when it is another kind of model or its compiled form does not reproduce its
-    ``predict_proba`` on the compiled form's probe rows (exactly for a boosting, within
-    :data:`LOGISTIC_TOLERANCE` for a logistic regression). The answer is remembered per model
-    object.
+    array code, or ``None`` when it is another kind of model or its compiled form does not
+    reproduce its ``predict_proba`` on the compiled form's probe rows (exactly for a boosting,
+    within :data:`LOGISTIC_TOLERANCE` for a logistic regression). The answer is remembered per
+    model object.
 
     ``None`` (the caller then scores through scikit-learn) comes with a
     :class:`ScoringFallbackWarning` naming the reason, once per process and reason.
