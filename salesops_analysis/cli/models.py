@@ -36,10 +36,19 @@ def _auc_line(name: str, ev: dict) -> str:
     help="Knowledge date: train on what was known at its end.",
 )
 @out_folder_option("models", "Folder for the model, its card and metrics.")
+@click.option(
+    "--no-backtest",
+    "no_backtest",
+    is_flag=True,
+    default=False,
+    help="Save the cash-timing model without backtesting its forecast (its card and metrics "
+    "then say the backtest was skipped, and reports call it unchecked).",
+)
 @common
 @friendly_errors
-def train(as_of, out, db_path, config_path) -> None:
-    """Fit, evaluate (by time) and save the late-payment models."""
+def train(as_of, out, no_backtest, db_path, config_path) -> None:
+    """Fit, evaluate (by time) and save the late-payment models, and the cash-timing model
+    with the backtest of its forecast."""
     from ..risk.model import save_model, train_from_warehouse
 
     config = load_config(config_path)
@@ -55,17 +64,25 @@ def train(as_of, out, db_path, config_path) -> None:
     if model.deployment_note:
         click.echo(model.deployment_note)
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
-    _train_cash_timing(db_path, as_of, config, out)
+    _train_cash_timing(db_path, as_of, config, out, backtest=not no_backtest)
 
 
-def _train_cash_timing(db_path: str, as_of, config: Config, out: str) -> None:
-    """Train, backtest and save the cash-timing model next to the late-payment model."""
+def _train_cash_timing(
+    db_path: str, as_of, config: Config, out: str, *, backtest: bool = True
+) -> None:
+    """Train, backtest (unless ``backtest`` is false) and save the cash-timing model next to
+    the late-payment model."""
     from .._errors import ModelError
     from ..risk.backtest import forecast_summary, train_cash_timing
 
-    click.echo("backtesting the cash forecast ...", err=True)
+    click.echo(
+        "backtesting the cash forecast ..." if backtest else "training the cash-timing model ...",
+        err=True,
+    )
     try:
-        _, metrics, paths = train_cash_timing(_timing_tables(db_path), as_of, config, out)
+        _, metrics, paths = train_cash_timing(
+            _timing_tables(db_path), as_of, config, out, backtest=backtest
+        )
     except ModelError as exc:  # the late-payment model is saved; say why this one is not
         click.echo(f"cash-timing model skipped: {exc}")
         return

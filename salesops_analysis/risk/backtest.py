@@ -47,6 +47,7 @@ __all__ = [
     "BASELINES",
     "CollectionCurves",
     "METHOD_NAMES",
+    "NO_BACKTEST",
     "backtest_forecast",
     "backtest_verdict",
     "beats_best_baseline",
@@ -129,12 +130,14 @@ def backtest_forecast(
     factor_at=None,
     n_sims: int = 200,
     seed: int = 0,
+    settle: Settlements | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """Return ``(metrics, weekly)``: the backtest of the cash forecast on what ``k`` knew.
 
     ``factor_at(day)`` returns the per-ledger-row factor to the reporting currency at that day's
     rates (``None``: amounts as they are). ``weekly`` has one row per (month_end, week) with
-    ``actual``, ``model``, ``p10``, ``p90`` and one column per baseline.
+    ``actual``, ``model``, ``p10``, ``p90`` and one column per baseline. ``settle``: the
+    :class:`~.settlements.Settlements` of ``k`` at ``k.T``, if already built.
 
     Raises
     ------
@@ -149,7 +152,7 @@ def backtest_forecast(
     if len(issued) < 100:
         raise ModelError(f"only {len(issued)} invoices known on {iso_date(T)}: too few to backtest")
     test_start = cut_at_share(issued, test_share)
-    settle = Settlements(led, T)
+    settle = Settlements(led, T) if settle is None else settle
     train = invoice_weeks(k, settle, cutoff=test_start - 1)
     model = fit_timing(train, trained_as_of=iso_date(test_start - 1))
     curves = CollectionCurves.fit(train, model.horizon)
@@ -289,13 +292,25 @@ def _one_month_end(k, settle, book: Book, curves, W, n_sims, seed, factor):
     return part, errors
 
 
+#: Why a cash-timing model trained with ``backtest=False`` has no backtest.
+NO_BACKTEST = "not run (salesops train --no-backtest)"
+
+
 def train_cash_timing(
-    tables, as_of, config, out=None, *, knowledge: Knowledge | None = None
+    tables,
+    as_of,
+    config,
+    out=None,
+    *,
+    knowledge: Knowledge | None = None,
+    backtest: bool = True,
 ) -> tuple[TimingModel, dict, dict]:
     """Return the deployed timing model trained on everything known at ``as_of``, its metrics
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
     metrics JSON and card; see :func:`~salesops_analysis.risk.timing_store.save_timing`).
-    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not)."""
+    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not).
+    With ``backtest=False`` the backtest is not run: ``forecast`` is then
+    ``{"skipped": NO_BACKTEST}``, as for a book too young to backtest."""
     from ..metrics.receivables import rate_factors
     from .timing import train_timing
 
@@ -306,11 +321,16 @@ def train_cash_timing(
         rates, _ = tables.rates(pd.Timestamp(np.datetime64(int(day), "D")), config)
         return rate_factors(led.currency, rates, len(led.amount))
 
-    try:
-        forecast, _ = backtest_forecast(k, test_share=config.model_test_share, factor_at=factor_at)
-    except ModelError as exc:
-        forecast = {"skipped": str(exc)}
-    model = train_timing(k)
+    settle = Settlements(led, k.T)  # one for the backtest and the deployed model
+    forecast = {"skipped": NO_BACKTEST}
+    if backtest:
+        try:
+            forecast, _ = backtest_forecast(
+                k, test_share=config.model_test_share, factor_at=factor_at, settle=settle
+            )
+        except ModelError as exc:
+            forecast = {"skipped": str(exc)}
+    model = train_timing(k, settle=settle)
     metrics = {
         "as_of": str(pd.Timestamp(as_of).date()),
         "target": "share of the open balance paid in cash in each week ahead",

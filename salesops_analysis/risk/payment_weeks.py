@@ -85,6 +85,7 @@ def simulate_weeks(
     n_cust = int(cust.max()) + 1
     own = np.sqrt(max(0.0, 1.0 - rho**2 - common**2))
     group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+    cell = group * (weeks + 1)  # each invoice's first (group, week) cell; + its week
     chunk = max(1, 3_000_000 // (n * weeks))  # bounded memory: sims per pass
     for start in range(0, n_sims, chunk):
         m = min(chunk, n_sims - start)
@@ -95,13 +96,9 @@ def simulate_weeks(
         wk = np.zeros((m, n), dtype=np.int8 if weeks < 127 else np.int64)  # less to move
         for j in range(weeks):  # a few weeks, each a whole-array comparison
             np.add(wk, z > thresholds[j], out=wk, casting="unsafe")
-        key = (np.arange(m)[:, None] * n_groups + group[None, :]) * (weeks + 1) + wk
-        flat = np.bincount(
-            key.ravel(),
-            weights=np.broadcast_to(amount, (m, n)).ravel(),
-            minlength=m * n_groups * (weeks + 1),
-        )
-        out[start : start + m] = flat.reshape(m, n_groups, weeks + 1)[:, :, :weeks]
+        for i in range(m):  # each simulation's cash by (group, week), invoices added in order
+            flat = np.bincount(cell + wk[i], weights=amount, minlength=n_groups * (weeks + 1))
+            out[start + i] = flat.reshape(n_groups, weeks + 1)[:, :weeks]
     return out
 
 
@@ -167,10 +164,12 @@ def forecast_book(
     done = H if weeks is None else min(weeks, H)
     h = np.zeros((len(rows), H))
     h[:, :done] = model.hazards(X0, due, day, paid_share, 1, done)
-    wanted = np.ones(len(rows), dtype=bool) if dates_of is None else dates_of[rows]
+    # the rows still to extend: each pass drops those that reached dates_up_to (the others'
+    # shares paid do not change, since their hazards are not extended)
+    more = np.arange(len(rows)) if dates_of is None else np.flatnonzero(dates_of[rows])
     while done < H:
-        _, F = pay_distribution(h[:, :done])
-        more = np.flatnonzero(wanted & (F[:, -1] < dates_up_to))
+        _, F = pay_distribution(h[more, :done])  # row by row: as for the whole book
+        more = more[F[:, -1] < dates_up_to]
         if not len(more):
             break
         last = min(H, done + EXTEND_WEEKS)

@@ -4,6 +4,7 @@ measured against the issue's targets."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 import salesops_analysis as so
 from salesops_analysis.cli import main
 from salesops_analysis.risk.backtest import (
+    NO_BACKTEST,
     CollectionCurves,
     backtest_forecast,
     backtest_verdict,
@@ -234,3 +236,54 @@ def test_the_timing_model_trains_the_same_on_its_columns_as_on_every_table(
     assert "disputed" not in tables.invoices and "payment_id" not in tables.payments
     _, metrics, _ = train_cash_timing(tables, "2025-06-30", demo_config)
     assert metrics == demo_backtest[1]
+
+
+def test_no_backtest_saves_the_same_model_and_says_the_backtest_was_not_run(tmp_path, monkeypatch):
+    t = cash_book()
+    with_bt, metrics, _ = train_cash_timing(t, "2025-01-31", so.Config(), tmp_path / "a")
+    assert "model" in metrics["forecast"]
+    model, metrics, paths = train_cash_timing(
+        t, "2025-01-31", so.Config(), tmp_path / "b", backtest=False
+    )
+    assert metrics["forecast"] == {"skipped": NO_BACKTEST}
+    assert "Skipped: not run (salesops train --no-backtest)" in paths["card"].read_text()
+    assert backtest_verdict(metrics["forecast"]).startswith("The timing model has no backtest")
+    # the deployed model does not depend on the backtest
+    M = np.random.default_rng(0).random((50, len(model.features))) * 30
+    np.testing.assert_array_equal(model.model.predict_proba(M), with_bt.model.predict_proba(M))
+    # the command's flag reaches it
+    from salesops_analysis.cli import models
+
+    seen = []
+    monkeypatch.setattr(models, "_train_cash_timing", lambda *a, **kw: seen.append(kw))
+    monkeypatch.setattr(models, "warehouse", lambda db_path: db_path)
+    import salesops_analysis.risk.model as model_pkg
+
+    monkeypatch.setattr(model_pkg, "train_from_warehouse", lambda *a: _FakeTrained())
+    monkeypatch.setattr(model_pkg, "save_model", lambda m, out: _FAKE_PATHS)
+    for flag, expected in (([], True), (["--no-backtest"], False)):
+        r = CliRunner().invoke(main, ["train", "--as-of", "2025-01-31", *flag])
+        assert r.exit_code == 0, r.output
+        assert seen.pop() == {"backtest": expected}
+
+
+class _FakeTrained:
+    """What the train command reads of a trained late-payment model."""
+
+    deployment_note = ""
+    metrics = {
+        "model": {"late": "x", "overdue": None},
+        "test": {"roc_auc": 0.5, "brier": 0.2, "brier_base_rate": 0.2, "rows": 1}
+        | {"top_decile_late_amount_share": 0.1},
+        "baselines": {
+            "customer_late_share": {"roc_auc": 0.5},
+            "days_past_due_amount": {"roc_auc": 0.5},
+        },
+    }
+
+
+_FAKE_PATHS = {
+    "model": Path("m.skops"),
+    "card": Path("m.card.md"),
+    "metrics": Path("m.metrics.json"),
+}

@@ -154,6 +154,7 @@ class _ConstantHazard:
         return np.column_stack([np.full(len(M), 1 - self.h), np.full(len(M), self.h)])
 
 
+@pytest.mark.filterwarnings("ignore:scoring _ConstantHazard through scikit-learn")  # hand-made
 def test_the_band_widens_with_the_horizon(book_tables):
     model = TimingModel(_ConstantHazard(0.04), list(TIMING_FEATURES), 26, AS_OF, 0)
     fc = cash_forecast(book_tables, AS_OF, so.Config(), model=model, n_sims=2000)
@@ -244,3 +245,53 @@ def test_a_models_folder_that_cannot_be_written_is_said_not_fatal(book_tables, t
     blocked.write_text("a file where the models folder should be")
     choice = timing_model_for(book_tables, AS_OF, so.Config(), blocked)
     assert choice.source == "trained for this run" and "could not be saved" in choice.note
+
+
+def _simulate_weeks_reference(amount, F, customer, *, weeks, group, n_groups, n_sims, seed):
+    """``simulate_weeks`` as first written: every simulation of a pass in one weighted count
+    (the same draws; the cash of one cell summed over the invoices in the same order)."""
+    from scipy.special import ndtri
+
+    from salesops_analysis.risk.payment_weeks import COMMON_LOADING as common
+    from salesops_analysis.risk.payment_weeks import CUSTOMER_CORRELATION as rho
+
+    n = len(amount)
+    out = np.zeros((n_sims, n_groups, weeks))
+    if not n:
+        return out
+    rng = np.random.default_rng(seed)
+    thresholds = ndtri(np.clip(F[:, :weeks], 0.0, 1.0)).T.copy()
+    _, cust = np.unique(customer, return_inverse=True)
+    own = np.sqrt(max(0.0, 1.0 - rho**2 - common**2))
+    chunk = max(1, 3_000_000 // (n * weeks))
+    for start in range(0, n_sims, chunk):
+        m = min(chunk, n_sims - start)
+        z = own * rng.standard_normal((m, n))
+        z += rho * rng.standard_normal((m, int(cust.max()) + 1))[:, cust]
+        z += common * rng.standard_normal((m, 1))
+        wk = np.zeros((m, n), dtype=np.int64)
+        for j in range(weeks):
+            wk += z > thresholds[j]
+        key = (np.arange(m)[:, None] * n_groups + group[None, :]) * (weeks + 1) + wk
+        flat = np.bincount(
+            key.ravel(),
+            weights=np.broadcast_to(amount, (m, n)).ravel(),
+            minlength=m * n_groups * (weeks + 1),
+        )
+        out[start : start + m] = flat.reshape(m, n_groups, weeks + 1)[:, :, :weeks]
+    return out
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 3000])
+@pytest.mark.parametrize("weeks", [1, 4, 13])
+def test_simulated_weeks_sim_by_sim_equal_the_first_writing(n, weeks):
+    rng = np.random.default_rng(n + weeks)
+    amount = np.round(rng.random(n) * 1000, 2)
+    F = np.sort(rng.random((n, 26)), axis=1)
+    customer = rng.integers(0, max(1, n // 5), n)
+    group = rng.integers(0, 3, n)
+    for g, n_groups in ((group, 3), (np.zeros(n, dtype=np.int64), 1)):
+        kw = dict(weeks=weeks, group=g, n_groups=n_groups, n_sims=150, seed=3)
+        got = simulate_weeks(amount, F, customer, **kw)
+        np.testing.assert_array_equal(got, _simulate_weeks_reference(amount, F, customer, **kw))
+        assert got.shape == (150, n_groups, weeks)

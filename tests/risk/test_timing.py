@@ -12,13 +12,16 @@ from salesops_analysis.metrics.receivables import Ledger
 from salesops_analysis.risk.features import Knowledge
 from salesops_analysis.risk.settlements import Settlements
 from salesops_analysis.risk.timing import (
+    SNAPSHOT_FEATURES,
     TIMING_FEATURES,
     fit_timing,
     invoice_weeks,
     open_rows,
     pay_date_quantiles,
     pay_distribution,
+    timing_snapshot,
     train_timing,
+    week_features,
 )
 from salesops_analysis.risk.timing_store import find_timing_model, load_timing, save_timing
 from tests.metrics.conftest import invoices, payments
@@ -188,3 +191,114 @@ def test_a_model_of_other_timing_features_is_refused_and_passed_over(tmp_path, m
     with pytest.raises(ModelError, match="another version of the timing features: retrain"):
         load_timing(old)
     assert find_timing_model(tmp_path, "2025-01-15") is None  # never silently misread
+
+
+@pytest.fixture(scope="module")
+def book_and_model():
+    t = cash_book()
+    k = Knowledge.at("2024-12-31", t.invoices, t.payments, categorical=[])
+    return k, train_timing(k)
+
+
+def _plain_hazards(model, X0, due, snap, paid_share, first, last):
+    """The plain rule: one feature row per (invoice, week), built as the training rows are
+    (:func:`week_features`), through ``predict_proba``."""
+    n, H = len(X0), last - first + 1
+    inv = np.repeat(np.arange(n), H)
+    X = week_features(
+        X0.iloc[inv].reset_index(drop=True),
+        np.asarray(due)[inv],
+        np.full(n * H, snap, dtype=np.int64),
+        np.tile(np.arange(first, last + 1), n),
+        np.asarray(paid_share)[inv],
+    )
+    if not n:
+        return np.zeros((0, H))
+    p = model.model.predict_proba(X[model.features].to_numpy(dtype=np.float64))[:, 1]
+    return np.clip(p.reshape(n, H), 0.0, 1.0)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("block", [1, 7, 40, 100_000])
+@pytest.mark.parametrize("n", [0, 1, 2, 23])
+@pytest.mark.parametrize("weeks", [(1, 13), (5, 8), (26, 26)])
+def test_hazards_block_by_block_equal_the_plain_rows(
+    book_and_model, monkeypatch, compiled, block, n, weeks
+):
+    """The blocked hazards (one reused model-input buffer, blocks of whole invoices, a short
+    last block), compiled or through scikit-learn, are, bit for bit, those of the plain feature
+    rows through ``predict_proba``, for empty and one-row books too."""
+    import salesops_analysis.risk.timing as timing
+    from salesops_analysis.risk.scoring import CompiledBoosting
+
+    k, model = book_and_model
+    assert isinstance(model.compiled(), CompiledBoosting)
+    if not compiled:
+        monkeypatch.setattr(timing.TimingModel, "compiled", lambda self: None)
+    snap = day_number("2024-12-15")
+    rows = open_rows(k, snap)[:n]
+    assert len(rows) == n
+    X0, paid_share = timing_snapshot(k, Settlements(k.ledger, k.T), rows, snap)
+    due = k.ledger.due[rows]
+    first, last = weeks
+    monkeypatch.setattr(timing, "HAZARD_BLOCK", block)
+    got = model.hazards(X0, due, snap, paid_share, first, last)
+    expected = _plain_hazards(model, X0, due, snap, paid_share, first, last)
+    assert got.shape == (n, last - first + 1)
+    np.testing.assert_array_equal(got, expected)
+    if n:
+        assert (got > 0).any() and not np.isnan(got).any()
+
+
+def test_a_partly_paid_invoice_has_its_paid_share_in_every_week_row(book_and_model):
+    k, model = book_and_model
+    snap = day_number("2024-12-15")
+    rows = open_rows(k, snap)[:3]
+    X0, _ = timing_snapshot(k, Settlements(k.ledger, k.T), rows, snap)
+    share = np.array([0.0, 0.25, 0.5])
+    M = model._week_matrix(
+        X0[SNAPSHOT_FEATURES].to_numpy(dtype=np.float64),
+        k.ledger.due[rows],
+        snap,
+        share,
+        np.arange(1, 5),
+    )
+    column = model.features.index("paid_share")
+    assert M[:, column].reshape(3, 4).tolist() == [[0.0] * 4, [0.25] * 4, [0.5] * 4]
+    assert M[:, model.features.index("week")].reshape(3, 4)[1].tolist() == [1, 2, 3, 4]
+
+
+def test_a_hazard_model_that_cannot_be_compiled_is_used_as_it_is_and_said_once(
+    book_and_model, monkeypatch
+):
+    import warnings
+
+    from salesops_analysis.risk import scoring
+
+    monkeypatch.setattr(scoring, "_warned", set())  # as in a new process
+
+    from sklearn.linear_model import LogisticRegression
+
+    from salesops_analysis.risk.scoring import ScoringFallbackWarning
+    from salesops_analysis.risk.timing import TimingModel
+
+    k, model = book_and_model
+    snap = day_number("2024-12-15")
+    rows = open_rows(k, snap)[:5]
+    X0, share = timing_snapshot(k, Settlements(k.ledger, k.T), rows, snap)
+    due = k.ledger.due[rows]
+    rng = np.random.default_rng(0)
+    M = rng.random((200, len(TIMING_FEATURES))) * 50
+    other = TimingModel(
+        LogisticRegression().fit(M, rng.integers(0, 2, 200)), list(TIMING_FEATURES), 26, "", 0
+    )
+    with pytest.warns(ScoringFallbackWarning, match="LogisticRegression through scikit-learn"):
+        a = other.hazards(X0, due, snap, share, 1, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = other.hazards(X0, due, snap, share, 1, 4)  # said once
+    np.testing.assert_array_equal(a, b)
+    # (a logistic regression's matrix product rounds by memory layout: not bit for bit)
+    np.testing.assert_allclose(
+        a, _plain_hazards(other, X0, due, snap, share, 1, 4), rtol=1e-12, atol=0
+    )

@@ -92,7 +92,10 @@ def _warn_fallback(model, failures: list[tuple[str, str, str]]) -> None:
         reason = "; ".join(f"{kind}: {why}" for kind, why, _ in failures)
     else:
         key = (f"not compiled: {type(model).__name__}",)
-        reason = "not a calibrated boosting or logistic regression pipeline this module compiles"
+        reason = (
+            "not a calibrated boosting or logistic regression pipeline, nor a plain boosting, "
+            "that this module compiles"
+        )
     with _warned_lock:
         if key in _warned:
             return
@@ -107,11 +110,12 @@ def _warn_fallback(model, failures: list[tuple[str, str, str]]) -> None:
 
 def compiled_model(model, n_codes: dict[int, int]) -> CompiledBoosting | CompiledLogistic | None:
     """Return ``model`` (a fitted binary ``CalibratedClassifierCV``, usually of a frozen
-    ``HistGradientBoostingClassifier`` or logistic regression pipeline) compiled to array code,
-    or ``None`` when it is another kind of model or its compiled form does not reproduce its
-    ``predict_proba`` on the compiled form's probe rows (exactly for a boosting, within
-    :data:`LOGISTIC_TOLERANCE` for a logistic regression). The answer is remembered per model
-    object.
+    ``HistGradientBoostingClassifier`` or logistic regression pipeline, or a binary
+    ``HistGradientBoostingClassifier`` of its own, such as the cash-timing hazards) compiled to
+    array code, or ``None`` when it is another kind of model or its compiled form does not
+    reproduce its ``predict_proba`` on the compiled form's probe rows (exactly for a boosting,
+    within :data:`LOGISTIC_TOLERANCE` for a logistic regression). The answer is remembered per
+    model object.
 
     ``None`` (the caller then scores through scikit-learn) comes with a
     :class:`ScoringFallbackWarning` naming the reason, once per process and reason.

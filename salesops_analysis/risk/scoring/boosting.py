@@ -1,9 +1,10 @@
-"""A calibrated binary ``HistGradientBoostingClassifier`` evaluated level by level (see the
-package notes of :mod:`salesops_analysis.risk.scoring`)."""
+"""A binary ``HistGradientBoostingClassifier``, calibrated or not, evaluated level by level (see
+the package notes of :mod:`salesops_analysis.risk.scoring`)."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from .common import PROBE_ROWS, NotThisKind, calibrated_estimator, calibrated_probability
 
@@ -118,7 +119,9 @@ def _choose(went_left: np.ndarray, went_right: np.ndarray, a, b, out, tmp) -> np
 
 
 class CompiledBoosting:
-    """A calibrated binary ``HistGradientBoostingClassifier`` as level-by-level array code.
+    """A binary ``HistGradientBoostingClassifier`` as level-by-level array code: inside a
+    ``CalibratedClassifierCV`` (the late-payment models), or on its own (the cash-timing
+    hazards; its probability is then the logistic function of the raw score, as scikit-learn's).
 
     Build it with :func:`compiled_model`, which checks it against scikit-learn first.
     """
@@ -126,7 +129,10 @@ class CompiledBoosting:
     def __init__(self, calibrated, n_codes: dict[int, int]) -> None:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        hgb, self.calibrators = calibrated_estimator(calibrated)
+        if isinstance(calibrated, HistGradientBoostingClassifier):
+            hgb, self.calibrators = calibrated, None  # a plain boosting
+        else:
+            hgb, self.calibrators = calibrated_estimator(calibrated)
         if not isinstance(hgb, HistGradientBoostingClassifier):
             raise NotThisKind(f"not a boosting: {type(hgb).__name__}")
         if hgb.n_trees_per_iteration_ != 1:
@@ -176,8 +182,11 @@ class CompiledBoosting:
         return out
 
     def predict_proba(self, columns: list[np.ndarray], rows: np.ndarray | None = None):
-        """Return the calibrated P(class 1), as ``predict_proba(...)[:, 1]`` would."""
-        return calibrated_probability(self.calibrators, self.decision_function(columns, rows))
+        """Return the (calibrated) P(class 1), as ``predict_proba(...)[:, 1]`` would."""
+        raw = self.decision_function(columns, rows)
+        if self.calibrators is None:
+            return expit(raw)  # scikit-learn's binomial loss: the logistic of the raw score
+        return calibrated_probability(self.calibrators, raw)
 
     def _block(self, columns, these, out: np.ndarray) -> None:
         n = len(out)
