@@ -149,7 +149,7 @@ def _read_csv(path: Path, options: KindOptions, kind: str | None = None) -> RawT
     header_line = find_header(rows, kind, options)
     if header_line == 1 and not first_lines[0].strip():
         raise FileRefusedError(path, "first line is blank: expected a header row")
-    if np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == ord('"')) % 2 == 1:
+    if data.count(b'"') % 2 == 1:
         raise FileRefusedError(path, "unterminated quoted field (odd number of '\"' characters)")
     if header_line != 1:
         return _read_csv_slow(path, data, encoding, delimiter, header_line)
