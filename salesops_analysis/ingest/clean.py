@@ -247,7 +247,8 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     # the lines of a line-level export without line ids are never duplicates (an order may hold
     # a line twice), nor versions of one another
     keep_identical = sums is not None and not line_id
-    _mark_duplicates(con, raw.columns, keep_identical)
+    probe = mapping.get(table.key[0])
+    _mark_duplicates(con, raw.columns, keep_identical, probe if probe in raw.columns else None)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
     _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
@@ -308,14 +309,25 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     return result
 
 
-def _mark_duplicates(con, columns: list[str], keep_identical: bool) -> None:
-    """Create ``_dups``: the lines whose whole content hashes like an earlier line's."""
+def _mark_duplicates(con, columns: list[str], keep_identical: bool, probe: str | None) -> None:
+    """Create ``_dups``: the lines whose whole content hashes like an earlier line's.
+
+    Two identical lines have the same text in every column: where the column of the key is known
+    (``probe``), only the lines whose key text repeats are hashed (a plain export has few).
+    """
     src_cols = ", ".join(quote_name(c) for c in columns)
+    rows = "_raw_arrow"
+    if keep_identical:
+        rows = "(SELECT * FROM _raw_arrow WHERE false)"
+    elif probe is not None:
+        p = quote_name(probe)
+        rows = f"""(SELECT * FROM _raw_arrow
+                    WHERE {p} IN (SELECT {p} FROM _raw_arrow GROUP BY ALL HAVING count(*) > 1))"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM _raw_arrow),
+        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM {rows}),
              multi AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-        SELECT _line FROM h WHERE h IN (SELECT h FROM multi) AND NOT {keep_identical}
+        SELECT _line FROM h WHERE h IN (SELECT h FROM multi)
         QUALIFY row_number() OVER (PARTITION BY h ORDER BY _line) > 1""")
 
 
