@@ -5,6 +5,9 @@ imports, reading, cleaning, loading into a fresh warehouse, publishing the reade
 1.5x of a whole process that runs ``pd.read_csv(FILE, dtype=str)``, as the median of alternating
 pairs (read, ingest, read, ingest, ...), so that both see the same state of a shared machine.
 
+With ``--compare-with DIR`` (repeatable), the ingest of another version of the package runs in
+each round too, in turn with this one after the read.
+
 Run it under the shared lock::
 
     flock /tmp/heavy.lock .venv/bin/python benchmarks/ingest_ratio.py \
@@ -66,16 +69,21 @@ def main() -> None:
         work = Path(tmp)
         for _ in range(args.pairs):
             reads.append(_timed(read, work)[0])
-            shutil.rmtree(work / "data", ignore_errors=True)
-            seconds, output = _timed([str(BIN / "salesops"), *cli], work)
-            ingests.append(seconds)
-            for folder, times in others.items():
+            # the ingests of the versions compared follow the read in turn (round r starts with
+            # the r-th), so that none always runs first after the read
+            versions = [None, *others]
+            turn = len(reads) - 1
+            for folder in versions[turn % len(versions) :] + versions[: turn % len(versions)]:
+                shutil.rmtree(work / "data", ignore_errors=True)
+                if folder is None:
+                    seconds, output = _timed([str(BIN / "salesops"), *cli], work)
+                    ingests.append(seconds)
+                    continue
                 start = (
                     f"import sys; sys.path.insert(0, {str(folder)!r}); "
                     "from salesops_analysis.cli import main; main()"
                 )
-                shutil.rmtree(work / "data", ignore_errors=True)
-                times.append(_timed([sys.executable, "-c", start, *cli], work)[0])
+                others[folder].append(_timed([sys.executable, "-c", start, *cli], work)[0])
     med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
     compared = [
         {
