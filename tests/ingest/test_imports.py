@@ -7,7 +7,17 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("pandas", "pandera", "sklearn", "matplotlib", "papermill", "nbconvert", "openpyxl")
+HEAVY = (
+    "pandas",
+    "pandera",
+    "sklearn",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "openpyxl",
+    "tqdm",
+    "multiprocessing",
+)
 
 RUN = """
 import json, sys
