@@ -5,6 +5,9 @@ imports, reading, cleaning, loading into a fresh warehouse, publishing the reade
 1.5x of a whole process that runs ``pd.read_csv(FILE, dtype=str)``, as the median of alternating
 pairs (read, ingest, read, ingest, ...), so that both see the same state of a shared machine.
 
+With ``--compare-with DIR`` (repeatable), the ingest of another version of the package runs in
+each round too, in turn with this one after the read.
+
 Run it under the shared lock::
 
     flock /tmp/heavy.lock .venv/bin/python benchmarks/ingest_ratio.py \
@@ -49,44 +52,49 @@ def main() -> None:
     parser.add_argument(
         "--compare-with",
         type=Path,
-        default=None,
+        action="append",
+        default=[],
         help="a folder holding another version's salesops_analysis package (e.g. `git archive "
-        "main salesops_analysis | tar -x -C DIR`): its ingest runs in each round too",
+        "main salesops_analysis | tar -x -C DIR`): its ingest runs in each round too (repeat "
+        "the option to compare several versions)",
     )
     args = parser.parse_args()
     export = args.export.resolve()
     read = [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(export)!r}, dtype=str)"]
-    reads, ingests, others, output = [], [], [], ""
+    reads, ingests, output = [], [], ""
     cli = ["ingest", str(export), "--kind", args.kind, "--config", str(args.config.resolve())]
     cli += ["--db", "data/salesops.duckdb"]
-    other = None
-    if args.compare_with:
-        start = (
-            f"import sys; sys.path.insert(0, {str(args.compare_with.resolve())!r}); "
-            "from salesops_analysis.cli import main; main()"
-        )
-        other = [sys.executable, "-c", start, *cli]
+    others: dict[Path, list[float]] = {folder.resolve(): [] for folder in args.compare_with}
     with tempfile.TemporaryDirectory(prefix="ingest_ratio_") as tmp:
         work = Path(tmp)
         for _ in range(args.pairs):
             reads.append(_timed(read, work)[0])
-            shutil.rmtree(work / "data", ignore_errors=True)
-            seconds, output = _timed([str(BIN / "salesops"), *cli], work)
-            ingests.append(seconds)
-            if other:
+            # the ingests of the versions compared follow the read in turn (round r starts with
+            # the r-th), so that none always runs first after the read
+            versions = [None, *others]
+            turn = len(reads) - 1
+            for folder in versions[turn % len(versions) :] + versions[: turn % len(versions)]:
                 shutil.rmtree(work / "data", ignore_errors=True)
-                others.append(_timed(other, work)[0])
+                if folder is None:
+                    seconds, output = _timed([str(BIN / "salesops"), *cli], work)
+                    ingests.append(seconds)
+                    continue
+                start = (
+                    f"import sys; sys.path.insert(0, {str(folder)!r}); "
+                    "from salesops_analysis.cli import main; main()"
+                )
+                others[folder].append(_timed([sys.executable, "-c", start, *cli], work)[0])
     med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
-    compared = {}
-    if others:
-        med = statistics.median(others)
-        compared = {
-            "compared_with": str(args.compare_with),
-            "other_ingest_seconds": [round(x, 2) for x in others],
-            "other_ingest_median": round(med, 2),
-            "other_ingest_spread": [round(min(others), 2), round(max(others), 2)],
-            "other_ratio_of_medians": round(med / med_read, 2),
+    compared = [
+        {
+            "compared_with": str(folder),
+            "other_ingest_seconds": [round(x, 2) for x in times],
+            "other_ingest_median": round(statistics.median(times), 2),
+            "other_ingest_spread": [round(min(times), 2), round(max(times), 2)],
+            "other_ratio_of_medians": round(statistics.median(times) / med_read, 2),
         }
+        for folder, times in others.items()
+    ]
     print(
         json.dumps(
             {
@@ -99,7 +107,7 @@ def main() -> None:
                 "ingest_spread": [round(min(ingests), 2), round(max(ingests), 2)],
                 "ratio_of_medians": round(med_ingest / med_read, 2),
                 "last_ingest_output": output.strip().splitlines()[-3:],
-                **compared,
+                "compared": compared,
             }
         )
     )

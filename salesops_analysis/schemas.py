@@ -2,14 +2,19 @@
 
 Each kind of export (orders, invoices, payments, activities, customers, and the FX-rates table)
 is a :class:`Table` of :class:`Field` s. Ingest derives its parsing and row rules from these
-declarations, and validates every clean table against the pandera schema built from them
-(:func:`pandera_schema`) before anything is written to the warehouse.
+declarations, and checks every clean table against the schema they declare: each column's type,
+its nullability, its value checks (:func:`field_checks`) and the key's uniqueness. The check is
+stated twice from the same declarations: as a pandera schema (:func:`pandera_schema`, what
+``clean_file`` and the tests use) and in SQL (:func:`sql_checks`, what ``salesops ingest`` runs
+on every clean row before it is written, without importing pandas or pandera).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from .sql import quote_literal, quote_name
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -18,7 +23,10 @@ __all__ = [
     "ORDER_STATUSES",
     "Field",
     "Table",
+    "ValueCheck",
+    "field_checks",
     "pandera_schema",
+    "sql_checks",
     "sql_type",
 ]
 
@@ -216,6 +224,36 @@ _DTYPES = {
 }
 
 
+@dataclass(frozen=True)
+class ValueCheck:
+    """One check of a column's present values (missing values are the nullability's concern).
+
+    ``op`` is ``isin`` (``arg``: the allowed values), ``matches`` (``arg``: a regular expression
+    the whole value must match), ``gt`` or ``lt`` (``arg``: the bound, exclusive).
+    """
+
+    op: Literal["isin", "matches", "gt", "lt"]
+    arg: object
+
+
+def field_checks(f: Field) -> tuple[ValueCheck, ...]:
+    """Return the value checks of a canonical field: enums take their listed values, currency
+    codes three capital letters, rates are above zero.
+
+    Examples
+    --------
+    >>> field_checks(KINDS["fx_rates"].field("rate"))
+    (ValueCheck(op='gt', arg=0),)
+    """
+    if f.type == "enum":
+        return (ValueCheck("isin", f.values),)
+    if f.type == "currency":
+        return (ValueCheck("matches", "[A-Z]{3}"),)
+    if f.type == "number":
+        return (ValueCheck("gt", 0),)
+    return ()
+
+
 def pandera_schema(kind: str):
     """Return the pandera schema of a canonical table (extra columns allowed).
 
@@ -229,13 +267,7 @@ def pandera_schema(kind: str):
     table = KINDS[kind]
     cols = {}
     for f in table.fields:
-        checks = []
-        if f.type == "enum":
-            checks.append(pa.Check.isin(f.values))
-        if f.type == "currency":
-            checks.append(pa.Check.str_matches(r"^[A-Z]{3}$"))
-        if f.type == "number":
-            checks.append(pa.Check.gt(0))
+        checks = [_pandera_check(pa, c) for c in field_checks(f)]
         cols[f.name] = pa.Column(
             _DTYPES[f.type], checks=checks, nullable=f.nullable, coerce=False, required=True
         )
@@ -246,3 +278,44 @@ def pandera_schema(kind: str):
         ordered=False,
         name=kind,
     )
+
+
+def _pandera_check(pa, check: ValueCheck):
+    if check.op == "isin":
+        return pa.Check.isin(check.arg)
+    if check.op == "matches":  # the whole value, as regexp_full_match in SQL
+        return pa.Check.str_matches(rf"^(?:{check.arg})\Z")
+    return getattr(pa.Check, check.op)(check.arg)
+
+
+def sql_checks(kind: str) -> list[tuple[str, str, str]]:
+    """Return the schema's row checks in SQL: ``(column, check, condition)``, the condition
+    holding on a row that breaks the check (a missing value where the field is not nullable, a
+    present value that fails one of :func:`field_checks`).
+
+    The column types (:func:`sql_type`) and the key's uniqueness are checked over the whole
+    table, not row by row (see :func:`salesops_analysis.ingest.validate.check_schema_sql`).
+
+    Examples
+    --------
+    >>> sql_checks("fx_rates")[-1]
+    ('rate', 'greater_than(0)', '"rate" IS NOT NULL AND NOT ("rate" > 0)')
+    """
+    checks = []
+    for f in KINDS[kind].fields:
+        col = quote_name(f.name)
+        if not f.nullable:
+            checks.append((f.name, "not_nullable", f"{col} IS NULL"))
+        for c in field_checks(f):
+            if c.op == "isin":
+                values = ", ".join(quote_literal(v) for v in c.arg)
+                name, holds = f"isin({list(c.arg)})", f"{col} IN ({values})"
+            elif c.op == "matches":
+                name = f"str_matches('{c.arg}')"
+                holds = f"regexp_full_match({col}, {quote_literal(c.arg)})"
+            else:
+                word = {"gt": "greater_than", "lt": "less_than"}[c.op]
+                sign = {"gt": ">", "lt": "<"}[c.op]
+                name, holds = f"{word}({c.arg})", f"{col} {sign} {c.arg}"
+            checks.append((f.name, name, f"{col} IS NOT NULL AND NOT ({holds})"))
+    return checks

@@ -102,6 +102,42 @@ def _plan(files: list[Path], config: Config, kind: str | None, echo) -> tuple[li
     return planned, errors
 
 
+class _NoBar:
+    """A progress bar that draws nothing, for a run without a terminal (cron, a pipe)."""
+
+    disable = True
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def set_postfix_str(self, text: str) -> None:
+        """Draw nothing."""
+
+    def update(self, n: int) -> None:
+        """Draw nothing."""
+
+
+def _progress(total: int):
+    """Return the ingest's progress bar over ``total`` bytes: tqdm's on a terminal, else one
+    that draws nothing (as tqdm's would, without importing it: it loads multiprocessing)."""
+    if not sys.stderr.isatty():
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        desc="ingest",
+        disable=None,
+        leave=False,
+        file=sys.stderr,
+    )
+
+
 def run_ingest(
     files: list[Path],
     db_path: str,
@@ -119,7 +155,6 @@ def run_ingest(
     it stay committed (:class:`~salesops_analysis.DiskFullError`, ``AccessDeniedError``).
     """
     import duckdb
-    from tqdm import tqdm
 
     from ..ingest.load import ingest_file
     from ..warehouse import open_warehouse
@@ -141,18 +176,7 @@ def run_ingest(
 
     say_kept(kept)
     total = sum(f.stat().st_size for _, f in planned if f.exists())
-    with (
-        open_warehouse(db_path, wait=wait, notify=notify) as wh,
-        tqdm(
-            total=total,
-            unit="B",
-            unit_scale=True,
-            desc="ingest",
-            disable=None,
-            leave=False,
-            file=sys.stderr,
-        ) as bar,
-    ):
+    with open_warehouse(db_path, wait=wait, notify=notify) as wh, _progress(total) as bar:
         for k, f in planned:
             bar.set_postfix_str(f.name)
             current[:] = [f]

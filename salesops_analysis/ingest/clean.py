@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from .._errors import FileRefusedError
 from ..config import KindOptions
-from ..schemas import KINDS, Table, pandera_schema, sql_type
+from ..schemas import KINDS, Table, sql_type
 from ..sql import quote_literal, quote_name
 from .columns import LINE_ID, match_columns
 from .layout import split_report_lines
@@ -45,8 +45,9 @@ from .row_rules import (
     refuse_mostly_unparseable,
     row_problems,
 )
+from .validate import check_schema, validation_sample
 
-if TYPE_CHECKING:  # pandas loads for validation only (ingest warms it up meanwhile)
+if TYPE_CHECKING:  # pandas loads for the DataFrame views and pandera's check only
     import pandas as pd
 
 __all__ = ["ISO_4217", "MOSTLY_UNPARSEABLE", "CleanExport", "clean_export", "map_columns"]
@@ -209,7 +210,8 @@ def clean_export(
         caller to load, and ``table`` is not filled; by default a private in-memory database is
         used and ``table`` holds the rows.
     validate : bool
-        Check the clean table against the kind's pandera schema (on by default).
+        Check the clean table against the kind's pandera schema (on by default; see
+        :mod:`~salesops_analysis.ingest.validate`).
 
     Raises
     ------
@@ -245,7 +247,8 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     # the lines of a line-level export without line ids are never duplicates (an order may hold
     # a line twice), nor versions of one another
     keep_identical = sums is not None and not line_id
-    _mark_duplicates(con, raw.columns, keep_identical)
+    probe = mapping.get(table.key[0])
+    _mark_duplicates(con, raw.columns, keep_identical, probe if probe in raw.columns else None)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
     _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
@@ -306,14 +309,25 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     return result
 
 
-def _mark_duplicates(con, columns: list[str], keep_identical: bool) -> None:
-    """Create ``_dups``: the lines whose whole content hashes like an earlier line's."""
+def _mark_duplicates(con, columns: list[str], keep_identical: bool, probe: str | None) -> None:
+    """Create ``_dups``: the lines whose whole content hashes like an earlier line's.
+
+    Two identical lines have the same text in every column: where the column of the key is known
+    (``probe``), only the lines whose key text repeats are hashed (a plain export has few).
+    """
     src_cols = ", ".join(quote_name(c) for c in columns)
+    rows = "_raw_arrow"
+    if keep_identical:
+        rows = "(SELECT * FROM _raw_arrow WHERE false)"
+    elif probe is not None:
+        p = quote_name(probe)
+        rows = f"""(SELECT * FROM _raw_arrow
+                    WHERE {p} IN (SELECT {p} FROM _raw_arrow GROUP BY ALL HAVING count(*) > 1))"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM _raw_arrow),
+        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM {rows}),
              multi AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-        SELECT _line FROM h WHERE h IN (SELECT h FROM multi) AND NOT {keep_identical}
+        SELECT _line FROM h WHERE h IN (SELECT h FROM multi)
         QUALIFY row_number() OVER (PARTITION BY h ORDER BY _line) > 1""")
 
 
@@ -434,6 +448,8 @@ def _supersede(con, table: Table, line_id: bool, keep_identical: bool) -> pa.Tab
 def _ragged_rejects(raw: RawTable, like: pa.Table) -> pa.Table:
     """Return the rejects of the lines with the wrong number of fields (schema of ``like``)."""
     ragged = raw.ragged
+    if not ragged:  # no conversion from Python lists (pa.array imports pandas)
+        return pa.Table.from_batches([], like.schema)
     return pa.table(
         {
             "line": pa.array([r.line for r in ragged], pa.int64()),
@@ -446,40 +462,5 @@ def _ragged_rejects(raw: RawTable, like: pa.Table) -> pa.Table:
     ).cast(like.schema)
 
 
-#: The clean table is checked against the pandera schema in full up to this many rows, and on an
-#: evenly spread, reproducible sample of about this many rows beyond (every row has already passed
-#: the SQL rules derived from the same declarations; the pandera check guards those rules).
-VALIDATE_FULL_ROWS = 100_000
-
-
 def _validate(con, result: CleanExport) -> None:
-    check_schema(result.kind, validation_sample(con, result))
-
-
-def validation_sample(con: duckdb.DuckDBPyConnection, result: CleanExport) -> pa.Table:
-    """Return the clean rows (of ``_clean`` in ``con``) that :func:`check_schema` checks: all of
-    them up to :data:`VALIDATE_FULL_ROWS`, else an evenly spread sample of about as many."""
-    step = -(-result.loaded // VALIDATE_FULL_ROWS)
-    sample = f"WHERE _line % {step} = 0" if step > 1 else ""
-    cols = ", ".join(quote_name(c) for c in KINDS[result.kind].columns)
-    return con.sql(f"SELECT {cols} FROM _clean {sample}").to_arrow_table()
-
-
-def check_schema(kind: str, rows: pa.Table) -> None:
-    """Check clean rows against the kind's pandera schema.
-
-    Raises
-    ------
-    AssertionError
-        A row breaks the schema: a bug in the cleaning rules, never bad data (the message names
-        up to three failure cases).
-    """
-    import pandera.errors
-
-    from .._frames import arrow_to_frame
-
-    try:
-        pandera_schema(kind).validate(arrow_to_frame(rows), lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(3).to_dict("records")
-        raise AssertionError(f"clean {kind} table breaks its schema: {cases}") from None
+    check_schema(result.kind, validation_sample(con, result.kind, result.loaded))

@@ -31,6 +31,7 @@ warehouse's ``skipped_lines`` with its line number, text and reason. A line with
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -124,7 +125,13 @@ def _blank_or_label(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.match_substring_regex(col, _BLANK_OR_LABEL, ignore_case=True)
 
 
+_SKIPPED_SCHEMA = pa.schema([("line", pa.int64()), ("text", pa.string()), ("reason", pa.string())])
+_SECTIONS_SCHEMA = pa.schema([("line", pa.int64()), ("value", pa.string())])
+
+
 def _skipped_table(lines: list[int], texts: list[str], reasons: list[str]) -> pa.Table:
+    if not lines:  # a plain export: no conversion from Python lists (pa.array imports pandas)
+        return pa.Table.from_batches([], _SKIPPED_SCHEMA)
     return pa.table(
         {
             "line": pa.array(lines, pa.int64()),
@@ -246,6 +253,8 @@ def _reader_lines(raw: RawTable) -> tuple[pa.Table, pa.Table]:
     )
     sep = raw.delimiter or ","
     short = [s for s in pre if s.reason == SHORT and s.line > raw.header_line]
+    if not short:
+        return pre_table, pa.Table.from_batches([], _SECTIONS_SCHEMA)
     sections = pa.table(
         {
             "line": pa.array([s.line for s in short], pa.int64()),
@@ -255,7 +264,7 @@ def _reader_lines(raw: RawTable) -> tuple[pa.Table, pa.Table]:
     return pre_table, sections
 
 
-def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.Array | None:
+def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.ChunkedArray | None:
     """Return where a row may be a report line (None where none may): the key blank, or holding
     the total label itself ("Total" in the first column), and the dates blank, the label, or
     words (a section's name in a date column)."""
@@ -273,19 +282,18 @@ def _candidates(raw: RawTable, kind: str, mapping: dict[str, str]) -> pa.Array |
     candidate = _blank_or_label(t.column(key_cols[0]))
     if not pc.any(candidate).as_py():
         return None
-    rows = pc.indices_nonzero(candidate)
-    few = t.take(rows)
-    keep = pa.array(np.ones(few.num_rows, dtype=bool))
-    for c in key_cols[1:]:
-        keep = pc.and_(keep, _blank_or_label(few.column(c)))
-    for c in date_cols:
-        no_date = pc.or_(_blank_or_label(few.column(c)), pc.invert(_has_digit(few.column(c))))
-        keep = pc.and_(keep, no_date)
-    if not pc.any(keep).as_py():
+    few = t.filter(candidate)
+    conditions = [_blank_or_label(few.column(c)) for c in key_cols[1:]]
+    conditions += [
+        pc.or_(_blank_or_label(few.column(c)), pc.invert(_has_digit(few.column(c))))
+        for c in date_cols
+    ]
+    lines = few.column("_line")
+    if conditions:
+        lines = lines.filter(functools.reduce(pc.and_, conditions))
+    if len(lines) == 0:
         return None
-    mask = np.zeros(t.num_rows, dtype=bool)
-    mask[rows.to_numpy()[np.asarray(keep, dtype=bool)]] = True
-    return pa.array(mask)
+    return pc.is_in(t.column("_line"), value_set=lines.combine_chunks())
 
 
 def _has_digit(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -208,13 +208,12 @@ def ingest_file(
     if known:
         return IngestResult(str(path), kind, "already ingested", file_id=known[0][0])
     options = config.kind(kind)
-    # the file is hashed (to know one ingested before under another name or stat), and what
-    # validation needs is imported, while it is read and cleaned
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # the file is hashed (to know one ingested before under another name or stat) while it is
+    # read and cleaned
+    with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(_sha256, path)
-        pool.submit(_warm_up_validation)
         try:
-            result = _clean_and_load(wh, path, kind, options, hashing, stat, pool, as_of)
+            result = _clean_and_load(wh, path, kind, options, hashing, stat, as_of)
         finally:
             _drop_temp(wh)
     result.seconds = time.perf_counter() - started
@@ -232,15 +231,15 @@ def _clean_and_load(
     options: KindOptions,
     hashing: Future[str],
     stat: list,
-    pool: ThreadPoolExecutor,
     as_of=None,
 ) -> IngestResult:
     """Read and clean the file, then load it in one transaction, unless its content (hashed
-    meanwhile by ``hashing``) was ingested before; the schema check runs while the rows are
-    written, and its failure rolls the load back."""
-    # reading and cleaning (pandas, pyarrow) load only for a file not ingested yet
-    from .clean import check_schema, clean_export, validation_sample
+    meanwhile by ``hashing``) was ingested before; the clean rows are checked against their
+    schema in SQL first (:func:`~salesops_analysis.ingest.validate.check_schema_sql`)."""
+    # reading and cleaning (pyarrow) load only for a file not ingested yet
+    from .clean import clean_export
     from .read import read_export
+    from .validate import check_schema_sql
 
     key = snapshot_key(path, as_of, options)  # an unchanged list on two days: two snapshots
     try:
@@ -256,13 +255,11 @@ def _clean_and_load(
     seen = _ingested_before(wh, digest, kind, stat)
     if seen is not None:
         return IngestResult(str(path), kind, "already ingested", file_id=seen)
-    sample = validation_sample(wh.con, clean)
+    check_schema_sql(wh.con, kind)
     with wh.transaction():
-        checked = pool.submit(check_schema, kind, sample)
         result = _load(wh, clean, path, digest)
         _remember(wh, result.file_id, stat)
         result.snapshot_note = after_load(wh.con, kind, result.file_id, path.name, snap)
-        checked.result()
     return result
 
 
@@ -276,12 +273,6 @@ def _ingested_before(wh: Warehouse, digest: str, kind: str, stat: list) -> int |
         return None
     _remember(wh, seen[0][0], stat)
     return seen[0][0]
-
-
-def _warm_up_validation() -> None:
-    """Import what validation needs (pandas, pandera: about half a second); run in a thread
-    while the file is read and parsed (work that runs outside Python's lock)."""
-    import pandera.pandas  # noqa: F401
 
 
 def _load(wh: Warehouse, clean: CleanExport, path: Path, digest: str) -> IngestResult:

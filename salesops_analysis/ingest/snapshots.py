@@ -297,6 +297,8 @@ def after_load(
     payments export loaded beside snapshots is checked against them. Either way the implied
     payments and the contradictions are recomputed (one SQL pass over the history).
     """
+    if kind != "payments" and (kind != "invoices" or snapshot is None):
+        return ""  # before importing the metrics (and pandas), which a plain load never needs
     from ..metrics.snapshots import has_snapshots, refresh_implied
 
     if kind == "invoices" and snapshot is not None:

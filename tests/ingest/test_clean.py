@@ -125,6 +125,23 @@ def test_exact_duplicates_are_counted_not_rejected(tmp_path):
     assert (result.loaded, result.rejected, result.duplicates) == (2, 0, 2)
 
 
+def test_only_lines_identical_in_every_column_are_duplicates(tmp_path):
+    """Duplicates are looked for among the lines whose key text repeats (blank keys too)."""
+    p = write(
+        tmp_path / "payments.csv",
+        "payment_id,invoice_id,payment_date,amount\n"
+        "P1,I1,2025-01-02,10\n"  # line 2
+        "P2,I1,2025-01-02,10\n"  # as line 2 but for the key: loaded
+        "P1,I1,2025-01-02,10\n"  # line 2 again: a duplicate
+        ",I1,2025-01-02,10\n"  # no key: rejected
+        ",I1,2025-01-02,10\n",  # line 5 again: a duplicate
+    )
+    result = clean(p)
+    assert (result.loaded, result.rejected, result.duplicates) == (2, 1, 2)
+    assert result.rejects_frame["line"].tolist() == [5]
+    assert result.data["payment_id"].tolist() == ["P1", "P2"]
+
+
 def test_same_key_different_content_last_line_wins(tmp_path):
     p = write(
         tmp_path / "payments.csv",

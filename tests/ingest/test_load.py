@@ -278,20 +278,19 @@ def test_ibm_sample_loads_all_invoices_with_zero_rejects(tmp_path):
 
 
 def test_a_clean_table_that_breaks_its_schema_is_not_loaded(wh, tmp_path, monkeypatch):
-    """The schema check runs while the rows are written: its failure rolls the load back."""
-    from salesops_analysis.ingest import clean
+    """The schema check runs before the rows are written: its failure leaves the warehouse as it
+    was."""
+    from salesops_analysis import schemas
 
     first = write(tmp_path / "payments_1.csv", PAY + "P1,I1,2025-01-02,10\n")
     so.ingest_file(wh, first, CFG)
-    real = clean.pandera_schema
+    real = schemas.field_checks
 
-    def broken(kind):  # a schema the clean rows cannot meet: amounts must be negative
-        import pandera.pandas as pa
+    def broken(f):  # a schema the clean rows cannot meet: amounts must be negative
+        extra = (schemas.ValueCheck("lt", 0),) if f.name == "amount" else ()
+        return real(f) + extra
 
-        schema = real(kind)
-        return schema.update_column("amount", checks=[pa.Check.lt(0)])
-
-    monkeypatch.setattr(clean, "pandera_schema", broken)
+    monkeypatch.setattr(schemas, "field_checks", broken)
     second = write(tmp_path / "payments_2.csv", PAY + "P2,I2,2025-01-03,20\n")
     with pytest.raises(AssertionError, match="breaks its schema"):
         so.ingest_file(wh, second, CFG)
