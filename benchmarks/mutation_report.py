@@ -7,7 +7,13 @@ Run from the project folder after ``mutmut run`` (``make mutation`` does both)::
 A mutant is *killed* when a test fails with it, *timeout* when the tests hang with it (also
 detected); *survived* and *no tests* (no selected test reaches the mutated function) are the
 ones to read: each is either killed by a new test or written down as equivalent (a change no
-caller can observe) in ``docs/mutation.md``.
+caller can observe) in ``benchmarks/mutation_verdicts.json``.
+
+A verdict is ``{"mutation": <the changed lines>, "reason": <why no caller can observe it>}``
+under the mutant's name. mutmut numbers the mutants of a function in order, so an edit to the
+function renumbers them: a verdict whose recorded lines differ from the mutant's lines now is
+*stale* and counts as not judged until it is read again. A verdict on a mutant that a test
+now kills was wrong (an equivalent mutant cannot be killed) and is listed as such.
 """
 
 from __future__ import annotations
@@ -55,15 +61,27 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--note", default="", help="a paragraph on this run, under the title")
+    parser.add_argument(
+        "--judge",
+        nargs=2,
+        metavar=("MUTANT", "REASON"),
+        help="record MUTANT as equivalent, with its changed lines and REASON, and exit",
+    )
     args = parser.parse_args()
+    if args.judge:
+        judge(*args.judge)
+        return
     status = results()
     if not status:
         raise SystemExit('no mutation results: run "mutmut run" first')
     verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    missed = sorted(n for n, s in status.items() if s in MISSED)
+    diffs = {n: mutation_lines(n) for n in missed}
+    judged = {n: _verdict(n, verdicts, diffs[n]) for n in missed}
     by_module: dict[str, Counter] = defaultdict(Counter)
     for name, s in status.items():
         by_module[module_of(name)][s] += 1
-        if s in MISSED and _verdict(name, verdicts):
+        if s in MISSED and judged[name][0] == "equivalent":
             by_module[module_of(name)]["equivalent"] += 1
     lines = [
         "# Mutation testing",
@@ -111,33 +129,61 @@ def main() -> None:
         "## Survivors",
         "",
     ]
-    missed = sorted(n for n, s in status.items() if s in MISSED)
-    judged = {n: _verdict(n, verdicts) for n in missed}
-    open_ = [n for n in missed if judged[n] is None]
+    open_ = [n for n in missed if judged[n][0] != "equivalent"]
+    stale = [n for n in missed if judged[n][0] == "stale"]
     lines.append(
         f"{len(missed)} survivors: {len(missed) - len(open_)} judged equivalent (a change no "
         f"caller can observe, reason given), {len(open_)} not judged yet (a test to write, "
-        "or a reason to give in benchmarks/mutation_verdicts.json)."
+        "or a reason to give in benchmarks/mutation_verdicts.json)"
+        + (f", of which {len(stale)} have a stale verdict (the mutant changed)" if stale else "")
+        + "."
     )
+    wrong = sorted(n for n in verdicts if n in status and status[n] in DETECTED)
+    if wrong:
+        lines += [
+            "",
+            f"Verdicts on mutants a test kills (wrong: remove them): {', '.join(wrong)}.",
+        ]
     lines.append("")
     if not missed:
         lines.append("None.")
     for name in missed:
-        diff = _mutmut("show", name).splitlines()
-        body = [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
-        verdict = judged[name] or "not judged yet"
+        kind, text = judged[name]
+        verdict = {
+            "equivalent": f"equivalent: {text}",
+            "stale": f"not judged yet (stale verdict, for another mutation: {text})",
+        }.get(kind, "not judged yet")
         lines += [f"### `{name}` ({status[name]})", "", f"Verdict: {verdict}", ""]
-        lines += ["```diff", *body, "```", ""]
+        lines += ["```diff", *diffs[name], "```", ""]
     print("\n".join(lines))
 
 
-def _verdict(name: str, verdicts: dict[str, str]) -> str | None:
-    import fnmatch
+def judge(name: str, reason: str) -> None:
+    """Record mutant ``name`` as equivalent in :data:`VERDICTS`, with its changed lines."""
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    verdicts[name] = {"mutation": "\n".join(mutation_lines(name)), "reason": reason}
+    VERDICTS.write_text(
+        json.dumps(dict(sorted(verdicts.items())), indent=1, ensure_ascii=False) + "\n"
+    )
 
-    for pattern, reason in verdicts.items():
-        if name == pattern or fnmatch.fnmatchcase(name, pattern):
-            return f"equivalent: {reason}"
-    return None
+
+def mutation_lines(name: str) -> list[str]:
+    """Return the removed and added lines of mutant ``name`` (``mutmut show``)."""
+    diff = _mutmut("show", name).splitlines()
+    return [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+
+
+def _verdict(name: str, verdicts: dict, lines: list[str]) -> tuple[str, str]:
+    """Return ``("equivalent", reason)``, ``("stale", reason)`` (recorded for other changed
+    lines) or ``("open", "")``."""
+    v = verdicts.get(name)
+    if v is None:
+        return "open", ""
+    if isinstance(v, str) or v.get("mutation") is None:
+        return "stale", v if isinstance(v, str) else v["reason"]
+    if v["mutation"] != "\n".join(lines):
+        return "stale", v["reason"]
+    return "equivalent", v["reason"]
 
 
 def _row(module: str, c: Counter) -> str:

@@ -333,3 +333,99 @@ def test_collection_curves_by_hand_at_the_edges_of_months_and_days():
     assert june["day_0"] == 1.0  # June's last day is the as-of day: day 0 is reached
     assert june[["day_15", "day_45"]].isna().all()
     assert len(collection_curves(inv, pay, as_of=AS_OF)) == 12  # a year by default
+
+
+def test_open_items_columns_by_hand():
+    """Settled and open parts, the last payment by the day, days past due and since issue."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-05-01", "2025-05-31", 100),  # 30 + 20 by the day, 50 after it
+            ("B", "2025-06-15", "2025-07-15", 200),  # paid in full on 06-20
+            ("C", "2025-06-20", "2025-07-20", 80),  # a credit note of 30 only
+            ("CN", "2025-06-25", "2025-06-25", -30, "USD", "C"),
+            ("D", "2025-07-01", "2025-07-31", 70),  # issued after the day
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-06-10", 20),
+            ("A", "2025-06-05", 30),
+            ("A", "2025-07-02", 50),
+            ("B", "2025-06-20", 200),
+        ]
+    )
+    items = Ledger(inv, pay).open_items(AS_OF).set_index("invoice_id")
+    assert items.index.tolist() == ["A", "B", "C", "CN"]
+    assert items["settled_amount"].tolist() == [50.0, 200.0, 30.0, -30.0]
+    assert items["open_amount"].tolist() == [50.0, 0.0, 50.0, 0.0]
+    assert items["is_open"].tolist() == [True, False, True, False]
+    last = items["last_payment_date"]
+    assert str(last.dtype) == "datetime64[us]"
+    assert last["A"] == pd.Timestamp("2025-06-10") and last["B"] == pd.Timestamp("2025-06-20")
+    assert last[["C", "CN"]].isna().all()  # a credit note is not a payment
+    assert items["days_past_due"].tolist() == [30.0, -15.0, -20.0, 5.0]
+    assert items["days_since_invoice"].tolist() == [60.0, 15.0, 10.0, 5.0]
+    assert items["days_past_due"].dtype == items["days_since_invoice"].dtype == np.float64
+    only = Ledger(inv, pay).open_items(AS_OF, open_only=True)
+    assert only["invoice_id"].tolist() == ["A", "C"]
+    # the input's own columns come first, in order, and nothing else is added
+    assert list(items.reset_index().columns) == [*inv.columns] + [
+        "settled_amount",
+        "open_amount",
+        "is_open",
+        "last_payment_date",
+        "days_past_due",
+        "days_since_invoice",
+    ]
+
+
+def test_ledger_reads_missing_values_and_missing_columns_plainly():
+    """A missing amount counts as 0, a missing status is not 'written off', and frames with
+    their own index or without status and currency columns are read as they are."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-06-01", "2025-06-30", 100),
+            ("NO_AMOUNT", "2025-06-01", "2025-06-30", 0),
+            ("NO_STATUS", "2025-06-01", "2025-06-30", 40),
+        ]
+    )
+    inv.loc[1, "amount"] = np.nan
+    inv["status"] = pd.array(["open", "open", None], dtype="str")
+    inv.index = [10, 11, 12]
+    pay = payments([("A", "2025-06-10", 60), ("A", "2025-06-11", 0)])
+    pay.loc[1, "amount"] = np.nan
+    led = Ledger(inv, pay)
+    assert led.snapshot(AS_OF) == {"ar": 80.0, "current": 80.0}
+    items = led.open_items(AS_OF)
+    assert items.index.tolist() == [0, 1, 2] and "index" not in items.columns
+    assert items["open_amount"].tolist() == [40.0, 0.0, 40.0]
+    assert items["last_payment_date"].tolist()[0] == pd.Timestamp("2025-06-11")
+    # no status, currency or credit-note column at all
+    bare = inv.drop(columns=["status", "currency", "applies_to_invoice_id"])
+    assert Ledger(bare, pay.drop(columns=["currency"])).snapshot(AS_OF)["ar"] == 80.0
+    # without payments: a missing paid amount is nothing paid
+    inv2 = inv.assign(paid_amount=[100.0, 0.0, np.nan], paid_date=pd.Timestamp("2025-06-05"))
+    assert Ledger(inv2, None).open_balances(AS_OF)[1].tolist() == [0.0, 0.0, 40.0]
+    assert Ledger(inv2, None).in_currency({"USD": 2.0}, "EUR").open_balances(AS_OF)[1].tolist() == [
+        0.0,
+        0.0,
+        80.0,
+    ]
+
+
+def test_activities_are_matched_in_the_ledger_with_or_without_payments():
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [("A", "2025-06-01", "2025-06-30", 100), ("B", "2025-06-01", "2025-06-30", 100)]
+        + [("CN", "2025-06-02", "2025-06-02", -10, "USD", "B")]
+    )
+    act = pd.DataFrame({"invoice_id": pd.array(["b", "X", " A"], dtype="str")})
+    assert Ledger(inv, None, activities=act).activity_rows.tolist() == [1, -1, 0]
+    led = Ledger(inv, payments([("A", "2025-06-10", 5)]), activities=act)
+    assert led.activity_rows.tolist() == [1, -1, 0] and led.activities is act
+    assert Ledger(inv, None).activity_rows is None
