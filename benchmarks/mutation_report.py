@@ -168,8 +168,22 @@ def judge(name: str, reason: str) -> None:
 
 
 def mutation_lines(name: str) -> list[str]:
-    """Return the removed and added lines of mutant ``name`` (``mutmut show``)."""
-    diff = _mutmut("show", name).splitlines()
+    """Return the removed and added lines of mutant ``name`` (what ``mutmut show`` prints,
+    asked in this process: one ``mutmut show`` process per mutant takes a second)."""
+    try:
+        from mutmut.__main__ import find_mutant
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+        import os
+
+        here = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            diff = get_diff_for_mutant(name, path=find_mutant(name).path).splitlines()
+        finally:
+            os.chdir(here)
+    except ImportError:
+        diff = _mutmut("show", name).splitlines()
     return [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
 
 

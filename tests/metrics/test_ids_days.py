@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from salesops_analysis.metrics import ids
@@ -38,6 +39,8 @@ def test_day_number_drops_the_time_of_day():
 def test_id_keys_trim_and_lower_and_keep_nulls():
     got = id_keys(_s([" Ab ", "ab", None, "\tX\n"]))
     assert got.to_pylist() == ["ab", "ab", None, "x"]
+    # 64-bit offsets: a million long ids are still one array
+    assert got.type == pa.large_string()
 
 
 def test_isin_ids_ignores_case_and_spaces_and_a_missing_id_is_not_in():
@@ -53,6 +56,8 @@ def test_row_positions_on_each_path(join_min_rows, monkeypatch):
     """Few targets (hash the targets), many targets per key (hash the keys, probe the targets)
     and the DuckDB join: each key gets the first target with its id, or -1."""
     monkeypatch.setattr(ids, "JOIN_MIN_ROWS", join_min_rows)
+    # the first join of a process opens its connection
+    monkeypatch.setattr(ids, "_joins", None)
     targets = _s(["x", " A", "b", "a", None, "B "])
     # as many targets as keys: the targets are hashed
     got = row_positions(_s(["a", "B", "z", None, "x"]), targets)

@@ -285,44 +285,68 @@ def _two_currency_ledger():
             ("U1", "2025-06-10", "2025-07-10", 100, "USD"),  # current: 100 USD
             ("E1", "2025-05-20", "2025-06-19", 50, "EUR"),  # 100 USD, 40 paid: 60 past due
             ("E0", "2025-04-01", "2025-05-01", 30, "EUR"),  # 60 USD, paid in full in May
+            ("E2", "2025-06-15", "2025-07-15", 25, "EUR"),  # 50 USD, 20 paid: 30 current
         ]
     )
-    pay = payments([("E1", "2025-06-25", 20, "EUR"), ("E0", "2025-05-15", 30, "EUR")])
+    pay = payments(
+        [
+            ("E1", "2025-06-25", 20, "EUR"),
+            ("E0", "2025-05-15", 30, "EUR"),
+            ("E2", "2025-06-28", 10, "EUR"),
+        ]
+    )
     led = Ledger(inv, pay).in_currency({"EUR": 2.0}, "USD")
     return led.invoices, led.payments, led
 
 
 def test_every_kpi_reads_the_converted_ledger_it_is_given():
-    """By hand, in USD at 2025-06-30: AR 100 + 60 = 160, current 100. Credit sales after
-    2025-04-01 up to the day: U1 100 + E1 100 = 200 (E0 is dated on the first day: out).
-    Rebuilding a ledger from the frames would count the EUR payments as dollars."""
+    """By hand, in USD at 2025-06-30: AR 100 + 60 + 30 = 190, current 100 + 30 = 130. Credit
+    sales after 2025-04-01 up to the day: 100 + 100 + 50 = 250 (E0 is dated on the first day:
+    out). Rebuilding a ledger from the frames would count the EUR payments as dollars."""
     inv, pay, led = _two_currency_ledger()
     day = "2025-06-30"
-    assert ar_snapshot(inv, pay, day, ledger=led) == {"ar": 160.0, "current": 100.0}
-    assert dso_simple(inv, pay, day, ledger=led) == pytest.approx(160 / 200 * 90)
-    assert best_possible_dso(inv, pay, day, ledger=led) == pytest.approx(100 / 200 * 90)
-    assert average_days_delinquent(inv, pay, day, ledger=led) == pytest.approx(27.0)
-    assert pct_current(inv, pay, day, ledger=led) == pytest.approx(62.5)
-    # CEI over 30 days: begin (end of 05-31) = E1 100; sales = U1 100; (100+100-160) /
-    # (100+100-100)
-    assert cei(inv, pay, day, ledger=led) == pytest.approx(40.0)
-    # turnover: sales of the year 260 over the mean of 0 and 160
-    assert ar_turnover(inv, pay, day, ledger=led) == pytest.approx(260 / 80)
-    # countback: June 100 absorbs 30 days, May 100 absorbs 60 of it: 60/100 × 31
-    assert dso_countback(inv, pay, day, ledger=led) == pytest.approx(30 + 18.6)
+    assert ar_snapshot(inv, pay, day, ledger=led) == {"ar": 190.0, "current": 130.0}
+    assert dso_simple(inv, pay, day, ledger=led) == pytest.approx(190 / 250 * 90)
+    assert best_possible_dso(inv, pay, day, ledger=led) == pytest.approx(130 / 250 * 90)
+    assert average_days_delinquent(inv, pay, day, ledger=led) == pytest.approx(21.6)
+    assert pct_current(inv, pay, day, ledger=led) == pytest.approx(130 / 190 * 100)
+    # CEI over 30 days: begin (end of 05-31) = E1 100; sales = U1 100 + E2 50;
+    # (100 + 150 - 190) / (100 + 150 - 130)
+    assert cei(inv, pay, day, ledger=led) == pytest.approx(50.0)
+    # turnover: sales of the year 310 over the mean of 0 and 190
+    assert ar_turnover(inv, pay, day, ledger=led) == pytest.approx(310 / 95)
+    # countback: June's 150 absorbs 30 days, May's 100 absorbs the other 40: 40/100 × 31
+    assert dso_countback(inv, pay, day, ledger=led) == pytest.approx(30 + 12.4)
     trend = kpi_trend(inv, pay, day, months=2, ledger=led)
     assert trend.loc[pd.Timestamp(day)].round(6).to_dict() == {
-        "ar_open": 160.0,
-        "pct_current": 62.5,
-        "dso_countback": 48.6,
-        "dso_simple": 72.0,
-        "best_possible_dso": 45.0,
-        "average_days_delinquent": 27.0,
-        "cei": 40.0,
+        "ar_open": 190.0,
+        "pct_current": round(130 / 190 * 100, 6),
+        "dso_countback": 42.4,
+        "dso_simple": 68.4,
+        "best_possible_dso": 46.8,
+        "average_days_delinquent": 21.6,
+        "cei": 50.0,
     }
     # May 31st: AR E1 100 (current until 06-19) + E0 0; sales since 03-02: 100 + 60 = 160
     assert trend.loc[pd.Timestamp("2025-05-31"), "ar_open"] == 100.0
     assert trend.loc[pd.Timestamp("2025-05-31"), "dso_simple"] == pytest.approx(100 / 160 * 90)
+
+
+def test_cei_uses_the_ar_and_current_part_it_is_given_and_reads_the_rest():
+    """Book of the test above: begin 100, sales 150, AR 190, current 130 (CEI 50%)."""
+    inv, pay, led = _two_currency_ledger()
+    day = "2025-06-30"
+    # (100 + 150 - 170) / (100 + 150 - 130) = 80 / 120
+    assert cei(inv, pay, day, ar=170.0, ledger=led) == pytest.approx(80 / 120 * 100)
+    # (100 + 150 - 190) / (100 + 150 - 150) = 60 / 100
+    assert cei(inv, pay, day, current=150.0, ledger=led) == pytest.approx(60.0)
+    # both given: (250 - 170) / (250 - 150)
+    assert cei(inv, pay, day, ar=170.0, current=150.0, ledger=led) == pytest.approx(80.0)
+
+
+def test_countback_refuses_sales_and_days_of_different_lengths():
+    with pytest.raises(ValueError):
+        countback_days(100.0, [50.0, 50.0], [30])
 
 
 def test_less_than_one_unit_of_sales_still_gives_a_dso():

@@ -77,6 +77,7 @@ def test_sheet_names_are_valid_unique_and_at_most_31_characters():
     assert sheet_name("calls ana", used) == "calls ana (2)"  # unique ignoring case
     assert sheet_name("CALLS ANA", used) == "CALLS ANA (3)"
     assert sheet_name("   ", used) == "Sheet"
+    assert sheet_name("XCalls X'", used) == "XCalls X"  # only quotes and spaces are stripped
     long = "Calls " + "x" * 40
     assert sheet_name(long, used) == long[:31]
     assert sheet_name(long, used) == long[:27] + " (2)"
@@ -87,6 +88,7 @@ def test_sheet_names_are_valid_unique_and_at_most_31_characters():
         "calls ana (2)",
         "calls ana (3)",
         "sheet",
+        "xcalls x",
         long[:31].lower(),
         (long[:27] + " (2)").lower(),
     }
@@ -171,3 +173,32 @@ def test_workbook_without_customers_or_calls_is_one_sheet(tmp_path):
     wb = load_workbook(path)
     assert wb.sheetnames == ["Worklist"]
     assert wb["Worklist"]["C8"].value == "a=b"
+
+
+def test_headers_stay_text_dates_keep_their_format_and_the_first_columns_freeze(tmp_path):
+    """Column names that look like a formula, a number or a link are written as text; a date
+    column without a format of its own is shown as a date; the Customers sheet freezes its
+    first three columns once it has more than three."""
+    import zipfile
+
+    frame = pd.DataFrame(
+        {
+            "=1+1": [1.0],
+            "2025": [2.0],
+            "https://x.test": [3.0],
+            "promised_date": pd.to_datetime(["2025-07-01"]),
+        }
+    )
+    customers = pd.DataFrame({c: ["v"] for c in ["a", "b", "c", "d", "e"]})
+    path = write_worklist_xlsx(frame, tmp_path / "w.xlsx", customers=customers)
+    wb = load_workbook(path)
+    ws = wb["Worklist"]
+    assert [c.value for c in ws[1]] == ["=1+1", "2025", "https://x.test", "promised date"]
+    assert [c.data_type for c in ws[1]] == ["s"] * 4 and ws["C1"].hyperlink is None
+    assert ws["D2"].value == dt.datetime(2025, 7, 1) and ws["D2"].number_format == "yyyy-mm-dd"
+    assert wb["Customers"].freeze_panes == "D2"
+    three = write_worklist_xlsx(frame, tmp_path / "3.xlsx", customers=customers.iloc[:, :3])
+    assert load_workbook(three)["Customers"].freeze_panes == "A2"
+    # constant-memory mode: rows are streamed with their strings inline (no shared table)
+    with zipfile.ZipFile(path) as z:
+        assert "xl/sharedStrings.xml" not in z.namelist()
