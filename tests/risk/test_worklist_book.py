@@ -180,3 +180,51 @@ def test_empty_and_one_invoice_books():
         [1, "X", 10, "reminder"]
     ]
     assert np.isnan(wl.loc[0, "probability"])
+
+
+def test_activities_on_the_day_count_and_a_promise_needs_a_promised_date():
+    """On 2025-06-30: an activity of that very day is known; a 'promise' without a promised
+    date is no promise; of two promises on one day the later id counts; an invoice without
+    a customer id has no name; the customers export without names gives none."""
+    inv = invoices(
+        [
+            ("P", "2025-05-01", "2025-06-10", 100),
+            ("Q", "2025-05-01", "2025-06-10", 90),
+            ("R", "2025-05-01", "2025-06-10", 80),
+        ]
+    )
+    inv["customer_id"] = pd.array(["C1", "C1", None], dtype="str")
+    act = _activities(
+        [
+            ("A1", "2025-06-30", "Bea", "call", "P", "promise_to_pay", None),
+            ("A2", "2025-06-20", "Cy", "call", "Q", "promise_to_pay", "2025-06-25"),
+            ("A3", "2025-06-20", "Di", "call", "Q", "promise_to_pay", "2025-07-05"),
+            ("A0", "2025-06-20", "Ed", "email", "Q", "promise_to_pay", "2025-06-26"),
+            ("A4", "2025-06-22", None, "note", "R", None, None),
+            (None, "2025-06-23", "Fay", "call", None, "no_answer", None),  # names no invoice
+        ]
+    )
+    customers = pd.DataFrame(
+        {"customer_id": pd.array(["C1"], dtype="str"), "name": pd.array(["Acme"], dtype="str")}
+    )
+    book = Tables(invoices=inv, payments=payments([]), customers=customers, activities=act)
+    wl = worklist(None, book, AS_OF).set_index("invoice_id")
+    assert wl["last_activity"].to_dict() == {
+        "P": "2025-06-30 call: promise to pay",
+        "Q": "2025-06-20 call: promise to pay",
+        "R": "2025-06-22 note",
+    }
+    assert wl["promise_status"].to_dict() == {
+        "P": "none",
+        "Q": "promised for 2025-07-05 (pending)",  # A3: the later id of the day
+        "R": "none",
+    }
+    assert wl["owner"].to_dict() == {"P": "Bea", "Q": "Di", "R": "unassigned"}
+    assert wl["customer_name"].to_dict() == {"P": "Acme", "Q": "Acme", "R": ""}
+    nameless = Tables(
+        invoices=inv,
+        payments=payments([]),
+        customers=customers.drop(columns=["name"]),
+        activities=act,
+    )
+    assert (worklist(None, nameless, AS_OF)["customer_name"] == "").all()
