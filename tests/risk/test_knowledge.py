@@ -189,3 +189,82 @@ def test_no_activities_and_the_activities_matched_with_the_payments():
     assert k.act_row.tolist() == [2]
     assert _by_id(k, k.dispute_day)["CREDITED"] == day_number("2025-02-01")
     assert k.grace_days == 0 and Knowledge.at(T, inv, pay, grace_days=5).grace_days == 5
+
+
+def _activity(invoice_id: str, day: str, outcome: str = "dispute") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "activity_id": ["A1"],
+            "activity_date": pd.to_datetime([day]),
+            "invoice_id": pd.array([invoice_id], dtype="str"),
+            "type": pd.array(["call"], dtype="str"),
+            "outcome": pd.array([outcome], dtype="str"),
+            "promised_date": pd.to_datetime([None]),
+        }
+    )
+
+
+def test_of_reads_the_warehouse_tables_as_at_does():
+    from salesops_analysis.metrics import Tables
+
+    inv, pay = _book()
+    inv["segment"] = "SMB"
+    act = _activity("PAID_AFTER_T", "2025-03-01")
+    customers = pd.DataFrame(
+        {"customer_id": pd.array(["C1"], dtype="str"), "country": pd.array(["DE"], dtype="str")}
+    )
+    tables = Tables(invoices=inv, payments=pay, activities=act, customers=customers)
+    led = Ledger(inv, pay, activities=act)
+    k = Knowledge.of(tables, T, grace_days=3, categorical=("segment", "country"), ledger=led)
+    assert k.ledger is led and k.grace_days == 3 and k.T == day_number(T)
+    ref = Knowledge.at(
+        T, inv, pay, act, customers, grace_days=3, categorical=["segment", "country"]
+    )
+    assert k.closed.tolist() == ref.closed.tolist()
+    assert _by_id(k, k.dispute_day)["PAID_AFTER_T"] == day_number("2025-03-01")
+    assert list(k.categories) == ["segment", "country"]
+    codes, values = k.categories["country"]  # from the customers export
+    assert set(values[codes]) == {"DE"}
+    plain = Knowledge.of(tables, T)  # no grace days and no categorical features by default
+    assert plain.grace_days == 0 and plain.categories == {}
+    assert plain.closed.tolist() == ref.closed.tolist()
+
+
+def test_a_zero_amount_line_is_not_modelled():
+    inv = invoices(
+        [("A", "2025-01-01", "2025-01-31", 100), ("ZERO", "2025-01-01", "2025-01-31", 0)]
+    )
+    assert Knowledge.at(T, inv, payments([])).modelled.tolist() == [True, False]
+
+
+def test_activities_matched_again_when_the_ledger_was_built_without_them():
+    inv, pay = _book()
+    act = _activity("credited ", "2025-02-01")
+    k = Knowledge.at(T, inv, pay, act, ledger=Ledger(inv, pay))
+    assert k.act_row.tolist() == [2]
+    assert _by_id(k, k.dispute_day)["CREDITED"] == day_number("2025-02-01")
+
+
+def test_category_texts_nan_and_na_read_unknown_and_empty_activities_are_int_arrays():
+    inv = invoices(
+        [(f"I{i}", "2025-01-01", "2025-01-31", 100) for i in range(4)],
+    )
+    inv["segment"] = pd.array(["nan", "SMB", "<NA>", None], dtype="str")
+    k = Knowledge.at(T, inv, None, categorical=["segment"])
+    codes, values = k.categories["segment"]
+    # the texts 'nan' and '<NA>' are missing values written out: code -1, read 'unknown'
+    assert codes[[0, 2, 3]].tolist() == [-1, -1, -1] and values[codes].tolist() == [
+        "unknown",
+        "SMB",
+        "unknown",
+        "unknown",
+    ]
+    for name in ("act_row", "act_day", "act_promised_day", "dispute_day"):
+        assert getattr(k, name).dtype == np.int64, name
+
+
+def test_a_censored_invoice_is_not_late():
+    inv = invoices([("DUE_TODAY", "2025-03-01", "2025-03-31", 100)])
+    k = Knowledge.at(T, inv, payments([]))
+    known, late = k.late_label(day_number("2025-03-31"))
+    assert known.tolist() == [False] and late.tolist() == [False]
