@@ -576,3 +576,27 @@ def test_sales_owner_of_invoices_without_orders_and_an_order_named_like_a_placeh
     got = with_sales_owner(items, orders)
     assert got["sales_rep"].tolist() == ["Ana", "Ana"]
     assert got["team"].tolist() == ["North", "North"]
+
+
+def test_ledger_keeps_the_frames_columns_and_reads_a_debit_note_as_an_invoice():
+    """A positive line naming another invoice (a debit note of 50 cents) is an invoice of
+    its own, not a credit; a status read with pandas' NA is not 'written off'; a book with
+    nothing to match (no credit-note column, no payments, no activities) is read too."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-06-01", "2025-06-30", 100),
+            ("DN", "2025-06-02", "2025-06-30", 0.5, "USD", "A"),
+            ("B", "2025-06-01", "2025-06-30", 10),
+        ]
+    )
+    inv["status"] = pd.array(["open", "open", pd.NA], dtype="string")
+    pay = payments([("A", "2025-06-10", 30)])
+    pay.index = [7]
+    led = Ledger(inv, pay)
+    assert list(led.payments.columns) == list(pay.columns) and led.payments.index.tolist() == [0]
+    assert led.open_balances(AS_OF)[1].tolist() == [70.0, 0.5, 10.0]
+    bare = Ledger(inv.drop(columns=["applies_to_invoice_id"]), None)
+    assert bare.open_balances(AS_OF)[1].tolist() == [100.0, 0.5, 10.0]
+    assert bare.activity_rows is None
