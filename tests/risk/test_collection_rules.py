@@ -211,7 +211,9 @@ def _tables() -> Tables:
     return Tables(invoices=inv, payments=payments([]), orders=orders, activities=act)
 
 
-@pytest.fixture(scope="module")
+# built for each test (a few milliseconds): a test that reads it is then known to reach
+# the worklist code (the mutation run maps tests to the functions they call)
+@pytest.fixture
 def rules():
     tables = _tables()
     config = so.Config(dunning=LADDER)

@@ -85,7 +85,9 @@ def _book() -> Tables:
     return Tables(invoices=inv, payments=pay, customers=customers, activities=act, orders=orders)
 
 
-@pytest.fixture(scope="module")
+# built for each test (a few milliseconds): a test that reads it is then known to reach
+# the worklist code (the mutation run maps tests to the functions they call)
+@pytest.fixture
 def wl() -> pd.DataFrame:
     return worklist(None, _book(), AS_OF, so.Config())
 
@@ -228,3 +230,44 @@ def test_activities_on_the_day_count_and_a_promise_needs_a_promised_date():
         activities=act,
     )
     assert (worklist(None, nameless, AS_OF)["customer_name"] == "").all()
+
+
+@pytest.fixture(scope="module")
+def cash_model():
+    """The cash book (tests/risk/cashbook.py: C1 pays on the due date, C2 always 14 days
+    late) and a model trained on it (a second)."""
+    from salesops_analysis.risk.model import train_from_tables
+    from tests.risk.cashbook import AS_OF as DAY
+    from tests.risk.cashbook import cash_book
+
+    tables = cash_book()
+    return tables, DAY, train_from_tables(tables, DAY, so.Config())
+
+
+def test_with_a_model_the_always_late_customer_is_likely_late(cash_model):
+    from salesops_analysis.risk import score_open_invoices
+
+    tables, day, model = cash_model
+    config = so.Config()
+    wl = worklist(model, tables, day, config)
+    prob = wl.groupby("customer_id")["probability"]
+    assert prob.min()["C2"] > 0.5 > prob.max()["C1"]
+    assert set(wl["score_kind"]) != {"days past due × amount"}
+    # the same as scoring first and passing the scores
+    scored = score_open_invoices(model, tables, day, config)
+    same = worklist(model, tables, day, config, scored=scored)
+    pd.testing.assert_frame_equal(wl, same)
+
+
+def test_without_a_model_grace_days_of_the_config_decide_who_was_late(cash_model):
+    """Baseline probability: the customer's (late + 0.3) / (settled + 1) over invoices settled
+    before the day, shown to 4 decimals. C2 pays 14 days after the due date: late with no
+    grace days, on time with 20."""
+    tables, day, _ = cash_model
+    pay = tables.payments
+    settled = int(((pay["customer_id"] == "C2") & (pay["payment_date"] < day)).sum())
+    c2 = lambda wl: wl.loc[wl["customer_id"] == "C2", "probability"]  # noqa: E731
+    strict = worklist(None, tables, day, so.Config())
+    assert c2(strict).tolist() == [round((settled + 0.3) / (settled + 1), 4)] * len(c2(strict))
+    lenient = worklist(None, tables, day, so.Config(grace_days=20))
+    assert c2(lenient).tolist() == [round(0.3 / (settled + 1), 4)] * len(c2(lenient))
