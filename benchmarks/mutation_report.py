@@ -31,6 +31,28 @@ ROOT = Path(__file__).resolve().parent.parent
 VERDICTS = Path(__file__).resolve().parent / "mutation_verdicts.json"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 DETECTED = {"killed", "timeout", "caught by type check"}
+PREFACE = [
+    "How to read it:",
+    "",
+    "- The tests selected (`pytest_add_cli_args_test_selection`) are the ones on small "
+    "hand-made books: they run in seconds, so every listed module is run in full. The tests "
+    "that build the demo warehouse or train the demo model are left out; the worklist is "
+    "reached through small books scored by the baseline or by a model trained on the "
+    "254-invoice cash book in a second (`tests/risk/test_worklist_book.py`).",
+    "- mutmut maps a test to the functions it calls, and a fixture shared by several tests "
+    "(module or session scope) is counted for the first test that used it only: tests whose "
+    "answers come from such a fixture would not be run against the mutants. The fixtures of "
+    "the selected tests that call the mutated code are built per test for that reason.",
+    "- A survivor is either killed by a test stated by hand, or judged equivalent in "
+    "`benchmarks/mutation_verdicts.json` (the mutant's changed lines and why no caller can "
+    "observe the change; `python benchmarks/mutation_report.py --judge NAME REASON` records "
+    "one). A verdict whose lines no longer match the mutant (mutmut renumbers a function's "
+    "mutants when it changes) counts as not judged until read again.",
+    "- Results accumulate in `mutants/`: a run can be split by module "
+    "(`make mutation MUTANTS='salesops_analysis.metrics.kpis*'`); after adding tests, re-run "
+    "the survivors by name (mutmut keeps a result until the mutant is named again).",
+    "",
+]
 MISSED = {"survived", "no tests"}
 
 
@@ -61,6 +83,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--note", default="", help="a paragraph on this run, under the title")
+    parser.add_argument("--note-file", help="a Markdown file whose text goes under the title")
     parser.add_argument(
         "--judge",
         nargs=2,
@@ -71,6 +94,8 @@ def main() -> None:
     if args.judge:
         judge(*args.judge)
         return
+    if args.note_file:
+        args.note = (args.note + "\n\n" + Path(args.note_file).read_text()).strip()
     status = results()
     if not status:
         raise SystemExit('no mutation results: run "mutmut run" first')
@@ -91,6 +116,7 @@ def main() -> None:
         "`flock /tmp/heavy.lock`). Each mutant runs only the selected tests that reach the "
         "mutated function.",
         "",
+        *PREFACE,
         *([args.note, ""] if args.note else []),
         "| module | mutants | killed | timeout | survived (judged equivalent) | no tests | other "
         "| score | score without the equivalent |",
@@ -171,10 +197,10 @@ def mutation_lines(name: str) -> list[str]:
     """Return the removed and added lines of mutant ``name`` (what ``mutmut show`` prints,
     asked in this process: one ``mutmut show`` process per mutant takes a second)."""
     try:
+        import os
+
         from mutmut.__main__ import find_mutant
         from mutmut.mutation.diff_apply import get_diff_for_mutant
-
-        import os
 
         here = os.getcwd()
         os.chdir(ROOT)
