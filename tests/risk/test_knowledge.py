@@ -268,3 +268,10 @@ def test_a_censored_invoice_is_not_late():
     k = Knowledge.at(T, inv, payments([]))
     known, late = k.late_label(day_number("2025-03-31"))
     assert known.tolist() == [False] and late.tolist() == [False]
+
+
+def test_a_good_first_category_keeps_its_code_beside_a_written_out_missing_one():
+    inv = invoices([(f"I{i}", "2025-01-01", "2025-01-31", 100) for i in range(3)])
+    inv["segment"] = pd.array(["SMB", "nan", "SMB"], dtype="str")
+    codes, values = Knowledge.at(T, inv, None, categorical=["segment"]).categories["segment"]
+    assert values[codes].tolist() == ["SMB", "unknown", "SMB"]
