@@ -271,3 +271,10 @@ def test_without_a_model_grace_days_of_the_config_decide_who_was_late(cash_model
     assert c2(strict).tolist() == [round((settled + 0.3) / (settled + 1), 4)] * len(c2(strict))
     lenient = worklist(None, tables, day, so.Config(grace_days=20))
     assert c2(lenient).tolist() == [round(0.3 / (settled + 1), 4)] * len(c2(lenient))
+
+
+def test_an_activity_without_a_type_still_shows_its_date_and_outcome():
+    inv = invoices([("P", "2025-05-01", "2025-06-10", 100)])
+    act = _activities([("A1", "2025-06-20", "Bea", None, "P", "no_answer", None)])
+    book = Tables(invoices=inv, payments=payments([]), activities=act)
+    assert worklist(None, book, AS_OF)["last_activity"].tolist() == ["2025-06-20 : no answer"]
