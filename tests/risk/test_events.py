@@ -199,3 +199,5 @@ def test_stable_order_by_hand_for_keys_too_wide_to_pack_and_keys_near_the_top():
     # narrow keys near the top of int64: packed as offsets from the smallest
     top = np.array([2**61 + 2, 2**61, 2**61 + 1], dtype=np.int64)
     assert stable_order(top).tolist() == [1, 2, 0]
+    mid = np.array([2**60 + 1, 2**60 - 1, 2**60], dtype=np.int64)
+    assert stable_order(mid).tolist() == [1, 2, 0]

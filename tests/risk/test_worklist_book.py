@@ -278,3 +278,16 @@ def test_an_activity_without_a_type_still_shows_its_date_and_outcome():
     act = _activities([("A1", "2025-06-20", "Bea", None, "P", "no_answer", None)])
     book = Tables(invoices=inv, payments=payments([]), activities=act)
     assert worklist(None, book, AS_OF)["last_activity"].tolist() == ["2025-06-20 : no answer"]
+
+
+def test_with_a_model_amounts_are_reported_at_the_configs_rates(cash_model):
+    """C2 invoices in EUR at a configured 2.0 to the dollar: reported at twice their amount."""
+    from tests.risk.cashbook import cash_book
+
+    _, day, model = cash_model
+    tables = cash_book(currency={"C2": "EUR"})
+    wl = worklist(model, tables, day, so.Config(fx_rates={"EUR": 2.0}))
+    c2 = wl.loc[wl["customer_id"] == "C2"]
+    assert len(c2) > 0 and set(c2["currency"]) == {"EUR"}
+    assert (c2["open_amount_reporting"] == 2 * c2["open_amount"]).all()
+    assert set(wl["reporting_currency"]) == {"USD"}
