@@ -157,11 +157,17 @@ def main() -> None:
     ]
     open_ = [n for n in missed if judged[n][0] != "equivalent"]
     stale = [n for n in missed if judged[n][0] == "stale"]
+    bugs = [n for n in missed if judged[n][0] == "bug"]
     lines.append(
         f"{len(missed)} survivors: {len(missed) - len(open_)} judged equivalent (a change no "
         f"caller can observe, reason given), {len(open_)} not judged yet (a test to write, "
         "or a reason to give in benchmarks/mutation_verdicts.json)"
         + (f", of which {len(stale)} have a stale verdict (the mutant changed)" if stale else "")
+        + (
+            f"; {len(bugs)} of them the fix of a bug the run found (see its verdict)"
+            if bugs
+            else ""
+        )
         + "."
     )
     wrong = sorted(n for n in verdicts if n in status and status[n] in DETECTED)
@@ -178,6 +184,7 @@ def main() -> None:
         verdict = {
             "equivalent": f"equivalent: {text}",
             "stale": f"not judged yet (stale verdict, for another mutation: {text})",
+            "bug": f"not equivalent, not killed yet: {text}",
         }.get(kind, "not judged yet")
         lines += [f"### `{name}` ({status[name]})", "", f"Verdict: {verdict}", ""]
         lines += ["```diff", *diffs[name], "```", ""]
@@ -223,6 +230,8 @@ def _verdict(name: str, verdicts: dict, lines: list[str]) -> tuple[str, str]:
         return "stale", v if isinstance(v, str) else v["reason"]
     if v["mutation"] != "\n".join(lines):
         return "stale", v["reason"]
+    if v.get("bug"):  # not equivalent: the mutant is the fix of a bug the run found
+        return "bug", v["reason"]
     return "equivalent", v["reason"]
 
 
