@@ -7,7 +7,13 @@ Run from the project folder after ``mutmut run`` (``make mutation`` does both)::
 A mutant is *killed* when a test fails with it, *timeout* when the tests hang with it (also
 detected); *survived* and *no tests* (no selected test reaches the mutated function) are the
 ones to read: each is either killed by a new test or written down as equivalent (a change no
-caller can observe) in ``docs/mutation.md``.
+caller can observe) in ``benchmarks/mutation_verdicts.json``.
+
+A verdict is ``{"mutation": <the changed lines>, "reason": <why no caller can observe it>}``
+under the mutant's name. mutmut numbers the mutants of a function in order, so an edit to the
+function renumbers them: a verdict whose recorded lines differ from the mutant's lines now is
+*stale* and counts as not judged until it is read again. A verdict on a mutant that a test
+now kills was wrong (an equivalent mutant cannot be killed) and is listed as such.
 """
 
 from __future__ import annotations
@@ -25,6 +31,28 @@ ROOT = Path(__file__).resolve().parent.parent
 VERDICTS = Path(__file__).resolve().parent / "mutation_verdicts.json"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 DETECTED = {"killed", "timeout", "caught by type check"}
+PREFACE = [
+    "How to read it:",
+    "",
+    "- The tests selected (`pytest_add_cli_args_test_selection`) are the ones on small "
+    "hand-made books: they run in seconds, so every listed module is run in full. The tests "
+    "that build the demo warehouse or train the demo model are left out; the worklist is "
+    "reached through small books scored by the baseline or by a model trained on the "
+    "254-invoice cash book in a second (`tests/risk/test_worklist_book.py`).",
+    "- mutmut maps a test to the functions it calls, and a fixture shared by several tests "
+    "(module or session scope) is counted for the first test that used it only: tests whose "
+    "answers come from such a fixture would not be run against the mutants. The fixtures of "
+    "the selected tests that call the mutated code are built per test for that reason.",
+    "- A survivor is either killed by a test stated by hand, or judged equivalent in "
+    "`benchmarks/mutation_verdicts.json` (the mutant's changed lines and why no caller can "
+    "observe the change; `python benchmarks/mutation_report.py --judge NAME REASON` records "
+    "one). A verdict whose lines no longer match the mutant (mutmut renumbers a function's "
+    "mutants when it changes) counts as not judged until read again.",
+    "- Results accumulate in `mutants/`: a run can be split by module "
+    "(`make mutation MUTANTS='salesops_analysis.metrics.kpis*'`); after adding tests, re-run "
+    "the survivors by name (mutmut keeps a result until the mutant is named again).",
+    "",
+]
 MISSED = {"survived", "no tests"}
 
 
@@ -55,15 +83,30 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--note", default="", help="a paragraph on this run, under the title")
+    parser.add_argument("--note-file", help="a Markdown file whose text goes under the title")
+    parser.add_argument(
+        "--judge",
+        nargs=2,
+        metavar=("MUTANT", "REASON"),
+        help="record MUTANT as equivalent, with its changed lines and REASON, and exit",
+    )
     args = parser.parse_args()
+    if args.judge:
+        judge(*args.judge)
+        return
+    if args.note_file:
+        args.note = (args.note + "\n\n" + Path(args.note_file).read_text()).strip()
     status = results()
     if not status:
         raise SystemExit('no mutation results: run "mutmut run" first')
     verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    missed = sorted(n for n, s in status.items() if s in MISSED)
+    diffs = {n: mutation_lines(n) for n in missed}
+    judged = {n: _verdict(n, verdicts, diffs[n]) for n in missed}
     by_module: dict[str, Counter] = defaultdict(Counter)
     for name, s in status.items():
         by_module[module_of(name)][s] += 1
-        if s in MISSED and _verdict(name, verdicts):
+        if s in MISSED and judged[name][0] == "equivalent":
             by_module[module_of(name)]["equivalent"] += 1
     lines = [
         "# Mutation testing",
@@ -73,6 +116,7 @@ def main() -> None:
         "`flock /tmp/heavy.lock`). Each mutant runs only the selected tests that reach the "
         "mutated function.",
         "",
+        *PREFACE,
         *([args.note, ""] if args.note else []),
         "| module | mutants | killed | timeout | survived (judged equivalent) | no tests | other "
         "| score | score without the equivalent |",
@@ -111,33 +155,84 @@ def main() -> None:
         "## Survivors",
         "",
     ]
-    missed = sorted(n for n, s in status.items() if s in MISSED)
-    judged = {n: _verdict(n, verdicts) for n in missed}
-    open_ = [n for n in missed if judged[n] is None]
+    open_ = [n for n in missed if judged[n][0] != "equivalent"]
+    stale = [n for n in missed if judged[n][0] == "stale"]
+    bugs = [n for n in missed if judged[n][0] == "bug"]
     lines.append(
         f"{len(missed)} survivors: {len(missed) - len(open_)} judged equivalent (a change no "
         f"caller can observe, reason given), {len(open_)} not judged yet (a test to write, "
-        "or a reason to give in benchmarks/mutation_verdicts.json)."
+        "or a reason to give in benchmarks/mutation_verdicts.json)"
+        + (f", of which {len(stale)} have a stale verdict (the mutant changed)" if stale else "")
+        + (
+            f"; {len(bugs)} of them the fix of a bug the run found (see its verdict)"
+            if bugs
+            else ""
+        )
+        + "."
     )
+    wrong = sorted(n for n in verdicts if n in status and status[n] in DETECTED)
+    if wrong:
+        lines += [
+            "",
+            f"Verdicts on mutants a test kills (wrong: remove them): {', '.join(wrong)}.",
+        ]
     lines.append("")
     if not missed:
         lines.append("None.")
     for name in missed:
-        diff = _mutmut("show", name).splitlines()
-        body = [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
-        verdict = judged[name] or "not judged yet"
+        kind, text = judged[name]
+        verdict = {
+            "equivalent": f"equivalent: {text}",
+            "stale": f"not judged yet (stale verdict, for another mutation: {text})",
+            "bug": f"not equivalent, not killed yet: {text}",
+        }.get(kind, "not judged yet")
         lines += [f"### `{name}` ({status[name]})", "", f"Verdict: {verdict}", ""]
-        lines += ["```diff", *body, "```", ""]
+        lines += ["```diff", *diffs[name], "```", ""]
     print("\n".join(lines))
 
 
-def _verdict(name: str, verdicts: dict[str, str]) -> str | None:
-    import fnmatch
+def judge(name: str, reason: str) -> None:
+    """Record mutant ``name`` as equivalent in :data:`VERDICTS`, with its changed lines."""
+    verdicts = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+    verdicts[name] = {"mutation": "\n".join(mutation_lines(name)), "reason": reason}
+    VERDICTS.write_text(
+        json.dumps(dict(sorted(verdicts.items())), indent=1, ensure_ascii=False) + "\n"
+    )
 
-    for pattern, reason in verdicts.items():
-        if name == pattern or fnmatch.fnmatchcase(name, pattern):
-            return f"equivalent: {reason}"
-    return None
+
+def mutation_lines(name: str) -> list[str]:
+    """Return the removed and added lines of mutant ``name`` (what ``mutmut show`` prints,
+    asked in this process: one ``mutmut show`` process per mutant takes a second)."""
+    try:
+        import os
+
+        from mutmut.__main__ import find_mutant
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+        here = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            diff = get_diff_for_mutant(name, path=find_mutant(name).path).splitlines()
+        finally:
+            os.chdir(here)
+    except ImportError:
+        diff = _mutmut("show", name).splitlines()
+    return [d for d in diff if d.startswith(("+", "-")) and not d.startswith(("+++", "---"))]
+
+
+def _verdict(name: str, verdicts: dict, lines: list[str]) -> tuple[str, str]:
+    """Return ``("equivalent", reason)``, ``("stale", reason)`` (recorded for other changed
+    lines) or ``("open", "")``."""
+    v = verdicts.get(name)
+    if v is None:
+        return "open", ""
+    if isinstance(v, str) or v.get("mutation") is None:
+        return "stale", v if isinstance(v, str) else v["reason"]
+    if v["mutation"] != "\n".join(lines):
+        return "stale", v["reason"]
+    if v.get("bug"):  # not equivalent: the mutant is the fix of a bug the run found
+        return "bug", v["reason"]
+    return "equivalent", v["reason"]
 
 
 def _row(module: str, c: Counter) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from salesops_analysis.metrics import (
+    ar_snapshot,
     ar_turnover,
     average_days_delinquent,
     best_possible_dso,
@@ -270,3 +272,132 @@ def test_monthly_credit_sales_by_hand_with_and_without_a_ledger():
         assert m["sales"].iloc[:2].tolist() == [300.0, 20.0]
         assert m["sales"].iloc[-1] == 1.0 and m["sales"].sum() == 321.0
         assert m["days"].iloc[:3].tolist() == [17, 31, 30]  # month to date, May, April
+
+
+def _two_currency_ledger():
+    """A USD and EUR book seen in USD at EUR 2.0, as the daily MIS builds it: a ledger
+    converted with ``in_currency``, passed with its own (converted) invoices and its payments
+    export (left in the payment's currency)."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("U1", "2025-06-10", "2025-07-10", 100, "USD"),  # current: 100 USD
+            ("E1", "2025-05-20", "2025-06-19", 50, "EUR"),  # 100 USD, 40 paid: 60 past due
+            ("E0", "2025-04-01", "2025-05-01", 30, "EUR"),  # 60 USD, paid in full in May
+            ("E2", "2025-06-15", "2025-07-15", 25, "EUR"),  # 50 USD, 20 paid: 30 current
+        ]
+    )
+    pay = payments(
+        [
+            ("E1", "2025-06-25", 20, "EUR"),
+            ("E0", "2025-05-15", 30, "EUR"),
+            ("E2", "2025-06-28", 10, "EUR"),
+        ]
+    )
+    led = Ledger(inv, pay).in_currency({"EUR": 2.0}, "USD")
+    return led.invoices, led.payments, led
+
+
+def test_every_kpi_reads_the_converted_ledger_it_is_given():
+    """By hand, in USD at 2025-06-30: AR 100 + 60 + 30 = 190, current 100 + 30 = 130. Credit
+    sales after 2025-04-01 up to the day: 100 + 100 + 50 = 250 (E0 is dated on the first day:
+    out). Rebuilding a ledger from the frames would count the EUR payments as dollars."""
+    inv, pay, led = _two_currency_ledger()
+    day = "2025-06-30"
+    assert ar_snapshot(inv, pay, day, ledger=led) == {"ar": 190.0, "current": 130.0}
+    assert dso_simple(inv, pay, day, ledger=led) == pytest.approx(190 / 250 * 90)
+    assert best_possible_dso(inv, pay, day, ledger=led) == pytest.approx(130 / 250 * 90)
+    assert average_days_delinquent(inv, pay, day, ledger=led) == pytest.approx(21.6)
+    assert pct_current(inv, pay, day, ledger=led) == pytest.approx(130 / 190 * 100)
+    # CEI over 30 days: begin (end of 05-31) = E1 100; sales = U1 100 + E2 50;
+    # (100 + 150 - 190) / (100 + 150 - 130)
+    assert cei(inv, pay, day, ledger=led) == pytest.approx(50.0)
+    # turnover: sales of the year 310 over the mean of 0 and 190
+    assert ar_turnover(inv, pay, day, ledger=led) == pytest.approx(310 / 95)
+    # countback: June's 150 absorbs 30 days, May's 100 absorbs the other 40: 40/100 × 31
+    assert dso_countback(inv, pay, day, ledger=led) == pytest.approx(30 + 12.4)
+    trend = kpi_trend(inv, pay, day, months=2, ledger=led)
+    assert trend.loc[pd.Timestamp(day)].round(6).to_dict() == {
+        "ar_open": 190.0,
+        "pct_current": round(130 / 190 * 100, 6),
+        "dso_countback": 42.4,
+        "dso_simple": 68.4,
+        "best_possible_dso": 46.8,
+        "average_days_delinquent": 21.6,
+        "cei": 50.0,
+    }
+    # May 31st: AR E1 100 (current until 06-19) + E0 0; sales since 03-02: 100 + 60 = 160
+    assert trend.loc[pd.Timestamp("2025-05-31"), "ar_open"] == 100.0
+    assert trend.loc[pd.Timestamp("2025-05-31"), "dso_simple"] == pytest.approx(100 / 160 * 90)
+
+
+def test_cei_uses_the_ar_and_current_part_it_is_given_and_reads_the_rest():
+    """Book of the test above: begin 100, sales 150, AR 190, current 130 (CEI 50%)."""
+    inv, pay, led = _two_currency_ledger()
+    day = "2025-06-30"
+    # (100 + 150 - 170) / (100 + 150 - 130) = 80 / 120
+    assert cei(inv, pay, day, ar=170.0, ledger=led) == pytest.approx(80 / 120 * 100)
+    # (100 + 150 - 190) / (100 + 150 - 150) = 60 / 100
+    assert cei(inv, pay, day, current=150.0, ledger=led) == pytest.approx(60.0)
+    # both given: (250 - 170) / (250 - 150)
+    assert cei(inv, pay, day, ar=170.0, current=150.0, ledger=led) == pytest.approx(80.0)
+
+
+def test_countback_refuses_sales_and_days_of_different_lengths():
+    with pytest.raises(ValueError):
+        countback_days(100.0, [50.0, 50.0], [30])
+
+
+def test_less_than_one_unit_of_sales_still_gives_a_dso():
+    """Half a dollar of sales, all open and not due: DSO and best possible DSO are 90 days."""
+    inv = invoices([("X", "2025-06-20", "2025-07-20", 0.5)])
+    assert dso_simple(inv, None, "2025-06-30") == pytest.approx(90.0)
+    assert best_possible_dso(inv, None, "2025-06-30") == pytest.approx(90.0)
+
+
+def test_cei_with_a_small_denominator_is_a_number():
+    """Paid in full within the period: 100% whether the period's sales are 50 cents or half
+    a cent (an amount converted at a rate can be below a cent); NaN only below half a cent."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices([("X", "2025-06-05", "2025-06-10", 0.5)])
+    pay = payments([("X", "2025-06-20", 0.5)])
+    assert cei(inv, pay, "2025-06-30") == pytest.approx(100.0)
+    tiny = Ledger(
+        invoices([("X", "2025-06-05", "2025-06-10", 0.01, "EUR")]),
+        payments([("X", "2025-06-20", 0.01, "EUR")]),
+    ).in_currency({"EUR": 0.5}, "USD")
+    assert cei(tiny.invoices, tiny.payments, "2025-06-30", ledger=tiny) == pytest.approx(100.0)
+    tinier = Ledger(invoices([("X", "2025-06-05", "2025-06-10", 0.004)]), None)
+    assert np.isnan(cei(tinier.invoices, None, "2025-06-30", ledger=tinier))
+
+
+def test_default_periods_cei_30_days_countback_24_months_trend_12_months():
+    # a payment on 05-31, the day before a 30-day period ending 06-30, is before it:
+    # begin 60, no sales, AR 60, none current: (60 - 60) / 60 = 0% (31 days would say 40%)
+    inv = invoices([("X", "2025-05-01", "2025-05-20", 100)])
+    pay = payments([("X", "2025-05-31", 40)])
+    assert cei(inv, pay, "2025-06-30") == pytest.approx(0.0)
+    trend = kpi_trend(inv, pay, "2025-06-30")
+    assert len(trend) == 12 and trend["cei"].iloc[-1] == pytest.approx(0.0)
+    assert kpi_trend(inv, pay, "2025-06-30", cei_period_days=31)["cei"].iloc[-1] == (
+        pytest.approx(40.0)
+    )
+    # an invoice of January 2023 still open: 24 months without sales count in full,
+    # 2023-07-01 to 2025-06-30 = 731 days (a 25th month would add June 2023's 30)
+    old = invoices([("OLD", "2023-01-15", "2023-02-14", 100)])
+    assert dso_countback(old, None, "2025-06-30") == pytest.approx(731.0)
+    # two months asked for: June to date (30) and May (31)
+    assert dso_countback(old, None, "2025-06-30", months=2) == pytest.approx(61.0)
+
+
+def test_monthly_credit_sales_from_a_ledger_has_the_months_asked_for():
+    from salesops_analysis.metrics import monthly_credit_sales
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices([("A", "2025-06-02", "2025-07-02", 10), ("B", "2025-04-30", "2025-05-30", 7)])
+    got = monthly_credit_sales(inv, "2025-06-30", 3, ledger=Ledger(inv, None))
+    assert got["sales"].tolist() == [10.0, 0.0, 7.0]
+    assert got["days"].tolist() == [30, 31, 30]
+    assert [str(m) for m in got["month"]] == ["2025-06", "2025-05", "2025-04"]

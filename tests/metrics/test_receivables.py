@@ -333,3 +333,270 @@ def test_collection_curves_by_hand_at_the_edges_of_months_and_days():
     assert june["day_0"] == 1.0  # June's last day is the as-of day: day 0 is reached
     assert june[["day_15", "day_45"]].isna().all()
     assert len(collection_curves(inv, pay, as_of=AS_OF)) == 12  # a year by default
+
+
+def test_open_items_columns_by_hand():
+    """Settled and open parts, the last payment by the day, days past due and since issue."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-05-01", "2025-05-31", 100),  # 30 + 20 by the day, 50 after it
+            ("B", "2025-06-15", "2025-07-15", 200),  # paid in full on 06-20
+            ("C", "2025-06-20", "2025-07-20", 80),  # a credit note of 30 only
+            ("CN", "2025-06-25", "2025-06-25", -30, "USD", "C"),
+            ("D", "2025-07-01", "2025-07-31", 70),  # issued after the day
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-06-10", 20),
+            ("A", "2025-06-05", 30),
+            ("A", "2025-07-02", 50),
+            ("B", "2025-06-20", 200),
+        ]
+    )
+    items = Ledger(inv, pay).open_items(AS_OF).set_index("invoice_id")
+    assert items.index.tolist() == ["A", "B", "C", "CN"]
+    assert items["settled_amount"].tolist() == [50.0, 200.0, 30.0, -30.0]
+    assert items["open_amount"].tolist() == [50.0, 0.0, 50.0, 0.0]
+    assert items["is_open"].tolist() == [True, False, True, False]
+    last = items["last_payment_date"]
+    assert str(last.dtype) == "datetime64[us]"
+    assert last["A"] == pd.Timestamp("2025-06-10") and last["B"] == pd.Timestamp("2025-06-20")
+    assert last[["C", "CN"]].isna().all()  # a credit note is not a payment
+    assert items["days_past_due"].tolist() == [30.0, -15.0, -20.0, 5.0]
+    assert items["days_since_invoice"].tolist() == [60.0, 15.0, 10.0, 5.0]
+    assert items["days_past_due"].dtype == items["days_since_invoice"].dtype == np.float64
+    only = Ledger(inv, pay).open_items(AS_OF, open_only=True)
+    assert only["invoice_id"].tolist() == ["A", "C"]
+    # the input's own columns come first, in order, and nothing else is added
+    assert list(items.reset_index().columns) == [*inv.columns] + [
+        "settled_amount",
+        "open_amount",
+        "is_open",
+        "last_payment_date",
+        "days_past_due",
+        "days_since_invoice",
+    ]
+
+
+def test_ledger_reads_missing_values_and_missing_columns_plainly():
+    """A missing amount counts as 0, a missing status is not 'written off', and frames with
+    their own index or without status and currency columns are read as they are."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-06-01", "2025-06-30", 100),
+            ("NO_AMOUNT", "2025-06-01", "2025-06-30", 0),
+            ("NO_STATUS", "2025-06-01", "2025-06-30", 40),
+        ]
+    )
+    inv.loc[1, "amount"] = np.nan
+    inv["status"] = pd.array(["open", "open", None], dtype="str")
+    inv.index = [10, 11, 12]
+    pay = payments([("A", "2025-06-10", 60), ("A", "2025-06-11", 0)])
+    pay.loc[1, "amount"] = np.nan
+    led = Ledger(inv, pay)
+    assert led.snapshot(AS_OF) == {"ar": 80.0, "current": 80.0}
+    items = led.open_items(AS_OF)
+    assert items.index.tolist() == [0, 1, 2] and "index" not in items.columns
+    assert items["open_amount"].tolist() == [40.0, 0.0, 40.0]
+    assert items["last_payment_date"].tolist()[0] == pd.Timestamp("2025-06-11")
+    # no status, currency or credit-note column at all
+    bare = inv.drop(columns=["status", "currency", "applies_to_invoice_id"])
+    assert Ledger(bare, pay.drop(columns=["currency"])).snapshot(AS_OF)["ar"] == 80.0
+    # without payments: a missing paid amount is nothing paid
+    inv2 = inv.assign(paid_amount=[100.0, 0.0, np.nan], paid_date=pd.Timestamp("2025-06-05"))
+    assert Ledger(inv2, None).open_balances(AS_OF)[1].tolist() == [0.0, 0.0, 40.0]
+    assert Ledger(inv2, None).in_currency({"USD": 2.0}, "EUR").open_balances(AS_OF)[1].tolist() == [
+        0.0,
+        0.0,
+        80.0,
+    ]
+
+
+def test_activities_are_matched_in_the_ledger_with_or_without_payments():
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [("A", "2025-06-01", "2025-06-30", 100), ("B", "2025-06-01", "2025-06-30", 100)]
+        + [("CN", "2025-06-02", "2025-06-02", -10, "USD", "B")]
+    )
+    act = pd.DataFrame({"invoice_id": pd.array(["b", "X", " A"], dtype="str")})
+    assert Ledger(inv, None, activities=act).activity_rows.tolist() == [1, -1, 0]
+    led = Ledger(inv, payments([("A", "2025-06-10", 5)]), activities=act)
+    assert led.activity_rows.tolist() == [1, -1, 0] and led.activities is act
+    assert Ledger(inv, None).activity_rows is None
+
+
+def test_rate_factors_by_hand():
+    from salesops_analysis.metrics.receivables import rate_factors
+
+    cur = pd.concat(  # two pieces: an Arrow column of two chunks
+        [pd.Series(["EUR", "usd"], dtype="str"), pd.Series([None, "GBP"], dtype="str")],
+        ignore_index=True,
+    )
+    rates = {"EUR": 2.0, "GBP": 3.0}
+    # a currency without a rate (usd is not USD) and a missing one count 1.0
+    assert rate_factors(cur, rates, 4).tolist() == [2.0, 1.0, 1.0, 3.0]
+    assert rate_factors(None, rates, 3).tolist() == [1.0, 1.0, 1.0]
+    assert rate_factors(cur, {}, 4).tolist() == [1.0] * 4
+
+
+def test_converted_ledger_items_carry_converted_amounts_and_the_new_currency():
+    """10.01 EUR at 1.1 is 11.011 USD; 5 EUR paid is 5.50: open 5.511 -> 5.51, settled
+    11.011 - 5.51 = 5.501 -> 5.50 (amounts are kept unrounded, balances in cents)."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [("E", "2025-06-01", "2025-06-30", 10.01, "EUR"), ("U", "2025-06-01", "2025-06-30", 4)]
+    )
+    led = Ledger(inv, payments([("E", "2025-06-10", 5, "EUR")])).in_currency({"EUR": 1.1}, "USD")
+    items = led.open_items(AS_OF).set_index("invoice_id")
+    assert items.loc["E", "amount"] == pytest.approx(11.011)
+    assert items.loc["E", "open_amount"] == 5.51 and items.loc["E", "settled_amount"] == 5.5
+    assert items["currency"].tolist() == ["USD", "USD"]
+    assert items.loc["U", "amount"] == 4.0
+    # without payments: paid amounts are converted (a missing one is 0)
+    inv2 = inv.assign(paid_amount=[2.0, np.nan], paid_date=pd.Timestamp("2025-06-05"))
+    conv = Ledger(inv2, None).in_currency({"EUR": 1.1}, "USD")
+    assert conv.invoices["paid_amount"].tolist() == [pytest.approx(2.2), 0.0]
+    assert conv.open_balances(AS_OF)[1].tolist() == [8.81, 4.0]
+
+
+def test_last_payment_day_with_and_without_payments_counts_the_day_itself():
+    from salesops_analysis.metrics.days import NO_DAY, day_number
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices([("A", "2025-06-01", "2025-06-30", 100), ("B", "2025-06-01", "2025-06-30", 100)])
+    with_pay = Ledger(inv, payments([("A", "2025-06-20", 10), ("A", AS_OF, 10)]))
+    assert with_pay.balances(AS_OF)[2].tolist() == [day_number(AS_OF), NO_DAY]
+    inv2 = inv.assign(paid_amount=[50.0, 0.0], paid_date=pd.to_datetime([AS_OF, None]))
+    without = Ledger(inv2, None)
+    assert without.balances(AS_OF)[2].tolist() == [day_number(AS_OF), NO_DAY]
+    assert without.open_items(AS_OF)["last_payment_date"].tolist()[0] == pd.Timestamp(AS_OF)
+
+
+def test_ledger_monthly_and_credit_sales_by_hand():
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices([("A", "2025-06-30", "2025-07-30", 10), ("B", "2023-07-01", "2023-07-31", 5)])
+    led = Ledger(inv, None)
+    sales = led.monthly_sales(AS_OF)  # 24 months: June 2025 back to July 2023
+    assert len(sales) == 24 and sales[0] == 10.0 and sales[23] == 5.0
+    # the end day counts, the start day does not
+    assert led.credit_sales("2025-06-29", AS_OF) == 10.0
+    assert led.credit_sales(AS_OF, "2025-07-31") == 0.0
+
+
+def test_invoice_date_basis_labels_and_buckets_by_days_since_invoice():
+    from salesops_analysis.metrics import bucket_labels
+
+    assert bucket_labels((30, 60, 90), "invoice_date") == ["0_30", "31_60", "61_90", "90_plus"]
+    items = pd.DataFrame(
+        {
+            "is_open": [True, True, True],
+            "days_past_due": [-20.0, 5.0, 100.0],
+            "days_since_invoice": [10.0, 35.0, 130.0],
+            "open_amount": [1.0, 2.0, 4.0],
+        }
+    )
+    table = aging_buckets(items, basis="invoice_date")
+    assert table.loc["total"].tolist() == [1.0, 2.0, 0.0, 4.0, 7.0]
+    assert table.index.name == "group" and table.index.tolist() == ["total"]
+    assert table.columns.name is None
+    with pytest.raises(ValueError, match="basis must be due_date or invoice_date"):
+        aging_buckets(items, basis="due")
+
+
+def test_aging_keeps_a_missing_group_and_rounds_to_cents_within_the_rounding_gap():
+    items = pd.DataFrame(
+        {
+            "is_open": True,
+            "days_past_due": [0.0, 10.0, 40.0, 70.0, 100.0, 10.0],
+            "days_since_invoice": 0.0,
+            "open_amount": [0.0049, 0.0045, 0.0149, 0.0149, 0.0149, 5.0],
+            "team": pd.array(["N", "N", "N", "N", "N", None], dtype="str"),
+        }
+    )
+    # N: each bucket rounds to cents (0, 0, 0.01, 0.01, 0.01) and the total 0.0541 to 0.05:
+    # a gap of 0.02, within the 6 half-cents five buckets and a total can drift apart
+    table = aging_buckets(items, by="team")
+    assert table.loc["N"].tolist() == [0.0, 0.0, 0.01, 0.01, 0.01, 0.05]
+    # the invoice without a team keeps its own row
+    assert len(table) == 2 and table.iloc[1].tolist() == [0.0, 5.0, 0.0, 0.0, 0.0, 5.0]
+    assert pd.isna(table.index[1])
+
+
+def test_collection_curves_ignore_payments_of_no_invoice_and_of_non_invoices():
+    """April: one invoice of 100, paid 40 on day 5. A payment naming no invoice, a refund
+    paid on a credit note and a payment on a zero-amount line collect nothing of it."""
+    inv = invoices(
+        [
+            ("A", "2025-04-01", "2025-05-01", 100),
+            ("ZERO", "2025-04-02", "2025-05-02", 0),
+            ("CN", "2025-04-03", "2025-04-03", -20),
+            ("LAST", "2025-04-04", "2025-05-04", 50),  # the last row: a stray match lands here
+        ]
+    )
+    pay = payments(
+        [
+            ("A", "2025-04-06", 40),
+            ("NOPE", "2025-04-06", 999),
+            ("CN", "2025-04-07", -20),
+            ("ZERO", "2025-04-07", 7),
+        ]
+    )
+    april = collection_curves(inv, pay, as_of=AS_OF, days=(15,), months=3).iloc[0]
+    assert april["day_15"] == pytest.approx(40 / 150)
+
+
+def test_sales_owner_of_invoices_without_orders_and_an_order_named_like_a_placeholder():
+    from salesops_analysis.metrics import with_sales_owner
+
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(["O1", "XXXX"], dtype="str"),
+            "customer_id": pd.array(["C1", "C2"], dtype="str"),
+            "order_date": pd.to_datetime(["2025-05-01", "2025-06-01"]),
+            "sales_rep": pd.array(["Ana", "Xavier"], dtype="str"),
+            "team": pd.array(["North", "X-Team"], dtype="str"),
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "invoice_id": ["I1", "I2"],
+            "order_id": pd.Series([None, None], dtype="str"),
+            "customer_id": ["C1", "C1"],
+        }
+    )
+    # no invoice has an order of its own: each gets its customer's latest order's rep
+    got = with_sales_owner(items, orders)
+    assert got["sales_rep"].tolist() == ["Ana", "Ana"]
+    assert got["team"].tolist() == ["North", "North"]
+
+
+def test_ledger_keeps_the_frames_columns_and_reads_a_debit_note_as_an_invoice():
+    """A positive line naming another invoice (a debit note of 50 cents) is an invoice of
+    its own, not a credit; a status read with pandas' NA is not 'written off'; a book with
+    nothing to match (no credit-note column, no payments, no activities) is read too."""
+    from salesops_analysis.metrics.receivables import Ledger
+
+    inv = invoices(
+        [
+            ("A", "2025-06-01", "2025-06-30", 100),
+            ("DN", "2025-06-02", "2025-06-30", 0.5, "USD", "A"),
+            ("B", "2025-06-01", "2025-06-30", 10),
+        ]
+    )
+    inv["status"] = pd.array(["open", "open", pd.NA], dtype="string")
+    pay = payments([("A", "2025-06-10", 30)])
+    pay.index = [7]
+    led = Ledger(inv, pay)
+    assert list(led.payments.columns) == list(pay.columns) and led.payments.index.tolist() == [0]
+    assert led.open_balances(AS_OF)[1].tolist() == [70.0, 0.5, 10.0]
+    bare = Ledger(inv.drop(columns=["applies_to_invoice_id"]), None)
+    assert bare.open_balances(AS_OF)[1].tolist() == [100.0, 0.5, 10.0]
+    assert bare.activity_rows is None

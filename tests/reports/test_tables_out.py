@@ -81,3 +81,14 @@ def test_csv_keeps_a_time_of_day_when_there_is_one_and_writes_an_empty_table(tmp
     assert [r[0] for r in rows[1:]] == ["2025-06-30 13:45:00", "2025-06-30 00:00:00"]
     empty = pd.DataFrame({"customer": pd.Series([], dtype="str"), "amount": []})
     assert _read(write_csv(empty, tmp_path / "e.csv")) == [["customer", "amount"]]
+
+
+def test_risky_says_false_for_a_missing_value_and_is_risky_is_boolean():
+    import pyarrow as pa
+
+    from salesops_analysis.reports.tables_out import risky
+
+    got = risky(pa.array(["=x", None, "a"], type=pa.string()))
+    assert got.to_pylist() == [True, False, False] and got.null_count == 0
+    flags = is_risky(pd.Series(["-1", None], dtype="str"))
+    assert flags.dtype == np.bool_ and flags.tolist() == [True, False]

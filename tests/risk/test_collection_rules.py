@@ -2,8 +2,9 @@
 action, owner and rank for each invoice.
 
 Nothing here is borrowed from the code under test: the ladder is given in the config below,
-and every expected text is written out. Scores come from the demo model, then each invoice's
-probability and expected late amount are set by hand, so the rules (not the model) decide.
+and every expected text is written out. The book is scored by the baseline (no model), then each
+invoice's probability and expected late amount are set by hand, so the rules decide; the scores'
+source does not enter the rules, and no trained model is needed (the mutation run uses these).
 
 The book is seen on 2025-06-30 with the ladder (days past due) not due < 1 <= reminder < 15
 <= call < 45 <= final notice < 75 <= escalate. Next action, first that applies: a dispute, a
@@ -11,7 +12,7 @@ broken promise, a pending promise (promised for today or later), a not-yet-due i
 probability of 0.5 or more (courtesy call), else the stage's own action.
 
 The tests after the book state each rule of ``risk/collection_rules.py`` by hand on a few
-values, without a model (they are the ones the mutation run uses).
+values.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 import salesops_analysis as so
 from salesops_analysis.metrics import Tables
-from salesops_analysis.risk import score_open_invoices, worklist
+from salesops_analysis.risk import score_by_baseline, worklist
 from salesops_analysis.risk.collection_rules import (
     Action,
     DunningLadder,
@@ -210,18 +211,20 @@ def _tables() -> Tables:
     return Tables(invoices=inv, payments=payments([]), orders=orders, activities=act)
 
 
-@pytest.fixture(scope="module")
-def rules(demo_model):
+# built for each test (a few milliseconds): a test that reads it is then known to reach
+# the worklist code (the mutation run maps tests to the functions they call)
+@pytest.fixture
+def rules():
     tables = _tables()
     config = so.Config(dunning=LADDER)
-    scored = score_open_invoices(demo_model, tables, AS_OF, config)
+    scored = score_by_baseline(tables, AS_OF, config)
     by_hand = {r[0]: r[4] for r in BOOK}
     inv = scored.invoices
     prob = inv["invoice_id"].map(by_hand).astype("float64")
     inv = inv.assign(
         probability=prob, expected_late_amount=(prob * inv["open_amount_reporting"]).round(2)
     )
-    return worklist(demo_model, tables, AS_OF, config, scored=scored.with_invoices(inv))
+    return worklist(None, tables, AS_OF, config, scored=scored.with_invoices(inv))
 
 
 def test_stage_promise_action_and_owner_per_invoice(rules):
@@ -265,7 +268,7 @@ def test_ranked_by_expected_late_amount_then_open_amount(rules):
     assert rules["rank"].tolist() == list(range(1, 12))
 
 
-# -- each rule by hand, no model -----------------------------------------------------------------
+# -- each rule by hand -----------------------------------------------------------------
 
 
 def test_dunning_stage_is_the_last_stage_reached():

@@ -190,3 +190,14 @@ def test_stable_order_of_many_ties_and_the_widest_keys():
     np.testing.assert_array_equal(stable_order(ties), np.argsort(ties, kind="stable"))
     wide = np.array([2**62, -(2**62), 0, 2**62, 5], dtype=np.int64)
     np.testing.assert_array_equal(stable_order(wide), np.argsort(wide, kind="stable"))
+
+
+def test_stable_order_by_hand_for_keys_too_wide_to_pack_and_keys_near_the_top():
+    # forty keys alternating 2**62 and 0: too wide to pack; ties keep their input order
+    wide = np.array([2**62, 0] * 20, dtype=np.int64)
+    assert stable_order(wide).tolist() == list(range(1, 40, 2)) + list(range(0, 40, 2))
+    # narrow keys near the top of int64: packed as offsets from the smallest
+    top = np.array([2**61 + 2, 2**61, 2**61 + 1], dtype=np.int64)
+    assert stable_order(top).tolist() == [1, 2, 0]
+    mid = np.array([2**60 + 1, 2**60 - 1, 2**60], dtype=np.int64)
+    assert stable_order(mid).tolist() == [1, 2, 0]

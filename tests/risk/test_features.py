@@ -107,9 +107,9 @@ def test_dispute_counts_from_its_activity_date_never_from_the_invoice_flag():
         }
     )
     k = Knowledge.at("2025-06-30", inv, payments([]), act)
-    days = np.array([day_number("2025-01-10"), day_number("2025-01-25")])
-    f = features_at(k, np.array([0, 0]), days)
-    assert f["dispute_known"].tolist() == [0.0, 1.0]
+    days = np.array([day_number(d) for d in ["2025-01-10", "2025-01-20", "2025-01-25"]])
+    f = features_at(k, np.array([0, 0, 0]), days)
+    assert f["dispute_known"].tolist() == [0.0, 1.0, 1.0]  # known on its own day
 
 
 def test_a_promise_counts_as_broken_only_once_recorded_and_past_its_day():
@@ -422,7 +422,9 @@ def test_a_customers_features_are_those_computed_on_its_invoices_alone(seed):
 def test_a_snapshot_day_after_the_knowledge_date_is_refused():
     inv, pay, act = _random_book(0)
     k = Knowledge.at(T, inv, pay, act)
-    with pytest.raises(ValueError, match="after the knowledge date"):
+    with pytest.raises(
+        ValueError, match="^a snapshot day is after the knowledge date: that would leak$"
+    ):
         features_at(k, np.array([0]), np.array([k.T + 1]))
 
 
@@ -480,3 +482,41 @@ def test_demo_features_of_a_customer_subset_are_those_of_the_whole_book(demo_tab
             rtol=1e-9,  # running sums over the whole book's log amounts round differently
             atol=1e-9,
         )
+
+
+def test_a_promised_date_without_a_promise_is_no_promise_and_categories_are_text():
+    """A call noting a date without promising (outcome 'no_answer') is neither a promise nor
+    a broken one; the invoice's segment is read as text, a missing one as 'unknown'."""
+    inv = invoices([("A", "2025-01-01", "2025-01-31", 100), ("B", "2025-01-01", "2025-01-31", 50)])
+    inv["segment"] = pd.array(["SMB", None], dtype="str")
+    act = pd.DataFrame(
+        {
+            "activity_id": ["X"],
+            "activity_date": [pd.Timestamp("2025-02-01")],
+            "owner": ["Bea"],
+            "type": ["call"],
+            "customer_id": ["C1"],
+            "invoice_id": ["A"],
+            "order_id": [None],
+            "outcome": ["no_answer"],
+            "promised_date": [pd.Timestamp("2025-02-05")],
+            "promised_amount": [np.nan],
+        }
+    )
+    k = Knowledge.at("2025-06-30", inv, payments([]), act, categorical=["segment"])
+    f = features_at(k, np.array([0, 1]), np.full(2, day_number("2025-02-10")))
+    assert f["promises"].tolist() == [0.0, 0.0] and f["broken_promises"].tolist() == [0.0, 0.0]
+    assert f["contacts"].tolist() == [1.0, 0.0]
+    assert f["segment"].tolist() == ["SMB", "unknown"] and f["segment"].dtype == "str"
+
+
+def test_the_customers_other_overdue_amount_is_in_cents():
+    """B (10.004, three decimals as some currencies have) is overdue on 2025-03-01 beside A:
+    A sees 10.00 of other overdue amount."""
+    inv = invoices(
+        [("A", "2025-01-01", "2025-01-31", 100), ("B", "2025-01-01", "2025-01-31", 10.004)]
+    )
+    k = Knowledge.at("2025-06-30", inv, payments([]))
+    f = features_at(k, np.array([0]), np.array([day_number("2025-03-01")]))
+    assert f["cust_overdue_other_amount"].tolist() == [10.0]
+    assert f["cust_overdue_other_n"].tolist() == [1]
