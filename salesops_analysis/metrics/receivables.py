@@ -318,7 +318,7 @@ def with_sales_owner(items: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
         # positions into the orders as they are (no filtered copy of a million orders);
         # only the matched rows' text is read
         has_rep = orders["sales_rep"].notna().to_numpy()
-        pos = row_positions(out["order_id"].fillna(""), orders["order_id"])
+        pos = row_positions(out["order_id"], orders["order_id"])
         hit = pos >= 0
         hit[hit] = has_rep[pos[hit]]
         rep[hit] = orders["sales_rep"].iloc[pos[hit]].to_numpy()

@@ -16,6 +16,7 @@ from salesops_analysis.metrics import (
     open_items,
     roll_rates,
     unapplied_cash,
+    with_sales_owner,
 )
 from salesops_analysis.metrics.receivables import row_positions
 from tests.metrics.conftest import invoices, payments
@@ -600,3 +601,25 @@ def test_ledger_keeps_the_frames_columns_and_reads_a_debit_note_as_an_invoice():
     bare = Ledger(inv.drop(columns=["applies_to_invoice_id"]), None)
     assert bare.open_balances(AS_OF)[1].tolist() == [100.0, 0.5, 10.0]
     assert bare.activity_rows is None
+
+
+def test_an_invoice_without_an_order_never_matches_an_order_with_a_blank_id():
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(["O1", "", "  "], dtype="str"),
+            "customer_id": pd.array(["C1", "C2", "C3"], dtype="str"),
+            "order_date": pd.to_datetime(["2025-05-01", "2025-06-01", "2025-06-02"]),
+            "sales_rep": pd.array(["Ana", "Nobody", "Blank"], dtype="str"),
+            "team": pd.array(["North", "Empty", "Blank"], dtype="str"),
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "invoice_id": ["I1"],
+            "order_id": pd.Series([None], dtype="str"),
+            "customer_id": ["C1"],
+        }
+    )
+    got = with_sales_owner(items, orders)
+    assert got["sales_rep"].tolist() == ["Ana"]  # C1's latest order, not the blank-id one
+    assert got["team"].tolist() == ["North"]
