@@ -18,7 +18,7 @@ from salesops_analysis.metrics import (
     unapplied_cash,
     with_sales_owner,
 )
-from salesops_analysis.metrics.receivables import row_positions
+from salesops_analysis.metrics.receivables import REMEMBERED_DAYS, Ledger, row_positions
 from tests.metrics.conftest import invoices, payments
 
 AS_OF = "2025-06-30"
@@ -623,3 +623,19 @@ def test_an_invoice_without_an_order_never_matches_an_order_with_a_blank_id():
     got = with_sales_owner(items, orders)
     assert got["sales_rep"].tolist() == ["Ana"]  # C1's latest order, not the blank-id one
     assert got["team"].tolist() == ["North"]
+
+
+def test_a_ledger_forgets_old_days_and_still_answers_each_day_right():
+    """Invoice I1 (100, issued 2025-01-01) is paid 10 on the 1st of every month: its balance
+    at the end of month m is 100 - 10 m, asked over and over in a changing order."""
+    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
+    pay = payments([("I1", f"2025-{m:02d}-01", 10.0) for m in range(1, 11)])
+    led = Ledger(inv, pay)
+    ends = [pd.Timestamp(f"2025-{m:02d}-01") + pd.offsets.MonthEnd(0) for m in range(1, 11)]
+    for m in [*range(10), 9, 0, 5, 5, 2, 7]:
+        _, open_amount, last = led.balances(ends[m])
+        assert open_amount.tolist() == [100.0 - 10 * (m + 1)]
+        assert last.tolist() == [int(np.datetime64(f"2025-{m + 1:02d}-01", "D").astype(int))]
+        assert led.snapshot(ends[m])["ar"] == 100.0 - 10 * (m + 1)
+    assert len(led._balances) == REMEMBERED_DAYS
+    assert len(led._last_payment) == REMEMBERED_DAYS

@@ -56,22 +56,6 @@ def test_daily_mis_on_a_shared_ledger_of_one_invoice_and_of_none():
     assert empty.metrics["ar_open"] == 0.0 and empty.metrics["open_invoices"] == 0
 
 
-def test_a_ledger_forgets_old_days_and_still_answers_each_day_right():
-    """Invoice I1 (100, issued 2025-01-01) is paid 10 on the 1st of every month: its balance
-    at the end of month m is 100 - 10 m, asked over and over in a changing order."""
-    inv = invoices([("I1", "2025-01-01", "2025-01-31", 100.0)])
-    pay = payments([("I1", f"2025-{m:02d}-01", 10.0) for m in range(1, 11)])
-    led = Ledger(inv, pay)
-    ends = [pd.Timestamp(f"2025-{m:02d}-01") + pd.offsets.MonthEnd(0) for m in range(1, 11)]
-    for m in [*range(10), 9, 0, 5, 5, 2, 7]:
-        _, open_amount, last = led.balances(ends[m])
-        assert open_amount.tolist() == [100.0 - 10 * (m + 1)]
-        assert last.tolist() == [int(np.datetime64(f"2025-{m + 1:02d}-01", "D").astype(int))]
-        assert led.snapshot(ends[m])["ar"] == 100.0 - 10 * (m + 1)
-    assert len(led._balances) == REMEMBERED_DAYS
-    assert len(led._last_payment) == REMEMBERED_DAYS
-
-
 def test_an_order_book_forgets_old_answers_and_still_answers_each_day_right(demo_tables):
     sla = {"received": 2, "processing": 7, "on_hold": 5, "shipped": 3}
     book = OrderBook(demo_tables.orders)
