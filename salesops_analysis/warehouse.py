@@ -125,6 +125,7 @@ class Warehouse:
         *,
         as_of_load: dt.datetime | None = None,
         columns: list[str] | None = None,
+        where: str | None = None,
     ) -> pd.DataFrame:
         """Return a canonical table as a DataFrame.
 
@@ -138,6 +139,9 @@ class Warehouse:
             of the current rows.
         columns : list of str, optional
             Only these columns (reading fewer columns of a big table is faster).
+        where : str, optional
+            Only the rows meeting this SQL condition on the table's columns (a report that
+            reads few rows of a big table), in the table's order.
 
         Raises
         ------
@@ -156,13 +160,14 @@ class Warehouse:
             cols = list(columns)
         from ._frames import query_frame
 
+        rows = "" if where is None else f" AND ({where})"
         if as_of_load is None:
             select = "*" if columns is None else ", ".join(quote_name(c) for c in cols)
-            return query_frame(self.con, f"SELECT {select} FROM {kind}")
+            return query_frame(self.con, f"SELECT {select} FROM {kind} WHERE true{rows}")
         return query_frame(
             self.con,
             f"SELECT {', '.join(quote_name(c) for c in cols)} FROM {kind}_history "
-            "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
+            f"WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t){rows}",
             {"t": as_of_load},
         )
 

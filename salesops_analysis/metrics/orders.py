@@ -98,17 +98,27 @@ class OrderBook:
 
     def _escalation_arrays(self, d: int, sla_days: dict[str, int]):
         code = self._status_codes(d)
-        age = d - self.ordered
-        early = (code == 4) | (code == 5) | (code == 6)
-        over = np.full((4, len(code)), -1, dtype=np.int64)
         has_promise = self.promised != NO_DAY
-        over[0] = np.where(early & has_promise, d - np.where(has_promise, self.promised, d), -1)
-        over[1] = np.where((code == 5) | (code == 6), age - sla_days.get("processing", 7), -1)
-        over[2] = np.where(code == 4, age - sla_days.get("on_hold", 5), -1)
-        since = d - np.where(self.shipped == NO_DAY, d, self.shipped)
-        over[3] = np.where(code == 3, since - sla_days.get("shipped", 3), -1)
-        reason = over.argmax(axis=0).astype(np.int8)
-        worst = over.max(axis=0)
+        checks = [  # days over each check, per order (-1: the check does not apply)
+            lambda: np.where(
+                (code >= 4) & has_promise, d - np.where(has_promise, self.promised, d), -1
+            ),
+            lambda: np.where(code >= 5, d - self.ordered - sla_days.get("processing", 7), -1),
+            lambda: np.where(code == 4, d - self.ordered - sla_days.get("on_hold", 5), -1),
+            lambda: np.where(
+                code == 3,
+                d - np.where(self.shipped == NO_DAY, d, self.shipped) - sla_days.get("shipped", 3),
+                -1,
+            ),
+        ]
+        # the most overdue check (the first on a tie), one check's array at a time
+        worst = np.full(len(code), -1, dtype=np.int64)
+        reason = np.zeros(len(code), dtype=np.int8)
+        for i, days_over in enumerate(checks):
+            over = days_over()
+            more = over > worst
+            worst[more] = over[more]
+            reason[more] = i
         return worst > 0, reason, worst
 
 

@@ -51,8 +51,8 @@ __all__ = [
 ]
 
 CENT = 0.005
-#: Days whose balances a :class:`Ledger` keeps (arrays over all invoice rows; oldest forgotten)
-REMEMBERED_DAYS = 4
+#: Days whose balances a :class:`Ledger` keeps (170 MB a day at ten million invoices; oldest
+REMEMBERED_DAYS = 2  # forgotten): a report asks of a day and its previous day in turn
 
 
 def rate_factors(currency: pd.Series | None, rates: dict[str, float], n: int) -> np.ndarray:
@@ -147,9 +147,7 @@ class Ledger:
         import copy
 
         out = copy.copy(self)
-        out._balances = {}
-        out._last_payment = {}
-
+        out.forget()  # its own balances, in the new currency
         f = rate_factors(self.currency, rates, len(self.amount))
         out.amount = self.amount * f
         if self.payments is not None:
@@ -164,6 +162,10 @@ class Ledger:
             amount=as_column(out.amount), paid_amount=as_column(paid), currency=currency
         )
         return out
+
+    def forget(self) -> None:
+        """Let go of the balances of the days remembered (they are computed again if asked)."""
+        self._balances, self._last_payment = {}, {}
 
     def balances(self, as_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return ``(issued, open_amount, last_payment_day)`` arrays over all invoice rows.
@@ -225,10 +227,8 @@ class Ledger:
         """Return credit sales of the calendar months back from ``as_of``, most recent first
         (the first is the month to date)."""
         if not hasattr(self, "_issued_month"):
-            issued = np.where(self.issued == NO_DAY, 0, self.issued)
-            self._issued_month = (
-                issued.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-            )
+            issued = np.where(self.issued == NO_DAY, 0, self.issued).astype("datetime64[D]")
+            self._issued_month = issued.astype("datetime64[M]").astype(np.int64)
         d = day_number(as_of)
         m0 = int(np.datetime64(d, "D").astype("datetime64[M]").astype(np.int64))
         back = m0 - self._issued_month

@@ -131,21 +131,32 @@ class Tables:
         return replace(self, **out, currency=currency)
 
 
-def load_tables(wh: Warehouse, *, columns: dict[str, list[str]] | None = None) -> Tables:
+def load_tables(
+    wh: Warehouse,
+    *,
+    columns: dict[str, list[str]] | None = None,
+    rows: dict[str, str] | None = None,
+) -> Tables:
     """Return every canonical table of the warehouse (payments ``None`` if none loaded).
 
     ``columns`` reads only the named columns of some tables (``{"orders": [...]}``), for a
-    report that needs few columns of a big table; the others are read whole.
+    report that needs few columns of a big table; ``rows`` only the rows of some tables that
+    meet a SQL condition (``{"activities": "activity_date >= DATE '2025-06-01'"}``); the
+    others are read whole. Which exports were loaded does not depend on the rows read.
     """
-    columns = columns or {}
-    unknown = sorted(set(columns) - set(KINDS))
+    columns, rows = columns or {}, rows or {}
+    unknown = sorted((set(columns) | set(rows)) - set(KINDS))
     if unknown:
         raise ValueError(f"no such table: {', '.join(unknown)}")
+    if "payments" in rows:
+        raise ValueError("the payments are read whole (they may be implied by snapshots)")
     exports = frozenset(
         row[0] for row in wh.con.execute("SELECT DISTINCT kind FROM ingest_log").fetchall()
     )
     frames = {
-        kind: wh.table(kind, columns=columns.get(kind)) for kind in KINDS if kind != "payments"
+        kind: wh.table(kind, columns=columns.get(kind), where=rows.get(kind))
+        for kind in KINDS
+        if kind != "payments"
     }
     payments, source = payments_table(wh, columns=columns.get("payments"), exports=exports)
     return Tables(

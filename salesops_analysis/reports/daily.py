@@ -26,6 +26,7 @@ __all__ = [
     "daily_mis_report",
     "headline_changes",
     "last_month_end",
+    "mis_rows",
     "write_json",
 ]
 
@@ -107,6 +108,22 @@ MIS_COLUMNS = {
         "promised_amount",
     ],
 }
+
+
+def mis_rows(day) -> dict[str, str]:
+    """Return the rows the MIS of ``day`` reads of the tables it does not read whole (SQL).
+
+    Of the activities, those dated on or before ``day``: every promise to pay (a later
+    promise on an invoice replaces an earlier one, whenever it was made), and every other
+    activity dated from the last month-end's previous day on: the MIS counts activities,
+    disputes and contacts on its days only (the day, the previous day and the last month-end).
+    """
+    last = pd.Timestamp(day).date().isoformat()
+    first = (last_month_end(day) - pd.Timedelta(days=1)).date().isoformat()
+    return {
+        "activities": f"activity_date <= DATE '{last}' "
+        f"AND (outcome = 'promise_to_pay' OR activity_date >= DATE '{first}')"
+    }
 
 
 def last_month_end(day) -> pd.Timestamp:
@@ -299,9 +316,9 @@ def daily_mis_report(
     """Return the daily MIS report for ``report_date``; with ``out_dir``, also write
     ``metrics.json`` and the tables there (CSV, through the one formula-safe writer)."""
     config = load_config(config_path)
-    with open_warehouse(db_path, read_only=True) as wh:
-        tables = load_tables(wh, columns=MIS_COLUMNS)
     day = pd.Timestamp(report_date).normalize()
+    with open_warehouse(db_path, read_only=True) as wh:
+        tables = load_tables(wh, columns=MIS_COLUMNS, rows=mis_rows(day))
     # one ledger and one order book serve the three days (today, the previous day and the
     # last month-end): matching ten million payments to their invoices is done once
     doc, book = Ledger(tables.invoices, tables.payments), OrderBook(tables.orders)
@@ -311,6 +328,7 @@ def daily_mis_report(
         daily_mis(tables, other, config, ledger=doc, book=book).metrics
         for other in (day - pd.Timedelta(days=1), last_month_end(day))
     ]
+    doc.forget()  # their balances in the document currencies are not asked again
     mis = daily_mis(tables, day, config, ledger=doc, book=book)
     rates, _ = tables.rates(day, config)
     led = mis.ledger
@@ -323,6 +341,7 @@ def daily_mis_report(
         cei_period_days=config.cei_period_days,
         ledger=led,
     )
+    led.forget()  # the trend's month-ends
     # the same figures as the previous day's and last month-end's reports give
     changes = headline_changes(mis.metrics, *earlier)
     report = DailyReport(

@@ -639,3 +639,19 @@ def test_a_ledger_forgets_old_days_and_still_answers_each_day_right():
         assert led.snapshot(ends[m])["ar"] == 100.0 - 10 * (m + 1)
     assert len(led._balances) == REMEMBERED_DAYS
     assert len(led._last_payment) == REMEMBERED_DAYS
+
+
+def test_a_ledger_that_forgets_its_days_answers_the_same_and_its_copies_keep_theirs():
+    inv = invoices(
+        [("I1", "2025-01-01", "2025-01-31", 100.0), ("I2", "2025-01-05", "2025-02-04", 50.0)]
+    )
+    pay = payments([("I1", "2025-02-01", 40.0), ("I2", "2025-03-01", 50.0)])
+    led = Ledger(inv, pay)
+    before = [a.tolist() for a in led.balances("2025-02-15")]
+    converted = led.in_currency({"USD": 2.0}, "USD")
+    converted.balances("2025-02-15")
+    led.forget()
+    assert not led._balances and not led._last_payment
+    assert len(converted._balances) == 1  # the copy's own memory is kept
+    assert [a.tolist() for a in led.balances("2025-02-15")] == before
+    assert converted.balances("2025-02-15")[1].tolist() == [120.0, 100.0]

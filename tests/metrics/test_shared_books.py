@@ -69,3 +69,28 @@ def test_an_order_book_forgets_old_answers_and_still_answers_each_day_right(demo
             assert np.array_equal(mine, theirs)
         assert len(book._memo) <= REMEMBERED_ANSWERS
     assert len(book._memo) == REMEMBERED_ANSWERS
+
+
+@pytest.mark.parametrize("day", ["2025-06-30", "2025-06-01", "2024-03-31"])
+def test_the_mis_reads_only_the_activities_its_days_need_and_gives_the_same_report(
+    demo_db, demo_tables, demo_config, day
+):
+    """The MIS reads the promises to pay and the activities from the last month-end's previous
+    day on (:func:`mis_rows`): every figure and table of the day, the previous day and the last
+    month-end is what all the activities give."""
+    from salesops_analysis.reports.daily import MIS_COLUMNS, mis_rows
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        few = load_tables(wh, columns=MIS_COLUMNS, rows=mis_rows(day))
+    act = demo_tables.activities
+    assert 0 < len(few.activities) < len(act) // 2  # a real cut, not everything
+    assert few.has("activities")
+    for other in (day, pd.Timestamp(day) - pd.Timedelta(days=1), last_month_end(day)):
+        _same(daily_mis(few, other, demo_config), daily_mis(demo_tables, other, demo_config))
+
+
+def test_rows_of_the_payments_cannot_be_chosen(demo_db):
+    with so.open_warehouse(demo_db, read_only=True) as wh, pytest.raises(ValueError):
+        load_tables(wh, rows={"payments": "amount > 0"})
+    with so.open_warehouse(demo_db, read_only=True) as wh, pytest.raises(ValueError):
+        load_tables(wh, rows={"nope": "true"})
