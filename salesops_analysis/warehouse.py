@@ -154,17 +154,16 @@ class Warehouse:
                     f"table '{kind}' has no column {', '.join(unknown)} (it has: {', '.join(cols)})"
                 )
             cols = list(columns)
-        from ._frames import arrow_to_frame
+        from ._frames import query_frame
 
         if as_of_load is None:
             select = "*" if columns is None else ", ".join(quote_name(c) for c in cols)
-            return arrow_to_frame(self.con.sql(f"SELECT {select} FROM {kind}").to_arrow_table())
-        return arrow_to_frame(
-            self.con.sql(
-                f"SELECT {', '.join(quote_name(c) for c in cols)} FROM {kind}_history "
-                "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
-                params={"t": as_of_load},
-            ).to_arrow_table()
+            return query_frame(self.con, f"SELECT {select} FROM {kind}")
+        return query_frame(
+            self.con,
+            f"SELECT {', '.join(quote_name(c) for c in cols)} FROM {kind}_history "
+            "WHERE _valid_from <= $t AND (_valid_to IS NULL OR _valid_to > $t)",
+            {"t": as_of_load},
         )
 
     def ingest_log(self) -> pd.DataFrame:
@@ -191,6 +190,7 @@ class Warehouse:
         """
         from ._frames import arrow_to_frame
 
+        # any statement an analyst writes (SHOW, PRAGMA, a trailing ";"): converted as it is
         return arrow_to_frame(self.con.sql(query, params=params).to_arrow_table())
 
     def skipped_lines(self, file_id: int | None = None) -> pd.DataFrame:

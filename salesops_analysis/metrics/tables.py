@@ -187,10 +187,10 @@ def payments_table(
         return wh.table("payments", columns=columns), "export"
     if not has_snapshots(wh.con):
         return None, None
-    from .._frames import arrow_to_frame
+    from .._frames import query_frame
 
     names = columns or [f.name for f in KINDS["payments"].fields]
     query = f"SELECT {', '.join(names)} FROM implied_payments ORDER BY payment_date, payment_id"
-    frame = arrow_to_frame(wh.con.sql(query).to_arrow_table())
+    frame = query_frame(wh.con, query)
     empty = wh.table("payments", columns=names)
     return (frame.astype(empty.dtypes.to_dict()) if len(frame) else empty), "snapshots"

@@ -222,7 +222,9 @@ class Window:
             # one day for all: a weighted count per group code, no sort needed
             m, bins, n_bins = self._one_day_bins
             w = self.events.weights[name][m]
-            return np.bincount(bins, weights=w, minlength=n_bins)[self.query.group + 1]
+            # float64 even with no event in the window (bincount of nothing counts in int64)
+            sums = np.bincount(bins, weights=w, minlength=n_bins).astype(np.float64, copy=False)
+            return sums[self.query.group + 1]
         lo, hi = self.bounds
         c = self.events.cumulative(name)
         return c[hi] - c[lo]

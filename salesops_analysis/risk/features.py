@@ -39,6 +39,7 @@ from .events import Events, Query, stable_order
 from .knowledge import CATEGORICAL_DEFAULT, Knowledge, settlement_days
 
 __all__ = [
+    "BLOCK_ROWS",
     "CATEGORICAL_DEFAULT",
     "EVIDENCE_COLUMNS",
     "NUMERIC_FEATURES",
@@ -51,6 +52,7 @@ __all__ = [
     "amount_features",
     "calendar_features",
     "calendar_flags",
+    "customer_blocks",
     "customer_events",
     "exposure_features",
     "features_at",
@@ -99,6 +101,9 @@ EVIDENCE_COLUMNS = {
     "dispute_day": "day of the invoice's first dispute activity, if on or before s (day "
     "number; NO_DAY: none)",
 }
+#: Above this many invoice rows, :func:`features_at` counts block by block of whole
+#: customers (:func:`customer_blocks`): one block's events are held at a time, not the book's.
+BLOCK_ROWS = BLOCK_ROWS_DEFAULT = 2_000_000
 RECENT = 5  # "recent" history = the customer's last RECENT settled invoices
 SHRINK_BASE = 0.3  # small histories shrink towards a neutral late share, not towards 0 or 1
 
@@ -129,6 +134,17 @@ class FeatureRows:
         is_open = (k.ledger.issued[rows] <= day) & (k.closed[rows] > day)
         return cls(rows, day, Query(k.customer[rows], day), Query(rows, day), is_open.astype(float))
 
+    def take(self, positions: np.ndarray) -> FeatureRows:
+        """Return only the feature rows at ``positions`` (their queries sorted anew)."""
+        rows, day = self.rows[positions], self.day[positions]
+        return FeatureRows(
+            rows,
+            day,
+            Query(self.by_customer.group[positions], day),
+            Query(rows, day),
+            self.open_at_day[positions],
+        )
+
 
 @dataclass(frozen=True)
 class CustomerEvents:
@@ -158,10 +174,12 @@ class InvoiceEvents:
     promise_passed: Events
 
 
-def customer_events(k: Knowledge) -> CustomerEvents:
-    """Return each customer's invoice events known at the end of ``k.T``."""
+def customer_events(k: Knowledge, within: np.ndarray | None = None) -> CustomerEvents:
+    """Return each customer's invoice events known at the end of ``k.T`` (of the invoice rows
+    ``within``, a mask per invoice row, when given: a block of whole customers)."""
     led, grace = k.ledger, k.grace_days
-    ev = np.flatnonzero(k.modelled & (k.closed != NO_DAY))
+    modelled = k.modelled if within is None else k.modelled & within
+    ev = np.flatnonzero(modelled & (k.closed != NO_DAY))
     closed = k.closed[ev]
     settled = Events(
         k.customer[ev],
@@ -172,7 +190,7 @@ def customer_events(k: Knowledge) -> CustomerEvents:
             "days_late": np.maximum(0, closed - led.due[ev]).astype(float),
         },
     )
-    iv = np.flatnonzero(k.modelled)
+    iv = np.flatnonzero(modelled)
     group, amount = k.customer[iv], led.amount[iv]
     issued = Events(group, led.issued[iv], {"n": np.ones(len(iv)), "log_amount": np.log(amount)})
     first_overdue = led.due[iv] + grace + 1
@@ -187,18 +205,22 @@ def customer_events(k: Knowledge) -> CustomerEvents:
     return CustomerEvents(settled, issued, overdue_from, overdue_until)
 
 
-def invoice_events(k: Knowledge) -> InvoiceEvents:
-    """Return each invoice row's activity events known at the end of ``k.T``."""
+def invoice_events(k: Knowledge, within: np.ndarray | None = None) -> InvoiceEvents:
+    """Return each invoice row's activity events known at the end of ``k.T`` (of the invoice
+    rows ``within``, a mask per invoice row, when given)."""
+    act = np.arange(len(k.act_row)) if within is None else np.flatnonzero(within[k.act_row])
+    row, day = k.act_row[act], k.act_day[act]
+    promise = k.act_promise[act]
     activities = Events(
-        k.act_row,
-        k.act_day,
-        {"contact": k.act_contact.astype(float), "promise": k.act_promise.astype(float)},
+        row,
+        day,
+        {"contact": k.act_contact[act].astype(float), "promise": promise.astype(float)},
     )
-    pm = k.act_promise & (k.act_promised_day != NO_DAY)
-    promised_day = k.act_promised_day[pm]
+    pm = promise & (k.act_promised_day[act] != NO_DAY)
+    promised_day = k.act_promised_day[act][pm]
     promise_passed = Events(
-        k.act_row[pm],
-        np.maximum(promised_day + 1, k.act_day[pm]),
+        row[pm],
+        np.maximum(promised_day + 1, day[pm]),
         {"n": np.ones(int(pm.sum())), "day": promised_day.astype(float)},
     )
     return InvoiceEvents(activities, promise_passed)
@@ -314,7 +336,7 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
         A snapshot day is after the knowledge date.
     """
     q = FeatureRows.of(k, rows, snap)
-    columns = _numeric_columns(k, q)
+    columns = _numeric_columns_by_block(k, q, BLOCK_ROWS)
     frame = pd.DataFrame({name: columns[name] for name in _NUMERIC_ORDER}, copy=False)
     for name, (codes, values) in k.categories.items():
         frame[name] = _category_text(codes[q.rows], values)
@@ -323,10 +345,50 @@ def features_at(k: Knowledge, rows: np.ndarray, snap: np.ndarray) -> pd.DataFram
     return frame
 
 
-def _numeric_columns(k: Knowledge, q: FeatureRows) -> dict[str, np.ndarray]:
-    """Return every numeric and evidence column (the events are let go on return, before
-    the table is built)."""
-    ce, ie = customer_events(k), invoice_events(k)
+def customer_blocks(customer: np.ndarray, block_rows: int) -> tuple[np.ndarray, int]:
+    """Return a block number per invoice row and the number of blocks: whole customers per
+    block (customer code modulo the number of blocks; -1, no customer, is one customer),
+    about ``block_rows`` invoice rows each."""
+    n_blocks = max(1, -(-len(customer) // max(int(block_rows), 1)))
+    return np.remainder(customer, n_blocks), n_blocks
+
+
+def _numeric_columns_by_block(
+    k: Knowledge, q: FeatureRows, block_rows: int
+) -> dict[str, np.ndarray]:
+    """Return :func:`_numeric_columns` computed for blocks of whole customers, one at a time.
+
+    An invoice's features read its own customer's events only, so each block's events hold
+    only its customers' invoices and activities: the book's events are never all held at once
+    (a few hundred bytes per invoice row). A book of at most ``block_rows`` invoice rows is
+    one block. Running sums over fewer events may round differently in the last bits.
+    """
+    block, n_blocks = customer_blocks(k.customer, block_rows)
+    if n_blocks == 1:
+        return _numeric_columns(k, q)
+    of_query = block[q.rows]
+    parts, where = [], []
+    for b in range(n_blocks):
+        sel = np.flatnonzero(of_query == b)
+        if len(sel) or (b == n_blocks - 1 and not parts):
+            parts.append(_numeric_columns(k, q.take(sel), block == b))
+            where.append(sel)
+    at = np.concatenate(where)
+    out = {}
+    for name in parts[0]:
+        values = np.concatenate([p[name] for p in parts])
+        out[name] = np.empty_like(values)
+        out[name][at] = values
+    return out
+
+
+def _numeric_columns(
+    k: Knowledge, q: FeatureRows, within: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Return every numeric and evidence column of the rows ``q`` (whose customers are all
+    ``within``, when given: the events are built of those invoice rows only). The events are
+    let go on return, before the table is built."""
+    ce, ie = customer_events(k, within), invoice_events(k, within)
     history = history_features(ce, q)
     amount = amount_features(k, ce, q)
     exposure = exposure_features(k, ce, q, amount["usual_amount"])

@@ -146,6 +146,7 @@ def test_empty_and_one_row_inputs():
         for events in (empty, one):
             for window in (events.before(q), events.up_to(q)):
                 assert len(window.total("w")) == len(q)
+                assert window.total("w").dtype == np.float64  # no window holds an event
                 assert len(window.last(2).total("w")) == len(q)
                 assert len(window.last_value("w", default=-1.0)) == len(q)
     q = Query(np.array([3, 3, 4]), np.array([20_000, 20_001, 20_001]))

@@ -520,3 +520,52 @@ def test_the_customers_other_overdue_amount_is_in_cents():
     f = features_at(k, np.array([0]), np.array([day_number("2025-03-01")]))
     assert f["cust_overdue_other_amount"].tolist() == [10.0]
     assert f["cust_overdue_other_n"].tolist() == [1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("block_rows", [1, 3, 10])
+def test_features_counted_by_customer_block_are_the_whole_books(seed, block_rows, monkeypatch):
+    """Above BLOCK_ROWS invoice rows, the features come block by block of whole customers
+    (each block's events only): the same table, exactly where all rows are on one day (sums
+    per customer in the same order), up to running-sum rounding on many days; empty and
+    one-row asks included."""
+    from salesops_analysis.risk import features
+
+    inv, pay, act = _random_book(seed)
+    inv.loc[inv.index[::9], "customer_id"] = None  # no customer: one customer of its own
+    k = Knowledge.at(T, inv, pay, act, categorical=["segment"], grace_days=2)
+    for rows, snap in _snapshots(k, seed):
+        whole = features_at(k, rows, snap)
+        monkeypatch.setattr(features, "BLOCK_ROWS", block_rows)
+        blocks = features_at(k, rows, snap)
+        monkeypatch.setattr(features, "BLOCK_ROWS", features.BLOCK_ROWS_DEFAULT)
+        if len(rows) and snap.min() == snap.max():
+            pdt.assert_frame_equal(whole, blocks)
+        else:
+            pdt.assert_frame_equal(whole, blocks, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def test_demo_open_invoices_scored_by_customer_block_are_the_whole_books(demo_tables, monkeypatch):
+    from salesops_analysis.risk import features
+
+    rows, whole = _features(demo_tables, D, D)
+    monkeypatch.setattr(features, "BLOCK_ROWS", 700)
+    _, blocks = _features(demo_tables, D, D, rows)
+    assert features.customer_blocks(np.arange(len(demo_tables.invoices)), 700)[1] > 5
+    pdt.assert_frame_equal(whole, blocks)
+
+
+def test_customer_blocks_keep_each_customer_whole():
+    from salesops_analysis.risk.features import customer_blocks
+
+    customer = np.array([3, -1, 0, 3, 5, -1, 2, 0, 1, 4])
+    block, n = customer_blocks(customer, 4)
+    assert n == 3
+    assert set(block.tolist()) <= {0, 1, 2}
+    for code in np.unique(customer):
+        assert len(set(block[customer == code].tolist())) == 1
+    assert customer_blocks(customer, 10)[1] == 1  # a book of at most block_rows: one block
+    empty, n_empty = customer_blocks(np.zeros(0, dtype=np.int64), 4)
+    assert len(empty) == 0 and n_empty == 1
+    one, n_one = customer_blocks(np.array([-1]), 1)
+    assert one.tolist() == [0] and n_one == 1
