@@ -84,7 +84,8 @@ class CollectionCurves:
     def distribution(self, days_past_due: np.ndarray) -> np.ndarray:
         """Return the cumulative share paid (n, H) of invoices at these days past due."""
         band = np.searchsorted(DPD_EDGES, days_past_due, side="left")
-        return 1.0 - np.cumprod(1.0 - self.hazard[band], axis=1)
+        # a row's distribution depends on its band only: computed once per band
+        return (1.0 - np.cumprod(1.0 - self.hazard, axis=1))[band]
 
 
 def _wape(f: np.ndarray, a: np.ndarray) -> float:

@@ -316,3 +316,17 @@ _FAKE_PATHS = {
     "card": Path("m.card.md"),
     "metrics": Path("m.metrics.json"),
 }
+
+
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_collection_curves_per_band_equal_the_curve_of_each_invoice(n):
+    """The curves' distribution, computed once per days-past-due band, is each invoice's own
+    running product of its band's hazards, bit for bit."""
+    rng = np.random.default_rng(n)
+    curves = CollectionCurves(rng.random((12, 26)) * 0.4)
+    dpd = rng.integers(-90, 400, n).astype(float)
+    got = curves.distribution(dpd)
+    band = np.searchsorted(np.array([-60, -30, -14, -7, 0, 7, 14, 30, 60, 90, 180]), dpd)
+    own = np.array([1.0 - np.cumprod(1.0 - curves.hazard[b]) for b in band]).reshape(n, 26)
+    assert got.shape == (n, 26)
+    np.testing.assert_array_equal(got, own)
