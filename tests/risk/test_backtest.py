@@ -330,3 +330,23 @@ def test_collection_curves_per_band_equal_the_curve_of_each_invoice(n):
     own = np.array([1.0 - np.cumprod(1.0 - curves.hazard[b]) for b in band]).reshape(n, 26)
     assert got.shape == (n, 26)
     np.testing.assert_array_equal(got, own)
+
+
+def test_training_rates_count_the_currencies_of_payments_implied_by_snapshots(tmp_path):
+    """Without a payments export, the rates of `read_training` hold the currencies of the
+    payments that open-items snapshots imply, as the tables would."""
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.risk.model import read_training
+    from tests.metrics.test_snapshots import I1, I2, SNAP, snap
+
+    db = tmp_path / "w.duckdb"
+    with so.open_warehouse(db) as wh:
+        so.ingest_file(wh, snap(tmp_path, "2025-06-01", [(*I1, 100.0), (*I2, 50.0)]), SNAP)
+        so.ingest_file(wh, snap(tmp_path, "2025-06-04", [(*I2, 50.0)]), SNAP)
+    data = read_training(str(db), "2025-06-30", SNAP)
+    with so.open_warehouse(db, read_only=True) as wh:
+        tables = load_tables(wh)
+    assert data.payments_implied and tables.payments_implied
+    assert data.rates.payments["currency"].tolist() == ["USD"]
+    assert data.rates.rates("2025-06-30", SNAP) == tables.rates("2025-06-30", SNAP)
+    np.testing.assert_array_equal(data.knowledge.closed, Knowledge.of(tables, "2025-06-30").closed)

@@ -59,8 +59,8 @@ def training_tables(wh, config, *, currency: bool = False):
     :data:`TRAINING_COLUMNS`; orders and FX rates empty): a fraction of the memory of every
     column of every table. Payments are as in :func:`~salesops_analysis.metrics.load_tables`
     (implied by open-items snapshots without a payments export; ``None`` without either).
-    With ``currency``, the invoices' and payments' currency columns too (the cash-timing
-    model's backtest converts each month-end at its rates)."""
+    With ``currency``, the invoices' currency column too (the cash-timing model's backtest
+    converts each month-end at its rates)."""
     from ...metrics import Tables
     from ...metrics.tables import payments_table
 
@@ -68,7 +68,7 @@ def training_tables(wh, config, *, currency: bool = False):
     for kind, wanted in TRAINING_COLUMNS.items():
         have = [c for c in wh.columns(f"{kind}_history") if not c.startswith("_")]
         extra = [c for c in config.model_categorical if c not in wanted]
-        if currency and kind in ("invoices", "payments"):
+        if currency and kind == "invoices":
             extra.append("currency")
         frames[kind] = wh.table(kind, columns=[c for c in [*wanted, *extra] if c in have])
     # the payments export, else the payments open-items snapshots imply, else None
@@ -141,12 +141,14 @@ def _distinct_currencies(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[["currency"]].drop_duplicates(ignore_index=True)
 
 
-def _order_currencies(wh) -> pd.DataFrame:
-    """Return one row per distinct currency of the orders, counted by the warehouse (the
-    orders themselves are not read)."""
-    if "currency" not in wh.columns("orders_history"):
+def _warehouse_currencies(wh, view: str) -> pd.DataFrame:
+    """Return one row per distinct currency of a warehouse ``view`` (``orders``,
+    ``payments`` or ``implied_payments``), counted by the warehouse: the rows themselves are
+    not read."""
+    kind = "payments" if view == "implied_payments" else view
+    if "currency" not in wh.columns(f"{kind}_history"):
         return _distinct_currencies(pd.DataFrame())
-    values = wh.con.execute("SELECT DISTINCT currency FROM orders").fetchall()
+    values = wh.con.execute(f"SELECT DISTINCT currency FROM {view}").fetchall()
     return pd.DataFrame({"currency": pd.Series([v for (v,) in values], dtype="str")})
 
 
@@ -178,15 +180,17 @@ def read_training(db_path, as_of, config) -> TrainingData:
 
     with open_warehouse(db_path, read_only=True) as wh:
         tables = training_tables(wh, config, currency=True)
-        pay = tables.payments
+        # the payments the tables hold: exported, or implied by open-items snapshots
+        source = {"export": "payments", "snapshots": "implied_payments"}
+        view = source.get(tables.payments_source)
         rates = Tables(
             invoices=_distinct_currencies(tables.invoices),
-            payments=None if pay is None else _distinct_currencies(pay),
-            orders=_order_currencies(wh),
+            payments=None if view is None else _warehouse_currencies(wh, view),
+            orders=_warehouse_currencies(wh, "orders"),
             fx_rates=wh.table("fx_rates"),
         )
     data = training_data(tables, as_of, config, rates=rates)
-    del tables, pay
+    del tables
     give_back_memory()
     return data
 
