@@ -75,3 +75,16 @@ def test_arrow_tables_and_duckdb_queries_read_the_same_frame(tmp_path):
     assert one["amount"].tolist() == [float(frame["amount"][0])]
     # the connection is left as it was found
     assert con.sql("SELECT current_setting('arrow_large_buffer_size')").fetchall() == [(False,)]
+
+
+def test_text_columns_are_compacted_into_one_exact_buffer():
+    from salesops_analysis._frames import compact_text
+
+    ids = pa.chunked_array([["a", None, "ccc"], [], ["dd"]], type=pa.large_string())
+    table = pa.table({"id": ids, "n": pa.chunked_array([[1, 2, 3], [], [4]])})
+    out = compact_text(table)
+    assert out.equals(table)
+    assert out.column("id").num_chunks == 1 and out.column("n").num_chunks == 3  # numbers kept
+    assert out.column("id").chunk(0).buffers()[2].size == len("a" + "ccc" + "dd")
+    empty = compact_text(table.slice(0, 0))
+    assert empty.num_rows == 0 and empty.schema == table.schema

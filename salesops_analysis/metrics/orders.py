@@ -76,7 +76,7 @@ class OrderBook:
             ],
             [0, 1, 2, 3, 4, 5],
             6,
-        )
+        ).astype(np.int8)  # one byte per order: a book remembers several days of them
 
     def open_mask(self, day) -> np.ndarray:
         """Return which orders are open (ordered, not invoiced, not cancelled) on ``day``."""
@@ -107,7 +107,7 @@ class OrderBook:
         over[2] = np.where(code == 4, age - sla_days.get("on_hold", 5), -1)
         since = d - np.where(self.shipped == NO_DAY, d, self.shipped)
         over[3] = np.where(code == 3, since - sla_days.get("shipped", 3), -1)
-        reason = over.argmax(axis=0)
+        reason = over.argmax(axis=0).astype(np.int8)
         worst = over.max(axis=0)
         return worst > 0, reason, worst
 

@@ -25,6 +25,7 @@ invoice (``invoice_date`` basis). The buckets always sum to the open balance:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -157,10 +158,10 @@ class Ledger:
             )
         else:
             out.paid_amount = self.paid_amount * f
+        paid = self.invoices["paid_amount"].to_numpy(dtype="float64", na_value=0.0) * f
+        as_column = partial(pd.Series, index=self.invoices.index, copy=False)
         out.invoices = self.invoices.assign(
-            amount=out.amount,
-            paid_amount=self.invoices["paid_amount"].to_numpy(dtype="float64", na_value=0.0) * f,
-            currency=currency,
+            amount=as_column(out.amount), paid_amount=as_column(paid), currency=currency
         )
         return out
 

@@ -305,6 +305,12 @@ def daily_mis_report(
     # one ledger and one order book serve the three days (today, the previous day and the
     # last month-end): matching ten million payments to their invoices is done once
     doc, book = Ledger(tables.invoices, tables.payments), OrderBook(tables.orders)
+    # the previous day's and last month-end's figures first: each day's ledger in the
+    # reporting currency is let go before the next is built, not held beside today's
+    earlier = [
+        daily_mis(tables, other, config, ledger=doc, book=book).metrics
+        for other in (day - pd.Timedelta(days=1), last_month_end(day))
+    ]
     mis = daily_mis(tables, day, config, ledger=doc, book=book)
     rates, _ = tables.rates(day, config)
     led = mis.ledger
@@ -318,13 +324,7 @@ def daily_mis_report(
         ledger=led,
     )
     # the same figures as the previous day's and last month-end's reports give
-    changes = headline_changes(
-        mis.metrics,
-        *(
-            daily_mis(tables, earlier, config, ledger=doc, book=book).metrics
-            for earlier in (day - pd.Timedelta(days=1), last_month_end(day))
-        ),
-    )
+    changes = headline_changes(mis.metrics, *earlier)
     report = DailyReport(
         mis,
         trend,

@@ -173,29 +173,41 @@ class CustomerFacts:
 
 class _Activities:
     """The activities up to the day, each with its customer group (``code``, -1: none) and
-    its invoice's worklist row (``invoice_row``, -1: not an open invoice)."""
+    its invoice's worklist row (``invoice_row``, -1: not an open invoice).
+
+    Rows are those activities in export order; ``at`` holds their positions in the export
+    (no copy of the table is made, and text is read only for the rows a fact names).
+    """
 
     def __init__(self, tables: Tables, wl: pd.DataFrame, code, distinct, day) -> None:
-        act = tables.activities
+        self.frame = act = tables.activities
         known = (act["activity_date"] <= day).to_numpy(dtype=bool, na_value=False)
-        self.frame = act = act.loc[known].reset_index(drop=True)
+        self.at = np.flatnonzero(known)
         # each activity's customer: through its invoice when that invoice is open
         # (worklisted), else through its own customer id
-        self.invoice_row = row_positions(act["invoice_id"], wl["invoice_id"])
-        cust_pos = row_positions(act["customer_id"], distinct)
+        self.invoice_row = row_positions(act["invoice_id"], wl["invoice_id"])[self.at]
+        cust_pos = row_positions(act["customer_id"], distinct)[self.at]
         inv_code = code[np.maximum(self.invoice_row, 0)] if len(code) else -1
         self.code = np.where(self.invoice_row >= 0, inv_code, cust_pos)
-        self.names_invoice = act["invoice_id"].notna().to_numpy()
-        self.outcome = text_or_empty(act["outcome"])
-        self.day = day_numbers(act["activity_date"])
-        self.owner = text_or_empty(act["owner"])
+        self.names_invoice = act["invoice_id"].notna().to_numpy()[self.at]
+        self.day = day_numbers(act["activity_date"])[self.at]
+        self.has_owner = (act["owner"].fillna("") != "").to_numpy(dtype=bool)[self.at]
+
+    def outcome_is(self, outcome: str) -> np.ndarray:
+        """Return, per row, whether its outcome is ``outcome``."""
+        hit = (self.frame["outcome"] == outcome).to_numpy(dtype=bool, na_value=False)
+        return hit[self.at]
+
+    def text(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """Return ``column``'s texts of ``rows`` as an object array ("" where missing)."""
+        return text_or_empty(self.frame[column].iloc[self.at[rows]])
 
     def latest(self, subset: np.ndarray, n: int) -> np.ndarray:
         """Return, per customer group, the row of its latest activity among rows ``subset``
         (by date, then activity id), or -1."""
-        act = self.frame
+        act, pos = self.frame, self.at[subset]
         latest = latest_entry(
-            self.code[subset], n, act["activity_date"].iloc[subset], act["activity_id"].iloc[subset]
+            self.code[subset], n, act["activity_date"].iloc[pos], act["activity_id"].iloc[pos]
         )
         return np.where(latest >= 0, subset[np.maximum(latest, 0)] if len(subset) else -1, -1)
 
@@ -212,18 +224,21 @@ def customer_facts(
     last_contact = np.full(n, "none", dtype=object)
     last_contact_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     last_contact_date[last >= 0] = act.day[last[last >= 0]].astype("datetime64[D]")
-    a_type = text_or_empty(act.frame["type"])
-    for g in np.flatnonzero(last >= 0):
-        i = last[g]
-        text = f"{day_text(act.day[i])} {a_type[i]}"
-        if act.outcome[i]:
-            text += f": {act.outcome[i].replace('_', ' ')}"
-        if act.owner[i]:
-            text += f" ({act.owner[i]})"
+    groups = np.flatnonzero(last >= 0)
+    rows = last[groups]
+    a_type, outcome, owner_of = (act.text(c, rows) for c in ("type", "outcome", "owner"))
+    for g, a_day, kind, said, who in zip(
+        groups, act.day[rows], a_type, outcome, owner_of, strict=True
+    ):
+        text = f"{day_text(a_day)} {kind}"
+        if said:
+            text += f": {said.replace('_', ' ')}"
+        if who:
+            text += f" ({who})"
         last_contact[g] = text
-    latest_owner = act.latest(work[act.owner[work] != ""], n)
+    latest_owner = act.latest(work[act.has_owner[work]], n)
     owner = np.full(n, "", dtype=object)
-    owner[latest_owner >= 0] = act.owner[latest_owner[latest_owner >= 0]]
+    owner[latest_owner >= 0] = act.text("owner", latest_owner[latest_owner >= 0])
     promise, promised_day, promise_status = _promises(act, n, day_number(day))
     return CustomerFacts(
         owner=owner,
@@ -239,16 +254,17 @@ def customer_facts(
 def _promises(act: _Activities, n: int, today: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return per customer group its latest promise to pay (on one of its open invoices, or
     on the customer, no invoice named): the status, the promised day, and both in words."""
+    promised = act.frame["promised_date"]
     is_promise = (
-        (act.outcome == "promise_to_pay")
-        & act.frame["promised_date"].notna().to_numpy()
+        act.outcome_is("promise_to_pay")
+        & promised.notna().to_numpy()[act.at]
         & (act.code >= 0)
         & ((act.invoice_row >= 0) | ~act.names_invoice)
     )
     latest = act.latest(np.flatnonzero(is_promise), n)
     has_promise = latest >= 0
     promised_day = np.full(n, 0, dtype=np.int64)
-    promised_day[has_promise] = day_numbers(act.frame["promised_date"])[latest[has_promise]]
+    promised_day[has_promise] = day_numbers(promised.iloc[act.at[latest[has_promise]]])
     promise = rules.promise_status(has_promise, promised_day, today)
     words = np.full(n, "none", dtype=object)
     for g in np.flatnonzero(has_promise):
@@ -264,7 +280,7 @@ def _disputes(
     """Return per customer group whether it has a dispute activity on an open invoice, or an
     open invoice flagged disputed in the invoices export."""
     dispute = np.zeros(n, dtype=bool)
-    on_open = (act.outcome == "dispute") & (act.invoice_row >= 0)
+    on_open = act.outcome_is("dispute") & (act.invoice_row >= 0)
     dispute[act.code[on_open]] = True
     if len(wl) and len(inv):
         flagged = np.zeros(len(inv), dtype=bool)

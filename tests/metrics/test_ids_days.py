@@ -56,8 +56,6 @@ def test_row_positions_on_each_path(join_min_rows, monkeypatch):
     """Few targets (hash the targets), many targets per key (hash the keys, probe the targets)
     and the DuckDB join: each key gets the first target with its id, or -1."""
     monkeypatch.setattr(ids, "JOIN_MIN_ROWS", join_min_rows)
-    # the first join of a process opens its connection
-    monkeypatch.setattr(ids, "_joins", None)
     targets = _s(["x", " A", "b", "a", None, "B "])
     # as many targets as keys: the targets are hashed
     got = row_positions(_s(["a", "B", "z", None, "x"]), targets)
