@@ -49,11 +49,13 @@ def _auc_line(name: str, ev: dict) -> str:
 def train(as_of, out, no_backtest, db_path, config_path) -> None:
     """Fit, evaluate (by time) and save the late-payment models, and the cash-timing model
     with the backtest of its forecast."""
-    from ..risk.model import save_model, train_from_warehouse
+    from ..risk.model import read_training, save_model, train_from_knowledge
 
     config = load_config(config_path)
     click.echo(f"training on what was known at the end of {as_of} ...", err=True)
-    model = train_from_warehouse(warehouse(db_path), as_of, config)
+    # the warehouse is read once, for both models, and held as arrays (no table)
+    data = read_training(warehouse(db_path), as_of, config)
+    model = train_from_knowledge(data, config)
     paths = save_model(model, out)
     m = model.metrics
     click.echo(
@@ -64,14 +66,17 @@ def train(as_of, out, no_backtest, db_path, config_path) -> None:
     if model.deployment_note:
         click.echo(model.deployment_note)
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
-    _train_cash_timing(db_path, as_of, config, out, backtest=not no_backtest)
+    del model
+    _train_cash_timing(data, as_of, config, out, backtest=not no_backtest)
 
 
-def _train_cash_timing(
-    db_path: str, as_of, config: Config, out: str, *, backtest: bool = True
-) -> None:
+def _train_cash_timing(data, as_of, config: Config, out: str, *, backtest: bool = True) -> None:
     """Train, backtest (unless ``backtest`` is false) and save the cash-timing model next to
-    the late-payment model."""
+    the late-payment model, from the same
+    :class:`~salesops_analysis.risk.model.TrainingData` (its knowledge without categories:
+    the timing model reads none)."""
+    from dataclasses import replace
+
     from .._errors import ModelError
     from ..risk.backtest import forecast_summary, train_cash_timing
 
@@ -79,33 +84,22 @@ def _train_cash_timing(
         "backtesting the cash forecast ..." if backtest else "training the cash-timing model ...",
         err=True,
     )
+    k = replace(data.knowledge, categories={})
     try:
         _, metrics, paths = train_cash_timing(
-            _timing_tables(db_path), as_of, config, out, backtest=backtest
+            data.rates,
+            as_of,
+            config,
+            out,
+            knowledge=k,
+            settle=data.settlements,
+            backtest=backtest,
         )
     except ModelError as exc:  # the late-payment model is saved; say why this one is not
         click.echo(f"cash-timing model skipped: {exc}")
         return
     click.echo(forecast_summary(metrics["forecast"]))
     click.echo(f"wrote {paths['model']}, {paths['card'].name}, {paths['metrics'].name}")
-
-
-def _timing_tables(db_path: str):
-    """Return the tables the cash-timing model and its backtest read: the late-payment model's
-    training columns, the currencies and the FX rates (the backtest converts each month-end at
-    its rates), not every column of every table."""
-    from ..metrics import load_tables
-    from ..risk.model import TRAINING_COLUMNS
-    from ..warehouse import open_warehouse
-
-    columns = {
-        **TRAINING_COLUMNS,
-        "invoices": [*TRAINING_COLUMNS["invoices"], "currency"],
-        "payments": [*TRAINING_COLUMNS["payments"], "currency"],
-        "orders": ["currency"],
-    }
-    with open_warehouse(warehouse(db_path), read_only=True) as wh:
-        return load_tables(wh, columns=columns)
 
 
 @click.command()

@@ -84,7 +84,8 @@ class CollectionCurves:
     def distribution(self, days_past_due: np.ndarray) -> np.ndarray:
         """Return the cumulative share paid (n, H) of invoices at these days past due."""
         band = np.searchsorted(DPD_EDGES, days_past_due, side="left")
-        return 1.0 - np.cumprod(1.0 - self.hazard[band], axis=1)
+        # a row's distribution depends on its band only: computed once per band
+        return (1.0 - np.cumprod(1.0 - self.hazard, axis=1))[band]
 
 
 def _wape(f: np.ndarray, a: np.ndarray) -> float:
@@ -304,13 +305,16 @@ def train_cash_timing(
     *,
     knowledge: Knowledge | None = None,
     backtest: bool = True,
+    settle: Settlements | None = None,
 ) -> tuple[TimingModel, dict, dict]:
     """Return the deployed timing model trained on everything known at ``as_of``, its metrics
     (the backtest under ``forecast``) and, with ``out``, the paths written there (model,
     metrics JSON and card; see :func:`~salesops_analysis.risk.timing_store.save_timing`).
-    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not).
-    With ``backtest=False`` the backtest is not run: ``forecast`` is then
-    ``{"skipped": NO_BACKTEST}``, as for a book too young to backtest."""
+    ``knowledge``, if given, is what was known at ``as_of`` (built from ``tables`` if not);
+    ``settle``, its :class:`~.settlements.Settlements` at ``as_of`` (built if not). ``tables``
+    then only answers :meth:`~salesops_analysis.metrics.tables.Tables.rates` (the FX rates of
+    each backtest month-end). With ``backtest=False`` the backtest is not run: ``forecast`` is
+    then ``{"skipped": NO_BACKTEST}``, as for a book too young to backtest."""
     from ..metrics.receivables import rate_factors
     from .timing import train_timing
 
@@ -321,7 +325,8 @@ def train_cash_timing(
         rates, _ = tables.rates(pd.Timestamp(np.datetime64(int(day), "D")), config)
         return rate_factors(led.currency, rates, len(led.amount))
 
-    settle = Settlements(led, k.T)  # one for the backtest and the deployed model
+    # one for the backtest and the deployed model
+    settle = Settlements(led, k.T) if settle is None else settle
     forecast = {"skipped": NO_BACKTEST}
     if backtest:
         try:

@@ -132,6 +132,17 @@ class Book:
         return flat.reshape(n_groups, weeks)
 
 
+def _times_unpaid(
+    unpaid: np.ndarray, h: np.ndarray, rows: np.ndarray, first: int, last: int
+) -> np.ndarray:
+    """Return ``unpaid`` (the share still unpaid of each of ``rows``) times ``1 - h`` of
+    weeks ``first + 1 … last``, week after week: the running product of
+    :func:`~.timing.pay_distribution`, so the same numbers, without its other columns."""
+    for j in range(first, last):  # a few weeks, each one pass over the rows
+        unpaid = unpaid * (1.0 - h[rows, j])
+    return unpaid
+
+
 def forecast_book(
     k: Knowledge,
     settle: Settlements,
@@ -167,14 +178,16 @@ def forecast_book(
     # the rows still to extend: each pass drops those that reached dates_up_to (the others'
     # shares paid do not change, since their hazards are not extended)
     more = np.arange(len(rows)) if dates_of is None else np.flatnonzero(dates_of[rows])
+    unpaid = _times_unpaid(np.ones(len(more)), h, more, 0, done)
     while done < H:
-        _, F = pay_distribution(h[more, :done])  # row by row: as for the whole book
-        more = more[F[:, -1] < dates_up_to]
+        keep = 1.0 - unpaid < dates_up_to  # the share paid by week `done`, as pay_distribution's
+        more, unpaid = more[keep], unpaid[keep]
         if not len(more):
             break
         last = min(H, done + EXTEND_WEEKS)
         X = X0.iloc[more].reset_index(drop=True)
         h[more, done:last] = model.hazards(X, due[more], day, paid_share[more], done + 1, last)
+        unpaid = _times_unpaid(unpaid, h, more, done, last)
         done = last
     p, F = pay_distribution(h)
     return Book(day, rows, amount, p, F, X0)

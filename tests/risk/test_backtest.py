@@ -25,6 +25,7 @@ from salesops_analysis.risk.backtest import (
     train_cash_timing,
 )
 from salesops_analysis.risk.features import Knowledge
+from salesops_analysis.risk.model import training_data
 from salesops_analysis.risk.timing import InvoiceWeeks
 from tests.risk.cashbook import cash_book
 
@@ -148,9 +149,9 @@ def test_too_short_a_history_is_refused_and_train_still_succeeds(tmp_path, monke
     r = CliRunner().invoke(main, ["forecast", "--as-of", "2025-01-15", "--models", str(tmp_path)])
     assert r.exit_code == 1 and "too few" in r.output and "Traceback" not in r.output
     lines = []
-    monkeypatch.setattr(models, "_timing_tables", lambda db_path: t)
     monkeypatch.setattr(models.click, "echo", lambda msg="", **kw: lines.append(msg))
-    models._train_cash_timing("unused.duckdb", "2025-01-15", so.Config(), str(tmp_path))
+    data = training_data(t, "2025-01-15", so.Config())
+    models._train_cash_timing(data, "2025-01-15", so.Config(), str(tmp_path))
     assert any("cash-timing model skipped" in line for line in lines)
 
 
@@ -224,18 +225,45 @@ def test_train_command_backtests_and_saves_the_timing_model(demo_db, tmp_path):
     assert fc.backtest["model"]["wape_1_13"] > 0 and "month_ends" in fc.backtest
 
 
-def test_the_timing_model_trains_the_same_on_its_columns_as_on_every_table(
-    demo_db, demo_config, demo_backtest
+def test_train_reads_the_warehouse_once_for_both_models_as_from_every_table(
+    demo_db, demo_config, demo_tables, demo_model, demo_backtest
 ):
-    """`salesops train` reads only the columns the timing model and its backtest need: the
-    model's backtest and rows are those of the whole tables."""
-    from salesops_analysis.cli import models
+    """`salesops train` reads the warehouse once (training's columns and the currencies) and
+    holds arrays only: both models and the backtest are those of the whole tables."""
+    from dataclasses import replace
 
-    tables = models._timing_tables(str(demo_db))
-    assert list(tables.orders.columns) == ["currency"]
-    assert "disputed" not in tables.invoices and "payment_id" not in tables.payments
-    _, metrics, _ = train_cash_timing(tables, "2025-06-30", demo_config)
+    from salesops_analysis.risk.model import read_training, train_from_knowledge
+
+    data = read_training(str(demo_db), "2025-06-30", demo_config)
+    led = data.knowledge.ledger
+    assert not hasattr(led, "invoices") and not hasattr(led, "payments")
+    assert len(led.amount) == len(demo_tables.invoices) > 1000
+    # the rates hold one row per currency, and answer as the whole tables do
+    for frame in (data.rates.invoices, data.rates.orders, data.rates.payments):
+        assert list(frame.columns) == ["currency"] and len(frame) == frame["currency"].nunique()
+    for day in ("2025-01-31", "2025-06-30"):
+        assert data.rates.rates(day, demo_config) == demo_tables.rates(day, demo_config)
+    k = replace(data.knowledge, categories={})
+    _, metrics, _ = train_cash_timing(
+        data.rates, "2025-06-30", demo_config, knowledge=k, settle=data.settlements
+    )
     assert metrics == demo_backtest[1]
+    late = train_from_knowledge(data, demo_config).metrics
+    assert json.dumps(late, sort_keys=True) == json.dumps(demo_model.metrics, sort_keys=True)
+
+
+def test_the_currencies_of_the_training_rates_on_a_book_of_none_or_one_invoice():
+    """The rates of `read_training` hold the distinct currencies: none of an empty table or
+    one without the column, one of a one-row table."""
+    from salesops_analysis.risk.model.sources import _distinct_currencies
+
+    empty = _distinct_currencies(pd.DataFrame({"currency": pd.Series([], dtype="str")}))
+    assert list(empty.columns) == ["currency"] and empty.empty
+    assert _distinct_currencies(pd.DataFrame({"amount": [1.0]})).empty
+    one = _distinct_currencies(pd.DataFrame({"currency": ["EUR"], "amount": [1.0]}))
+    assert one["currency"].tolist() == ["EUR"]
+    many = _distinct_currencies(pd.DataFrame({"currency": ["EUR", None, "EUR", "USD"]}))
+    assert set(many["currency"].dropna()) == {"EUR", "USD"} and len(many) == 3
 
 
 def test_no_backtest_saves_the_same_model_and_says_the_backtest_was_not_run(tmp_path, monkeypatch):
@@ -259,7 +287,8 @@ def test_no_backtest_saves_the_same_model_and_says_the_backtest_was_not_run(tmp_
     monkeypatch.setattr(models, "warehouse", lambda db_path: db_path)
     import salesops_analysis.risk.model as model_pkg
 
-    monkeypatch.setattr(model_pkg, "train_from_warehouse", lambda *a: _FakeTrained())
+    monkeypatch.setattr(model_pkg, "read_training", lambda *a: None)
+    monkeypatch.setattr(model_pkg, "train_from_knowledge", lambda *a: _FakeTrained())
     monkeypatch.setattr(model_pkg, "save_model", lambda m, out: _FAKE_PATHS)
     for flag, expected in (([], True), (["--no-backtest"], False)):
         r = CliRunner().invoke(main, ["train", "--as-of", "2025-01-31", *flag])
@@ -287,3 +316,37 @@ _FAKE_PATHS = {
     "card": Path("m.card.md"),
     "metrics": Path("m.metrics.json"),
 }
+
+
+@pytest.mark.parametrize("n", [0, 1, 400])
+def test_collection_curves_per_band_equal_the_curve_of_each_invoice(n):
+    """The curves' distribution, computed once per days-past-due band, is each invoice's own
+    running product of its band's hazards, bit for bit."""
+    rng = np.random.default_rng(n)
+    curves = CollectionCurves(rng.random((12, 26)) * 0.4)
+    dpd = rng.integers(-90, 400, n).astype(float)
+    got = curves.distribution(dpd)
+    band = np.searchsorted(np.array([-60, -30, -14, -7, 0, 7, 14, 30, 60, 90, 180]), dpd)
+    own = np.array([1.0 - np.cumprod(1.0 - curves.hazard[b]) for b in band]).reshape(n, 26)
+    assert got.shape == (n, 26)
+    np.testing.assert_array_equal(got, own)
+
+
+def test_training_rates_count_the_currencies_of_payments_implied_by_snapshots(tmp_path):
+    """Without a payments export, the rates of `read_training` hold the currencies of the
+    payments that open-items snapshots imply, as the tables would."""
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.risk.model import read_training
+    from tests.metrics.test_snapshots import I1, I2, SNAP, snap
+
+    db = tmp_path / "w.duckdb"
+    with so.open_warehouse(db) as wh:
+        so.ingest_file(wh, snap(tmp_path, "2025-06-01", [(*I1, 100.0), (*I2, 50.0)]), SNAP)
+        so.ingest_file(wh, snap(tmp_path, "2025-06-04", [(*I2, 50.0)]), SNAP)
+    data = read_training(str(db), "2025-06-30", SNAP)
+    with so.open_warehouse(db, read_only=True) as wh:
+        tables = load_tables(wh)
+    assert data.payments_implied and tables.payments_implied
+    assert data.rates.payments["currency"].tolist() == ["USD"]
+    assert data.rates.rates("2025-06-30", SNAP) == tables.rates("2025-06-30", SNAP)
+    np.testing.assert_array_equal(data.knowledge.closed, Knowledge.of(tables, "2025-06-30").closed)

@@ -295,3 +295,44 @@ def test_simulated_weeks_sim_by_sim_equal_the_first_writing(n, weeks):
         got = simulate_weeks(amount, F, customer, **kw)
         np.testing.assert_array_equal(got, _simulate_weeks_reference(amount, F, customer, **kw))
         assert got.shape == (150, n_groups, weeks)
+
+
+@pytest.mark.parametrize("n", [0, 1, 300])
+def test_the_running_unpaid_share_is_pay_distributions_bit_for_bit(n):
+    """`forecast_book` extends hazards while the share paid is below the wanted quantile; the
+    share it reads, multiplied week after week, is `pay_distribution`'s exactly."""
+    from salesops_analysis.risk.payment_weeks import _times_unpaid
+
+    h = np.random.default_rng(n).random((n, 26)) ** 3
+    rows = np.arange(n)[::-1]
+    for done in (1, 13, 26):
+        unpaid = _times_unpaid(np.ones(n), h, rows, 0, min(done, 9))
+        unpaid = _times_unpaid(unpaid, h, rows, min(done, 9), done)
+        _, F = pay_distribution(h[rows, :done])
+        np.testing.assert_array_equal(1.0 - unpaid, F[:, -1])
+
+
+def test_a_book_predicted_in_part_has_the_pay_dates_and_weeks_of_one_predicted_whole(
+    book_tables, book_model
+):
+    """Hazards beyond the forecast's weeks only for the invoices whose pay dates are wanted,
+    and only while their median lies later: the same first weeks and the same medians as
+    every hazard of every invoice."""
+    from salesops_analysis.risk.payment_weeks import forecast_book
+    from salesops_analysis.risk.settlements import Settlements
+    from salesops_analysis.risk.timing import pay_date_quantiles
+
+    t = book_tables
+    k = Knowledge.at(AS_OF, t.invoices, t.payments, categorical=[])
+    settle = Settlements(k.ledger, k.T)
+    whole = forecast_book(k, settle, book_model, k.T)
+    wanted = np.zeros(len(k.closed), dtype=bool)
+    wanted[whole.rows[::2]] = True
+    part = forecast_book(k, settle, book_model, k.T, weeks=2, dates_up_to=0.5, dates_of=wanted)
+    np.testing.assert_array_equal(part.rows, whole.rows)
+    np.testing.assert_allclose(part.p[:, :2], whole.p[:, :2], rtol=0, atol=1e-15)
+    sel = wanted[part.rows]
+    assert sel.any() and (~sel).any()
+    np.testing.assert_array_equal(
+        pay_date_quantiles(part.F[sel], k.T, 0.5), pay_date_quantiles(whole.F[sel], k.T, 0.5)
+    )

@@ -302,3 +302,27 @@ def test_a_hazard_model_that_cannot_be_compiled_is_used_as_it_is_and_said_once(
     np.testing.assert_allclose(
         a, _plain_hazards(other, X0, due, snap, share, 1, 4), rtol=1e-12, atol=0
     )
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 500])
+def test_settlement_totals_of_queries_in_order_equal_those_of_shuffled_queries(n):
+    """`Settlements.by` of (row, day) questions already in order (searched without a sort)
+    gives what the same questions in any order give, and the plain rule: the sum of the row's
+    events dated on or before the day."""
+    from salesops_analysis.risk.settlements import RunningTotals
+
+    rng = np.random.default_rng(n)
+    ev_rows, ev_days = rng.integers(0, 40, 300), rng.integers(100, 200, 300)
+    amount = rng.normal(size=300)
+    totals = RunningTotals(ev_rows, ev_days, {"x": amount})
+    rows = np.sort(rng.integers(-1, 45, n))
+    days = np.zeros(n, dtype=np.int64)
+    for r in np.unique(rows):  # each row's days in turn: questions in (row, day) order
+        at = rows == r
+        days[at] = np.sort(rng.integers(90, 210, int(at.sum())))
+    got = totals.total("x", *totals.bounds(rows, days))
+    plain = [amount[(ev_rows == r) & (ev_days <= d)].sum() for r, d in zip(rows, days, strict=True)]
+    np.testing.assert_allclose(got, plain, atol=1e-12)
+    shuffle = rng.permutation(n)
+    again = totals.total("x", *totals.bounds(rows[shuffle], days[shuffle]))
+    np.testing.assert_array_equal(again, got[shuffle])

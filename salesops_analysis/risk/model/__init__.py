@@ -61,7 +61,8 @@ Modules, one job each
 ``evaluate``    ROC AUC, lift, the test metrics, the baseline guard
 ``explain``     a logistic score split into per-feature contributions (the reasons)
 ``train``       the time split and the deployed models: :func:`train_models`
-``sources``     training from warehouse tables: :func:`train_from_warehouse`
+``sources``     training from the warehouse: :func:`read_training` (once, for both models of
+                ``salesops train``), :func:`train_from_warehouse`
 ``persist``     save, load and find saved models
 """
 
@@ -100,8 +101,13 @@ from .samples import (
 )
 from .sources import (
     TRAINING_COLUMNS,
+    TrainingData,
+    give_back_memory,
+    read_training,
+    train_from_knowledge,
     train_from_tables,
     train_from_warehouse,
+    training_data,
     training_tables,
     with_settlement_note,
 )
@@ -132,6 +138,7 @@ __all__ = [
     "LinearExplainer",
     "ModelBundle",
     "TrainedModel",
+    "TrainingData",
     "category_codes",
     "contribution_matrix",
     "contributions",
@@ -139,6 +146,7 @@ __all__ = [
     "design_matrix",
     "find_model",
     "find_saved",
+    "give_back_memory",
     "iso_date",
     "jsonable",
     "late_rows",
@@ -147,11 +155,14 @@ __all__ = [
     "load_model",
     "overdue_rows",
     "predict_risk",
+    "read_training",
     "save_model",
     "top_decile_share",
+    "train_from_knowledge",
     "train_from_tables",
     "train_from_warehouse",
     "train_models",
+    "training_data",
     "training_tables",
     "with_settlement_note",
 ]
