@@ -71,21 +71,21 @@ def activity_summary(activities: pd.DataFrame, day, by=("owner", "type")) -> pd.
 def _latest_promises(activities: pd.DataFrame, day) -> pd.DataFrame:
     """Return the latest promise to pay per invoice made by ``day``."""
     day = _day(day)
-    recent = activities.loc[
-        activities["promised_date"].notna()
-        & (activities["promised_date"] >= day - pd.Timedelta(days=1))
-    ]
-    act = recent.loc[
-        (recent["activity_date"] <= day)
-        & (recent["outcome"] == "promise_to_pay")
-        & recent["invoice_id"].notna()
-    ]
+    a = activities
+    # rows are picked by position and only they are copied: most activities may be promises
+    made = (a["outcome"] == "promise_to_pay").to_numpy(dtype=bool, na_value=False) & (
+        a["activity_date"] <= day
+    ).to_numpy(dtype=bool, na_value=False)
+    recent = (
+        made
+        & (a["promised_date"] >= day - pd.Timedelta(days=1)).to_numpy(dtype=bool, na_value=False)
+        & a["invoice_id"].notna().to_numpy()
+    )
     # a later promise on the same invoice replaces an earlier one, even one dated before
     # yesterday: look those up among all promises of the invoices concerned
-    concerned = activities.loc[
-        (activities["outcome"] == "promise_to_pay") & (activities["activity_date"] <= day)
-    ]
-    concerned = concerned.loc[isin_ids(concerned["invoice_id"].fillna(""), act["invoice_id"])]
+    mine = np.flatnonzero(made)
+    ids = a["invoice_id"].iloc[mine].fillna("")
+    concerned = a.iloc[mine[isin_ids(ids, a["invoice_id"].iloc[np.flatnonzero(recent)])]]
     concerned = concerned.assign(_inv=_key(concerned["invoice_id"]))
     concerned = concerned.sort_values(["activity_date", "activity_id"])
     return concerned.drop_duplicates("_inv", keep="last")
@@ -309,18 +309,16 @@ def _order_figures(
     reporting currency), the orders past SLA and the median order-to-invoice and
     order-to-cash days of the last 30 days."""
     d = day_number(day)
-    factor = rate_factors(book.orders["currency"], rates, len(book.orders))
-    amount = book.orders["amount"].to_numpy(dtype="float64", na_value=0.0) * factor
     received = book.ordered == d
     open_mask = book.open_mask(day)
     invoiced_30 = (book.invoiced > d - 30) & (book.invoiced <= d)
     return {
         "orders_received": int(received.sum()),
-        "orders_received_amount": _r(amount[received].sum()),
+        "orders_received_amount": _r(_order_amounts(book, rates, received).sum()),
         "orders_shipped": int((book.shipped == d).sum()),
         "orders_invoiced": int((book.invoiced == d).sum()),
         "open_orders": int(open_mask.sum()),
-        "open_orders_amount": _r(amount[open_mask].sum()),
+        "open_orders_amount": _r(_order_amounts(book, rates, open_mask).sum()),
         "open_orders_median_age_days": _r(_median(d - book.ordered[open_mask]), 1),
         "orders_past_sla": int(past_sla),
         "order_to_invoice_days_median": _r(
@@ -328,6 +326,13 @@ def _order_figures(
         ),
         "order_to_cash_days_median": _r(_median(_order_to_cash_days(book, led, day)), 1),
     }
+
+
+def _order_amounts(book: OrderBook, rates: dict, mask: np.ndarray) -> np.ndarray:
+    """Return the amounts of the orders ``mask`` picks, in the reporting currency."""
+    rows = np.flatnonzero(mask)
+    amount = book.orders["amount"].iloc[rows].to_numpy(dtype="float64", na_value=0.0)
+    return amount * rate_factors(book.orders["currency"].iloc[rows], rates, len(rows))
 
 
 def _order_to_cash_days(book: OrderBook, led: Ledger, day: pd.Timestamp) -> np.ndarray:
