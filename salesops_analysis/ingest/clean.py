@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._errors import FileRefusedError
 from ..config import KindOptions
 from ..schemas import KINDS, Table, sql_type
-from ..sql import quote_literal, quote_name
+from ..sql import keeps_order, quote_literal, quote_name
 from .columns import LINE_ID, match_columns
 from .layout import split_report_lines
 from .parse_sql import derived_expr, parse_expr
@@ -79,6 +80,9 @@ class CleanExport:
     skipped: int = 0
     skipped_lines: pa.Table | None = None
     documents_rows: int | None = None
+    #: the rows of ``_clean`` come in line order as they are (DuckDB wrote ``_parsed`` in the
+    #: raw rows' order, and ``_clean`` filters it), so that a loader need not sort them
+    in_line_order: bool = False
 
     @property
     def documents(self) -> int:
@@ -249,15 +253,21 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     keep_identical = sums is not None and not line_id
     probe = mapping.get(table.key[0])
     _mark_duplicates(con, raw.columns, keep_identical, probe if probe in raw.columns else None)
+    # the duplicates are flagged on the raw rows, so that parsing reads one table in line order
+    dups = con.sql("SELECT _line FROM _dups").to_arrow_table().column(0)
+    flagged = raw.table.append_column(
+        "_dup", pc.is_in(raw.table.column("_line"), value_set=dups.combine_chunks())
+    )
+    con.register("_raw_arrow", flagged)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
-    _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
-    rejects_rows = _row_rejects(con, plan, problems)
+    in_order = _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
+    rejects_rows = _row_rejects(con, plan, problems, flagged)
     refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
     check_grand_total(con, raw, report, kind, mapping, options)
     superseded = _supersede(con, table, line_id, keep_identical).cast(rejects_rows.schema)
     if sums is None:
-        source = "SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)"
+        source = "SELECT * FROM _parsed WHERE _ok AND _keep"
         documents = None
         line_rejects = superseded
     else:
@@ -294,6 +304,7 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
         skipped=skipped,
         skipped_lines=report.skipped,
         documents_rows=documents,
+        in_line_order=sums is None and in_order,
     )
     # missing optional canonical columns are added as typed NULLs by the loader and below
     result.missing_columns = [f.name for f in table.fields if f.name not in plan.present]
@@ -357,14 +368,15 @@ class _Plan:
         """Return the quoted names of the raw text kept beside each parsed column."""
         return [quote_name("_raw_" + f.name) for f in self.table.fields if f.name in self.mapping]
 
-    def sql(self, where: str) -> str:
-        """Return the SELECT of the parsed and derived columns of the raw rows ``where`` says."""
+    def sql(self, where: str, source: str = "_raw_arrow") -> str:
+        """Return the SELECT of the parsed and derived columns of the raw rows of ``source``
+        that ``where`` says."""
         raw_cols = ", ".join(
             f"{quote_name(self.mapping[f.name])} AS {quote_name('_raw_' + f.name)}"
             for f in self.table.fields
             if f.name in self.mapping
         )
-        sql = f"SELECT _line, {', '.join(self.parse)}, {raw_cols} FROM _raw_arrow {where}"
+        sql = f"SELECT _line, {', '.join(self.parse)}, {raw_cols} FROM {source} {where}"
         # derived columns depend on parsed ones (invoices: paid_amount, then status)
         for name, expr in self.derived:
             sql = f"SELECT *, {expr} AS {quote_name(name)} FROM ({sql})"
@@ -393,32 +405,46 @@ def _plan(table: Table, kind, options, mapping, excel: bool, line_id: bool) -> _
     return _Plan(table, mapping, parse, extras, derived, present)
 
 
-def _parse_rows(con, plan: _Plan, bad: str) -> None:
-    """Create ``_parsed``: every row but the exact duplicates, parsed, with ``_ok`` (``bad`` does
-    not hold: no rule broken), ``_key`` and ``_row_hash`` (of the clean values)."""
+def _parse_rows(con, plan: _Plan, bad: str) -> bool:
+    """Create ``_parsed``: every row but the exact duplicates (``_dup``), parsed, with ``_ok``
+    (``bad`` does not hold: no rule broken), ``_key``, ``_row_hash`` (of the clean values) and
+    ``_keep`` (true until :func:`_supersede` says a later line replaces the row); return whether
+    its rows are in line order (:func:`~salesops_analysis.sql.keeps_order`)."""
     key = plan.table.key
     key_expr = " || chr(31) || ".join(f"lower(CAST({quote_name(k)} AS VARCHAR))" for k in key)
-    con.execute(f"""
+    create = f"""
         CREATE OR REPLACE TEMP TABLE _parsed AS
         SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok, {key_expr} AS _key,
-               hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash
-        FROM ({plan.sql("WHERE _line NOT IN (SELECT _line FROM _dups)")})""")
+               hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash,
+               true AS _keep
+        FROM ({plan.sql("WHERE NOT _dup")})"""
+    in_order = keeps_order(con, create)
+    con.execute(create)
+    return in_order
 
 
-def _row_rejects(con, plan: _Plan, problems: list) -> pa.Table:
+def _row_rejects(con, plan: _Plan, problems: list, raw: pa.Table) -> pa.Table:
     """Return the problems of the bad rows (line, column, value, reason), by line and column.
 
-    Only the few bad rows are parsed again, with their raw values. Every row flagged bad must
-    have a reason, and every row with a reason be flagged bad (the cheap flag of
-    :func:`~salesops_analysis.ingest.row_rules.bad_row_sql` states the same rules).
+    Only the few bad rows of ``raw`` (the raw rows, as registered) are parsed again, with their
+    raw values. Every row flagged bad must have a reason, and every row with a reason be flagged
+    bad (the cheap flag of :func:`~salesops_analysis.ingest.row_rules.bad_row_sql` states the
+    same rules).
     """
+    bad_lines = con.sql("SELECT _line FROM _parsed WHERE NOT _ok").to_arrow_table()
+    # taken out of the raw rows by Arrow, rather than by a join over every raw row
+    con.register(
+        "_bad_raw",
+        raw.filter(pc.is_in(raw.column("_line"), value_set=bad_lines.column(0).combine_chunks())),
+    )
     structs = ", ".join(problem_sql(*p) for p in problems) or "NULL"
     rows = con.sql(f"""
         SELECT _line AS line, p.column AS "column", p.value AS value, p.reason AS reason
         FROM (SELECT _line, unnest(list_filter([{structs}], lambda x: x IS NOT NULL)) AS p
-              FROM ({plan.sql("WHERE _line IN (SELECT _line FROM _parsed WHERE NOT _ok)")}))
+              FROM ({plan.sql("", source="_bad_raw")}))
         ORDER BY 1, 2""").to_arrow_table()
-    flagged = con.execute("SELECT count(*) FROM _parsed WHERE NOT _ok").fetchall()[0][0]
+    con.unregister("_bad_raw")
+    flagged = bad_lines.num_rows
     if len(set(rows.column("line").to_pylist())) != flagged:  # a bug in the rules, never data
         raise AssertionError(f"{flagged} rows flagged bad but {rows.num_rows} problems found")
     return rows
@@ -436,6 +462,11 @@ def _supersede(con, table: Table, line_id: bool, keep_identical: bool) -> pa.Tab
         SELECT _line, _key, max(_line) OVER (PARTITION BY _part) AS winner
         FROM p WHERE _part IN (SELECT _part FROM multi)
         QUALIFY _line <> winner""")
+    if con.execute("SELECT count(*) FROM _superseded").fetchall()[0][0]:
+        # flagged in place: the clean rows are then a plain filter of _parsed, in line order
+        con.execute(
+            "UPDATE _parsed SET _keep = false WHERE _line IN (SELECT _line FROM _superseded)"
+        )
     key0 = table.key[0]
     what = "same line id" if line_id else "same key"
     return con.sql(f"""
