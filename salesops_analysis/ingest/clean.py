@@ -32,11 +32,12 @@ import pyarrow.compute as pc
 from .._errors import FileRefusedError
 from ..config import KindOptions
 from ..schemas import KINDS, Table, sql_type
-from ..sql import keeps_order, quote_literal, quote_name
+from ..sql import quote_name
 from .columns import LINE_ID, match_columns
 from .layout import split_report_lines
 from .parse_sql import derived_expr, parse_expr
 from .read import RawTable
+from .repeats import mark_repeats, supersede
 from .row_rules import (
     ISO_4217,
     MOSTLY_UNPARSEABLE,
@@ -80,9 +81,6 @@ class CleanExport:
     skipped: int = 0
     skipped_lines: pa.Table | None = None
     documents_rows: int | None = None
-    #: the rows of ``_clean`` come in line order as they are (DuckDB wrote ``_parsed`` in the
-    #: raw rows' order, and ``_clean`` filters it), so that a loader need not sort them
-    in_line_order: bool = False
 
     @property
     def documents(self) -> int:
@@ -252,8 +250,8 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     # a line twice), nor versions of one another
     keep_identical = sums is not None and not line_id
     probe = mapping.get(table.key[0])
-    _mark_duplicates(con, raw.columns, keep_identical, probe if probe in raw.columns else None)
-    # the duplicates are flagged on the raw rows, so that parsing reads one table in line order
+    repeats = mark_repeats(con, table, raw.columns, probe, keep_identical)
+    # the duplicates are flagged on the raw rows: parsing reads one table, without a join
     dups = con.sql("SELECT _line FROM _dups").to_arrow_table().column(0)
     flagged = raw.table.append_column(
         "_dup", pc.is_in(raw.table.column("_line"), value_set=dups.combine_chunks())
@@ -261,13 +259,13 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     con.register("_raw_arrow", flagged)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
-    in_order = _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
+    _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
     rejects_rows = _row_rejects(con, plan, problems, flagged)
     refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
     check_grand_total(con, raw, report, kind, mapping, options)
-    superseded = _supersede(con, table, line_id, keep_identical).cast(rejects_rows.schema)
+    superseded = supersede(con, table, line_id, keep_identical, repeats).cast(rejects_rows.schema)
     if sums is None:
-        source = "SELECT * FROM _parsed WHERE _ok AND _keep"
+        source = "SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)"
         documents = None
         line_rejects = superseded
     else:
@@ -304,7 +302,6 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
         skipped=skipped,
         skipped_lines=report.skipped,
         documents_rows=documents,
-        in_line_order=sums is None and in_order,
     )
     # missing optional canonical columns are added as typed NULLs by the loader and below
     result.missing_columns = [f.name for f in table.fields if f.name not in plan.present]
@@ -318,28 +315,6 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
         CREATE OR REPLACE TEMP VIEW _clean AS
         SELECT {cols}, _key, _line, _row_hash FROM (SELECT *{nulls} FROM ({source}))""")
     return result
-
-
-def _mark_duplicates(con, columns: list[str], keep_identical: bool, probe: str | None) -> None:
-    """Create ``_dups``: the lines whose whole content hashes like an earlier line's.
-
-    Two identical lines have the same text in every column: where the column of the key is known
-    (``probe``), only the lines whose key text repeats are hashed (a plain export has few).
-    """
-    src_cols = ", ".join(quote_name(c) for c in columns)
-    rows = "_raw_arrow"
-    if keep_identical:
-        rows = "(SELECT * FROM _raw_arrow WHERE false)"
-    elif probe is not None:
-        p = quote_name(probe)
-        rows = f"""(SELECT * FROM _raw_arrow
-                    WHERE {p} IN (SELECT {p} FROM _raw_arrow GROUP BY ALL HAVING count(*) > 1))"""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM {rows}),
-             multi AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-        SELECT _line FROM h WHERE h IN (SELECT h FROM multi)
-        QUALIFY row_number() OVER (PARTITION BY h ORDER BY _line) > 1""")
 
 
 @dataclass
@@ -405,22 +380,25 @@ def _plan(table: Table, kind, options, mapping, excel: bool, line_id: bool) -> _
     return _Plan(table, mapping, parse, extras, derived, present)
 
 
-def _parse_rows(con, plan: _Plan, bad: str) -> bool:
+def _parse_rows(con, plan: _Plan, bad: str) -> None:
     """Create ``_parsed``: every row but the exact duplicates (``_dup``), parsed, with ``_ok``
-    (``bad`` does not hold: no rule broken), ``_key``, ``_row_hash`` (of the clean values) and
-    ``_keep`` (true until :func:`_supersede` says a later line replaces the row); return whether
-    its rows are in line order (:func:`~salesops_analysis.sql.keeps_order`)."""
+    (``bad`` does not hold: no rule broken), ``_key`` and ``_row_hash`` (of the clean values).
+
+    Its rows may come in any order (the loader sorts the clean rows by line): DuckDB writes
+    them faster when it need not keep the raw rows' order.
+    """
     key = plan.table.key
     key_expr = " || chr(31) || ".join(f"lower(CAST({quote_name(k)} AS VARCHAR))" for k in key)
-    create = f"""
-        CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok, {key_expr} AS _key,
-               hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash,
-               true AS _keep
-        FROM ({plan.sql("WHERE NOT _dup")})"""
-    in_order = keeps_order(con, create)
-    con.execute(create)
-    return in_order
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _parsed AS
+            SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok,
+                   {key_expr} AS _key,
+                   hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash
+            FROM ({plan.sql("WHERE NOT _dup")})""")
+    finally:
+        con.execute("RESET preserve_insertion_order")
 
 
 def _row_rejects(con, plan: _Plan, problems: list, raw: pa.Table) -> pa.Table:
@@ -448,32 +426,6 @@ def _row_rejects(con, plan: _Plan, problems: list, raw: pa.Table) -> pa.Table:
     if len(set(rows.column("line").to_pylist())) != flagged:  # a bug in the rules, never data
         raise AssertionError(f"{flagged} rows flagged bad but {rows.num_rows} problems found")
     return rows
-
-
-def _supersede(con, table: Table, line_id: bool, keep_identical: bool) -> pa.Table:
-    """Create ``_superseded`` and return its rejects: same key, different content, the last line
-    wins (by line id in a line-level export; without line ids its lines are all kept)."""
-    part = "_key || chr(31) || coalesce(lower(_line_id), '')" if line_id else "_key"
-    cond = "false" if keep_identical else "true"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _superseded AS
-        WITH p AS (SELECT _line, _key, {part} AS _part FROM _parsed WHERE _ok AND {cond}),
-             multi AS (SELECT _part FROM p GROUP BY _part HAVING count(*) > 1)
-        SELECT _line, _key, max(_line) OVER (PARTITION BY _part) AS winner
-        FROM p WHERE _part IN (SELECT _part FROM multi)
-        QUALIFY _line <> winner""")
-    if con.execute("SELECT count(*) FROM _superseded").fetchall()[0][0]:
-        # flagged in place: the clean rows are then a plain filter of _parsed, in line order
-        con.execute(
-            "UPDATE _parsed SET _keep = false WHERE _line IN (SELECT _line FROM _superseded)"
-        )
-    key0 = table.key[0]
-    what = "same line id" if line_id else "same key"
-    return con.sql(f"""
-        SELECT s._line AS line, {quote_literal(key0)} AS "column",
-               CAST(p.{quote_name(key0)} AS VARCHAR) AS value,
-               'superseded by line ' || s.winner || ' ({what}, later in the file)' AS reason
-        FROM _superseded s JOIN _parsed p USING (_line) ORDER BY 1""").to_arrow_table()
 
 
 def _ragged_rejects(raw: RawTable, like: pa.Table) -> pa.Table:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .._errors import FileRefusedError
 from ..config import Config, KindOptions
 from ..schemas import KINDS
-from ..sql import keeps_order, quote_name
+from ..sql import quote_name
 from ..warehouse import Warehouse
 from .snapshots import after_load, snapshot_date, snapshot_key
 
@@ -372,17 +372,15 @@ def _add_versions(
         )
     value_cols = KINDS[clean.kind].columns + clean.extra_columns
     insert_cols = ", ".join(quote_name(c) for c in value_cols)
-    where = "WHERE _key NOT IN (SELECT _key FROM _match WHERE same)" if unchanged else ""
-    insert = f"""
+    con.execute(
+        f"""
         INSERT INTO {history} ({insert_cols}, _key, _row_hash, _file_id, _line, _valid_from,
                                _valid_to)
-        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean {where}"""
-    params = {"f": file_id, "t": loaded_at}
-    # the history keeps each file's rows in line order: rows that come in that order, written
-    # by an order-keeping insert, need no sort (it would cost a tenth of the load)
-    if not (clean.in_line_order and keeps_order(con, insert, params)):
-        insert += " ORDER BY _line"
-    con.execute(insert, params)
+        SELECT {insert_cols}, _key, _row_hash, $f, _line, $t, NULL FROM _clean
+        WHERE _key NOT IN (SELECT _key FROM _match WHERE same)
+        ORDER BY _line""",
+        {"f": file_id, "t": loaded_at},
+    )
     return unchanged, updated
 
 
@@ -410,6 +408,7 @@ def _drop_temp(wh: Warehouse) -> None:
         ("TABLE", "_match"),
         ("TABLE", "_parsed"),
         ("TABLE", "_dups"),
+        ("TABLE", "_repeats"),
         ("TABLE", "_superseded"),
         ("TABLE", "_doc_lines"),
         ("TABLE", "_doc_conflicts"),

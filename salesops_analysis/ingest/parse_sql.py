@@ -106,7 +106,7 @@ def parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
     if f.type == "number":
         return f"TRY_CAST(replace(trim({raw}), {quote_literal(options.decimal)}, '.') AS DOUBLE)"
     if f.type == "bool":
-        # CASE rather than IN: DuckDB turns a long IN list into a join, which reorders the rows
+        # CASE rather than IN: DuckDB plans a long IN list as a join
         words = [(v, "true") for v in options.true_values]
         words += [(v, "false") for v in options.false_values]
         cases = " ".join(f"WHEN {quote_literal(w.lower())} THEN {b}" for w, b in words)

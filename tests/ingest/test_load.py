@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-import duckdb
 import pytest
 
 import salesops_analysis as so
-from salesops_analysis.config import config_from_dict
 from salesops_analysis.warehouse import SCHEMA_VERSION
 from tests.conftest import IBM_CONFIG, IBM_CSV, requires_realdata, write
 
@@ -331,21 +329,19 @@ def _big_invoices(n: int, changed: int = -1) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def test_history_rows_are_written_in_line_order_without_a_sort(tmp_path):
-    """The clean rows keep the export's order through parsing and loading (the insert then
-    needs no sort), duplicates, rejects and superseded lines taken out; a second load that
-    leaves most rows unchanged keeps the order too."""
-    from salesops_analysis.ingest import clean_export, read_export
+def test_history_rows_are_written_in_line_order(tmp_path):
+    """A file parsed on several threads (its rows in any order) is written to the history in
+    line order, duplicates, rejects and superseded lines taken out; so is a second load that
+    leaves most rows unchanged."""
+    from salesops_analysis.ingest import read_export
 
     cfg = so.Config()
     p = write(tmp_path / "invoices.csv", _big_invoices(150_000))
     raw = read_export(p, cfg.kind("invoices"), "invoices")
     assert raw.table.column("invoice_id").num_chunks > 1  # scanned on several threads
-    con = duckdb.connect()
-    clean = clean_export(raw, "invoices", cfg.kind("invoices"), con=con, validate=False)
-    assert clean.in_line_order and clean.duplicates == 150 and clean.rejected > 150
     with so.open_warehouse(tmp_path / "w.duckdb") as wh:
         first = so.ingest_file(wh, p, cfg)
+        assert (first.duplicates, first.superseded) == (150, 100)
         q = (
             "SELECT _line FROM invoices_history WHERE _file_id = ? AND _valid_from IS NOT NULL "
             "ORDER BY rowid"
@@ -359,22 +355,3 @@ def test_history_rows_are_written_in_line_order_without_a_sort(tmp_path):
         assert second.unchanged == first.loaded - 1
         line = 1 + text.splitlines().index("INV-123456,C14,2025-01-05,2025-03-01,107.25,EUR,yes")
         assert [r[0] for r in wh.con.execute(q, [second.file_id]).fetchall()] == [line]
-
-
-def test_lines_and_derived_payment_ids_are_sorted_on_load(tmp_path):
-    """Where DuckDB may reorder the clean rows (documents built from lines, payment ids numbered
-    by a window), they are not taken as in line order: the load sorts them."""
-    from salesops_analysis.ingest import clean_export, read_export
-
-    pays = write(tmp_path / "payments.csv", "invoice_id,payment_date,amount\nI1,2025-01-02,5\n")
-    cfg = so.Config()
-    raw = read_export(pays, cfg.kind("payments"), "payments")
-    con = duckdb.connect()
-    assert not clean_export(raw, "payments", cfg.kind("payments"), con=con).in_line_order
-    orders = write(
-        tmp_path / "orders.csv",
-        "order_id,customer_id,order_date,amount\nO1,C1,2025-01-02,5\nO1,C1,2025-01-02,7\n",
-    )
-    cfg = config_from_dict({"kinds": {"orders": {"lines": {"sum": ["amount"]}}}})
-    raw = read_export(orders, cfg.kind("orders"), "orders")
-    assert not clean_export(raw, "orders", cfg.kind("orders"), con=con).in_line_order
