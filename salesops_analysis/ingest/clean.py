@@ -37,7 +37,7 @@ from .columns import LINE_ID, match_columns
 from .layout import split_report_lines
 from .parse_sql import derived_expr, parse_expr
 from .read import RawTable
-from .repeats import mark_repeats, supersede
+from .repeats import mark_duplicates, supersede
 from .row_rules import (
     ISO_4217,
     MOSTLY_UNPARSEABLE,
@@ -250,7 +250,7 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     # a line twice), nor versions of one another
     keep_identical = sums is not None and not line_id
     probe = mapping.get(table.key[0])
-    repeats = mark_repeats(con, table, raw.columns, probe, keep_identical)
+    mark_duplicates(con, raw.columns, probe if probe in raw.columns else None, keep_identical)
     # the duplicates are flagged on the raw rows: parsing reads one table, without a join
     dups = con.sql("SELECT _line FROM _dups").to_arrow_table().column(0)
     flagged = raw.table.append_column(
@@ -263,7 +263,7 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     rejects_rows = _row_rejects(con, plan, problems, flagged)
     refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
     check_grand_total(con, raw, report, kind, mapping, options)
-    superseded = supersede(con, table, line_id, keep_identical, repeats).cast(rejects_rows.schema)
+    superseded = supersede(con, table, line_id, keep_identical).cast(rejects_rows.schema)
     if sums is None:
         source = "SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)"
         documents = None

@@ -408,7 +408,6 @@ def _drop_temp(wh: Warehouse) -> None:
         ("TABLE", "_match"),
         ("TABLE", "_parsed"),
         ("TABLE", "_dups"),
-        ("TABLE", "_repeats"),
         ("TABLE", "_superseded"),
         ("TABLE", "_doc_lines"),
         ("TABLE", "_doc_conflicts"),

@@ -1,4 +1,4 @@
-"""Lines that repeat a key: duplicates and superseded lines, found among the repeats only."""
+"""Lines that repeat a key: exact duplicates and superseded lines."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import pyarrow as pa
 import pytest
 
 import salesops_analysis as so
-from salesops_analysis.ingest.repeats import mark_repeats
-from salesops_analysis.schemas import KINDS
+from salesops_analysis.ingest.repeats import mark_duplicates
 from tests.conftest import write
 
 PAY = "payment_id,invoice_id,payment_date,amount\n"
 
 
-def _repeats(keys: list[str], kind: str = "payments", probe: str | None = "payment_id"):
-    """Return (whether _repeats was made, its lines, the duplicate lines) for raw key texts."""
+def _dups(keys: list[str], probe: str | None = "payment_id", keep_identical=False) -> list:
+    """Return the duplicate lines of raw rows with these key texts (and one amount each)."""
     con = duckdb.connect()
     n = len(keys)
     con.register(
@@ -28,26 +27,22 @@ def _repeats(keys: list[str], kind: str = "payments", probe: str | None = "payme
             }
         ),
     )
-    made = mark_repeats(con, KINDS[kind], ["payment_id", "amount"], probe, False)
-    lines = con.sql("SELECT _line FROM _repeats ORDER BY 1").fetchall() if made else None
-    dups = con.sql("SELECT _line FROM _dups ORDER BY 1").fetchall()
-    return made, lines if lines is None else [r[0] for r in lines], [r[0] for r in dups]
+    mark_duplicates(con, ["payment_id", "amount"], probe, keep_identical)
+    return [r[0] for r in con.sql("SELECT _line FROM _dups ORDER BY 1").fetchall()]
 
 
-@pytest.mark.parametrize("keys", [[], ["P1"], ["P1", "P2"]])
-def test_no_repeats_in_an_empty_one_row_or_plain_file(keys):
-    assert _repeats(keys) == (True, [], [])
+@pytest.mark.parametrize("keys", [[], ["P1"], ["P1", "P2"], ["P1", "p1", " P1"]])
+def test_no_duplicates_in_an_empty_one_row_or_plain_file(keys):
+    assert _dups(keys) == []
 
 
-def test_keys_that_differ_in_case_or_spaces_repeat():
-    made, lines, dups = _repeats(["P1", "p1 ", "P2", " P1", "P1", "P3"])
-    assert made and lines == [2, 3, 5, 6]
-    assert dups == [6]  # identical to line 2 in every column
+@pytest.mark.parametrize("probe", ["payment_id", None])
+def test_a_line_identical_to_an_earlier_one_is_a_duplicate(probe):
+    assert _dups(["P1", "P2", "P1", "P1", "P3"], probe) == [4, 5]
 
 
-def test_a_key_of_several_columns_or_a_derived_key_is_not_probed():
-    assert _repeats(["2025-01-02"], kind="fx_rates", probe="date")[0] is False
-    assert _repeats(["P1", "P1"], probe=None) == (False, None, [3])
+def test_identical_lines_are_all_kept_when_they_may_be_lines_of_a_document():
+    assert _dups(["P1", "P1"], keep_identical=True) == []
 
 
 def test_a_later_line_with_the_key_in_other_case_and_spaces_supersedes(tmp_path):
