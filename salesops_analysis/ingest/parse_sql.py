@@ -110,7 +110,7 @@ def parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
         words = [(v, "true") for v in options.true_values]
         words += [(v, "false") for v in options.false_values]
         cases = " ".join(f"WHEN {quote_literal(w.lower())} THEN {b}" for w, b in words)
-        return f"CASE lower(trim({raw})) {cases} END"
+        return f"CASE lower(trim({raw})) {cases} END" if words else "CAST(NULL AS BOOLEAN)"
     if f.type == "currency":
         default = quote_literal(options.default_currency) if options.default_currency else "NULL"
         return f"coalesce(upper(nullif(trim({raw}), '')), {default})"
