@@ -195,7 +195,7 @@ def count_byte(data: bytes, byte: bytes) -> int:
 
     Examples
     --------
-    >>> count_byte(b'a,"b",c\n', b'"')
+    >>> count_byte(b'a,"b",c', b'"')
     2
     """
     values = np.frombuffer(data, dtype=np.uint8)
