@@ -14,14 +14,16 @@ Run it under the shared lock::
         /work/wt/data1m/raw/invoices.csv --pairs 5
 
 The warehouse is written to a scratch folder (removed after), never beside the export. Prints one
-JSON line: each run's seconds, the medians, spreads and the ratio of the medians, and the
-accounting of the last ingest (read = loaded + rejected + duplicates + skipped).
+JSON line: each run's seconds, the medians, spreads and the ratio of the medians, the median CPU
+seconds of each command, and the accounting of the last ingest (read = loaded + rejected +
+duplicates + skipped).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,12 +36,24 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+#: CPU seconds (user + system) of each run, by what was run
+CPU: dict[str, list[float]] = {}
+
+
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(cmd: list[str], cwd: Path, label: str) -> tuple[float, str]:
+    """Run ``cmd``; return its wall seconds and output, and note its CPU seconds in ``CPU``."""
+    cpu = _cpu_of_children()
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    CPU.setdefault(label, []).append(_cpu_of_children() - cpu)
     return seconds, proc.stdout + proc.stderr
 
 
@@ -68,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ingest_ratio_") as tmp:
         work = Path(tmp)
         for _ in range(args.pairs):
-            reads.append(_timed(read, work)[0])
+            reads.append(_timed(read, work, "pandas read")[0])
             # the ingests of the versions compared follow the read in turn (round r starts with
             # the r-th), so that none always runs first after the read
             versions = [None, *others]
@@ -76,14 +90,15 @@ def main() -> None:
             for folder in versions[turn % len(versions) :] + versions[: turn % len(versions)]:
                 shutil.rmtree(work / "data", ignore_errors=True)
                 if folder is None:
-                    seconds, output = _timed([str(BIN / "salesops"), *cli], work)
+                    seconds, output = _timed([str(BIN / "salesops"), *cli], work, "ingest")
                     ingests.append(seconds)
                     continue
                 start = (
                     f"import sys; sys.path.insert(0, {str(folder)!r}); "
                     "from salesops_analysis.cli import main; main()"
                 )
-                others[folder].append(_timed([sys.executable, "-c", start, *cli], work)[0])
+                command = [sys.executable, "-c", start, *cli]
+                others[folder].append(_timed(command, work, f"ingest {folder}")[0])
     med_read, med_ingest = statistics.median(reads), statistics.median(ingests)
     compared = [
         {
@@ -106,6 +121,9 @@ def main() -> None:
                 "ingest_median": round(med_ingest, 2),
                 "ingest_spread": [round(min(ingests), 2), round(max(ingests), 2)],
                 "ratio_of_medians": round(med_ingest / med_read, 2),
+                # CPU seconds (user + system) of each process: less moved by other jobs on the
+                # host than wall time, but an ingest on two cores may use more than it takes
+                "cpu_seconds_medians": {k: round(statistics.median(v), 2) for k, v in CPU.items()},
                 "last_ingest_output": output.strip().splitlines()[-3:],
                 "compared": compared,
             }

@@ -27,15 +27,17 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .._errors import FileRefusedError
 from ..config import KindOptions
 from ..schemas import KINDS, Table, sql_type
-from ..sql import quote_literal, quote_name
+from ..sql import quote_name
 from .columns import LINE_ID, match_columns
 from .layout import split_report_lines
 from .parse_sql import derived_expr, parse_expr
 from .read import RawTable
+from .repeats import mark_duplicates, supersede
 from .row_rules import (
     ISO_4217,
     MOSTLY_UNPARSEABLE,
@@ -248,14 +250,20 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     # a line twice), nor versions of one another
     keep_identical = sums is not None and not line_id
     probe = mapping.get(table.key[0])
-    _mark_duplicates(con, raw.columns, keep_identical, probe if probe in raw.columns else None)
+    mark_duplicates(con, raw.columns, probe if probe in raw.columns else None, keep_identical)
+    # the duplicates are flagged on the raw rows: parsing reads one table, without a join
+    dups = con.sql("SELECT _line FROM _dups").to_arrow_table().column(0)
+    flagged = raw.table.append_column(
+        "_dup", pc.is_in(raw.table.column("_line"), value_set=dups.combine_chunks())
+    )
+    con.register("_raw_arrow", flagged)
     plan = _plan(table, kind, options, mapping, raw.excel, line_id)
     problems = row_problems(table, kind, mapping, plan.present, options)
     _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
-    rejects_rows = _row_rejects(con, plan, problems)
+    rejects_rows = _row_rejects(con, plan, problems, flagged)
     refuse_mostly_unparseable(con, raw, table, kind, mapping, options, rejects_rows)
     check_grand_total(con, raw, report, kind, mapping, options)
-    superseded = _supersede(con, table, line_id, keep_identical).cast(rejects_rows.schema)
+    superseded = supersede(con, table, line_id, keep_identical).cast(rejects_rows.schema)
     if sums is None:
         source = "SELECT * FROM _parsed WHERE _ok AND _line NOT IN (SELECT _line FROM _superseded)"
         documents = None
@@ -309,28 +317,6 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     return result
 
 
-def _mark_duplicates(con, columns: list[str], keep_identical: bool, probe: str | None) -> None:
-    """Create ``_dups``: the lines whose whole content hashes like an earlier line's.
-
-    Two identical lines have the same text in every column: where the column of the key is known
-    (``probe``), only the lines whose key text repeats are hashed (a plain export has few).
-    """
-    src_cols = ", ".join(quote_name(c) for c in columns)
-    rows = "_raw_arrow"
-    if keep_identical:
-        rows = "(SELECT * FROM _raw_arrow WHERE false)"
-    elif probe is not None:
-        p = quote_name(probe)
-        rows = f"""(SELECT * FROM _raw_arrow
-                    WHERE {p} IN (SELECT {p} FROM _raw_arrow GROUP BY ALL HAVING count(*) > 1))"""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _dups AS
-        WITH h AS (SELECT _line, hash({src_cols}) AS h FROM {rows}),
-             multi AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
-        SELECT _line FROM h WHERE h IN (SELECT h FROM multi)
-        QUALIFY row_number() OVER (PARTITION BY h ORDER BY _line) > 1""")
-
-
 @dataclass
 class _Plan:
     """How the file's columns become canonical ones: the SQL of each, in one SELECT.
@@ -357,14 +343,15 @@ class _Plan:
         """Return the quoted names of the raw text kept beside each parsed column."""
         return [quote_name("_raw_" + f.name) for f in self.table.fields if f.name in self.mapping]
 
-    def sql(self, where: str) -> str:
-        """Return the SELECT of the parsed and derived columns of the raw rows ``where`` says."""
+    def sql(self, where: str, source: str = "_raw_arrow") -> str:
+        """Return the SELECT of the parsed and derived columns of the raw rows of ``source``
+        that ``where`` says."""
         raw_cols = ", ".join(
             f"{quote_name(self.mapping[f.name])} AS {quote_name('_raw_' + f.name)}"
             for f in self.table.fields
             if f.name in self.mapping
         )
-        sql = f"SELECT _line, {', '.join(self.parse)}, {raw_cols} FROM _raw_arrow {where}"
+        sql = f"SELECT _line, {', '.join(self.parse)}, {raw_cols} FROM {source} {where}"
         # derived columns depend on parsed ones (invoices: paid_amount, then status)
         for name, expr in self.derived:
             sql = f"SELECT *, {expr} AS {quote_name(name)} FROM ({sql})"
@@ -394,55 +381,51 @@ def _plan(table: Table, kind, options, mapping, excel: bool, line_id: bool) -> _
 
 
 def _parse_rows(con, plan: _Plan, bad: str) -> None:
-    """Create ``_parsed``: every row but the exact duplicates, parsed, with ``_ok`` (``bad`` does
-    not hold: no rule broken), ``_key`` and ``_row_hash`` (of the clean values)."""
+    """Create ``_parsed``: every row but the exact duplicates (``_dup``), parsed, with ``_ok``
+    (``bad`` does not hold: no rule broken), ``_key`` and ``_row_hash`` (of the clean values).
+
+    Its rows may come in any order (the loader sorts the clean rows by line): DuckDB writes
+    them faster when it need not keep the raw rows' order.
+    """
     key = plan.table.key
     key_expr = " || chr(31) || ".join(f"lower(CAST({quote_name(k)} AS VARCHAR))" for k in key)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok, {key_expr} AS _key,
-               hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash
-        FROM ({plan.sql("WHERE _line NOT IN (SELECT _line FROM _dups)")})""")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _parsed AS
+            SELECT * EXCLUDE ({", ".join(plan.raw_names)}), NOT ({bad}) AS _ok,
+                   {key_expr} AS _key,
+                   hash({", ".join(quote_name(c) for c in plan.out_cols)}) AS _row_hash
+            FROM ({plan.sql("WHERE NOT _dup")})""")
+    finally:
+        con.execute("RESET preserve_insertion_order")
 
 
-def _row_rejects(con, plan: _Plan, problems: list) -> pa.Table:
+def _row_rejects(con, plan: _Plan, problems: list, raw: pa.Table) -> pa.Table:
     """Return the problems of the bad rows (line, column, value, reason), by line and column.
 
-    Only the few bad rows are parsed again, with their raw values. Every row flagged bad must
-    have a reason, and every row with a reason be flagged bad (the cheap flag of
-    :func:`~salesops_analysis.ingest.row_rules.bad_row_sql` states the same rules).
+    Only the few bad rows of ``raw`` (the raw rows, as registered) are parsed again, with their
+    raw values. Every row flagged bad must have a reason, and every row with a reason be flagged
+    bad (the cheap flag of :func:`~salesops_analysis.ingest.row_rules.bad_row_sql` states the
+    same rules).
     """
+    bad_lines = con.sql("SELECT _line FROM _parsed WHERE NOT _ok").to_arrow_table()
+    # taken out of the raw rows by Arrow, rather than by a join over every raw row
+    con.register(
+        "_bad_raw",
+        raw.filter(pc.is_in(raw.column("_line"), value_set=bad_lines.column(0).combine_chunks())),
+    )
     structs = ", ".join(problem_sql(*p) for p in problems) or "NULL"
     rows = con.sql(f"""
         SELECT _line AS line, p.column AS "column", p.value AS value, p.reason AS reason
         FROM (SELECT _line, unnest(list_filter([{structs}], lambda x: x IS NOT NULL)) AS p
-              FROM ({plan.sql("WHERE _line IN (SELECT _line FROM _parsed WHERE NOT _ok)")}))
+              FROM ({plan.sql("", source="_bad_raw")}))
         ORDER BY 1, 2""").to_arrow_table()
-    flagged = con.execute("SELECT count(*) FROM _parsed WHERE NOT _ok").fetchall()[0][0]
+    con.unregister("_bad_raw")
+    flagged = bad_lines.num_rows
     if len(set(rows.column("line").to_pylist())) != flagged:  # a bug in the rules, never data
         raise AssertionError(f"{flagged} rows flagged bad but {rows.num_rows} problems found")
     return rows
-
-
-def _supersede(con, table: Table, line_id: bool, keep_identical: bool) -> pa.Table:
-    """Create ``_superseded`` and return its rejects: same key, different content, the last line
-    wins (by line id in a line-level export; without line ids its lines are all kept)."""
-    part = "_key || chr(31) || coalesce(lower(_line_id), '')" if line_id else "_key"
-    cond = "false" if keep_identical else "true"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _superseded AS
-        WITH p AS (SELECT _line, _key, {part} AS _part FROM _parsed WHERE _ok AND {cond}),
-             multi AS (SELECT _part FROM p GROUP BY _part HAVING count(*) > 1)
-        SELECT _line, _key, max(_line) OVER (PARTITION BY _part) AS winner
-        FROM p WHERE _part IN (SELECT _part FROM multi)
-        QUALIFY _line <> winner""")
-    key0 = table.key[0]
-    what = "same line id" if line_id else "same key"
-    return con.sql(f"""
-        SELECT s._line AS line, {quote_literal(key0)} AS "column",
-               CAST(p.{quote_name(key0)} AS VARCHAR) AS value,
-               'superseded by line ' || s.winner || ' ({what}, later in the file)' AS reason
-        FROM _superseded s JOIN _parsed p USING (_line) ORDER BY 1""").to_arrow_table()
 
 
 def _ragged_rejects(raw: RawTable, like: pa.Table) -> pa.Table:

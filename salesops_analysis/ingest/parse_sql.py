@@ -106,12 +106,11 @@ def parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
     if f.type == "number":
         return f"TRY_CAST(replace(trim({raw}), {quote_literal(options.decimal)}, '.') AS DOUBLE)"
     if f.type == "bool":
-        trues = ", ".join(quote_literal(v.lower()) for v in options.true_values)
-        falses = ", ".join(quote_literal(v.lower()) for v in options.false_values)
-        return (
-            f"CASE WHEN lower(trim({raw})) IN ({trues}) THEN true "
-            f"WHEN lower(trim({raw})) IN ({falses}) THEN false END"
-        )
+        # CASE rather than IN: DuckDB plans a long IN list as a join
+        words = [(v, "true") for v in options.true_values]
+        words += [(v, "false") for v in options.false_values]
+        cases = " ".join(f"WHEN {quote_literal(w.lower())} THEN {b}" for w, b in words)
+        return f"CASE lower(trim({raw})) {cases} END" if words else "CAST(NULL AS BOOLEAN)"
     if f.type == "currency":
         default = quote_literal(options.default_currency) if options.default_currency else "NULL"
         return f"coalesce(upper(nullif(trim({raw}), '')), {default})"

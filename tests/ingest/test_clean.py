@@ -238,6 +238,19 @@ def test_booleans_accept_common_words(tmp_path):
     assert reasons(result) == {10: "not a yes/no value"}
 
 
+def test_configured_yes_no_words_true_first_and_none_at_all(tmp_path):
+    """A word listed as both true and false reads as true; without any words every value that
+    is filled is not a yes/no value."""
+    head = "invoice_id,customer_id,invoice_date,due_date,amount,disputed\n"
+    p = write(tmp_path / "invoices.csv", head + "I1,C1,2025-01-01,2025-01-31,10,Ja\n")
+    both = config_from_dict(
+        {"kinds": {"invoices": {"true_values": ["ja"], "false_values": ["JA"]}}}
+    )
+    assert clean(p, cfg=both).data["disputed"].tolist() == [True]
+    none = config_from_dict({"kinds": {"invoices": {"true_values": [], "false_values": []}}})
+    assert reasons(clean(p, cfg=none)) == {2: "not a yes/no value"}
+
+
 # -- the accounting identity, for random mixes of rows ------------------------------------------
 good_row = st.builds(
     lambda i, d, a: f"P{i},I{i},{(dt.date(2024, 1, 1) + dt.timedelta(days=d)).isoformat()},{a}",

@@ -310,3 +310,48 @@ def test_content_ingested_before_is_known_even_where_the_config_now_refuses_it(w
     with pytest.raises(so.FileRefusedError, match="not dates"):
         so.ingest_file(wh, other, strict)
     assert len(wh.ingest_log()) == 1
+
+
+def _big_invoices(n: int, changed: int = -1) -> str:
+    """An invoices export of ``n`` lines (several Arrow chunks and row groups) with exact
+    duplicates, rejects, keys repeated with other content (superseded) and a yes/no column."""
+    head = "invoice_id,customer_id,invoice_date,due_date,amount,currency,disputed\n"
+    lines = []
+    for i in range(n):
+        amount = 100 + i % 50 + (1 if i == changed else 0)
+        date = "not a date" if i % 997 == 5 else f"2025-01-{1 + i % 28:02d}"
+        line = f"INV-{i},C{i % 31},{date},2025-03-01,{amount}.25,EUR,{('yes', 'no')[i % 2]}"
+        if i % 1500 == 7:  # the same key again, other content: the later line wins
+            line = f"INV-{i - 3},C1,2025-01-02,2025-03-01,1.00,EUR,no"
+        lines.append(line)
+        if i % 1000 == 3:
+            lines.append(line)  # an exact duplicate
+    return head + "\n".join(lines) + "\n"
+
+
+def test_history_rows_are_written_in_line_order(tmp_path):
+    """A file parsed on several threads (its rows in any order) is written to the history in
+    line order, duplicates, rejects and superseded lines taken out; so is a second load that
+    leaves most rows unchanged."""
+    from salesops_analysis.ingest import read_export
+
+    cfg = so.Config()
+    p = write(tmp_path / "invoices.csv", _big_invoices(150_000))
+    raw = read_export(p, cfg.kind("invoices"), "invoices")
+    assert raw.table.column("invoice_id").num_chunks > 1  # scanned on several threads
+    with so.open_warehouse(tmp_path / "w.duckdb") as wh:
+        first = so.ingest_file(wh, p, cfg)
+        assert (first.duplicates, first.superseded) == (150, 100)
+        q = (
+            "SELECT _line FROM invoices_history WHERE _file_id = ? AND _valid_from IS NOT NULL "
+            "ORDER BY rowid"
+        )
+        lines = [r[0] for r in wh.con.execute(q, [first.file_id]).fetchall()]
+        assert len(lines) == first.loaded == 150_000 + 150 - 150 - first.rejected
+        assert lines == sorted(lines)
+        text = _big_invoices(150_000, changed=123_456)
+        second = so.ingest_file(wh, write(tmp_path / "invoices_2.csv", text), cfg)
+        assert (second.updated, second.inserted) == (1, 0)
+        assert second.unchanged == first.loaded - 1
+        line = 1 + text.splitlines().index("INV-123456,C14,2025-01-05,2025-03-01,107.25,EUR,yes")
+        assert [r[0] for r in wh.con.execute(q, [second.file_id]).fetchall()] == [line]

@@ -142,3 +142,20 @@ def test_line_endings_alone_do_not_move_line_numbers(tmp_path):
         p = tmp_path / f"payments_{len(ending)}{ending == chr(13)}.csv"
         p.write_bytes((text + ending).encode())
         assert read_export(p).table.column("_line").to_pylist() == [2]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b'"',
+        b"a",
+        b'a,"b",c\n"d"\n',
+        b'"' * ((1 << 22) + 1) + b"\n" * 3,  # across the blocks compared at a time
+    ],
+)
+def test_count_byte_counts_as_bytes_count(data):
+    from salesops_analysis.ingest.read import count_byte
+
+    assert count_byte(data, b'"') == data.count(b'"')
+    assert count_byte(data, b"\n") == data.count(b"\n")
