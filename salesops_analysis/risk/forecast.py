@@ -32,7 +32,7 @@ from ..metrics.days import day_number
 from ..metrics.ids import row_positions
 from ..metrics.receivables import rate_factors, with_sales_owner
 from .backtest import save_cash_timing, train_cash_timing
-from .features import Knowledge
+from .features import BLOCK_ROWS, Knowledge
 from .payment_weeks import (
     COMMON_LOADING,
     CUSTOMER_CORRELATION,
@@ -43,7 +43,7 @@ from .payment_weeks import (
     week_of,
 )
 from .settlements import Settlements
-from .timing import WEEK, TimingModel, day_text, pay_date_quantiles, train_timing
+from .timing import WEEK, TimingModel, day_text, open_rows, pay_date_quantiles, train_timing
 from .timing_store import find_timing_model
 
 __all__ = [
@@ -350,7 +350,9 @@ def cash_forecast(
         raise SalesOpsError(f"--weeks must be between 1 and {model.horizon}, got {weeks}")
     led = k.ledger
     factor = rate_factors(led.currency, rates, len(led.amount))
-    book = forecast_book(k, Settlements(led, k.T), model, day, factor, weeks=weeks)
+    # a big book's settlements are kept for the open invoices only (the book asks of no other)
+    rows = open_rows(k, day) if len(led.amount) > BLOCK_ROWS else None
+    book = forecast_book(k, Settlements(led, k.T, rows), model, day, factor, weeks=weeks)
     return _forecast_of_book(tables, k, book, choice, ts, currency, weeks, by, n_sims, seed)
 
 

@@ -74,10 +74,19 @@ class Settlements:
     (without a date: as always known, as the ledger does). Nothing after ``T`` counts.
     """
 
-    def __init__(self, led: Ledger, T: int) -> None:
+    def __init__(self, led: Ledger, T: int, rows: np.ndarray | None = None) -> None:
+        # rows: only these invoice rows' settlements are kept (the others answer 0); a few
+        # rows of a big book then hold few events, whose running sums may round differently
+        keep = None
+        if rows is not None:
+            keep = np.zeros(len(led.amount), dtype=bool)
+            keep[np.asarray(rows, dtype=np.int64)] = True
         if led.payments is not None:
             m = (led.pay_day <= T) & (led.pay_row >= 0)
             cn = led.applied_cn & (led.applies_to >= 0) & (led.issued <= T)
+            if keep is not None:  # a row of -1 reads the last flag, but m and cn exclude it
+                m &= keep[led.pay_row]
+                cn &= keep[led.applies_to]
             rows = np.concatenate([led.pay_row[m], led.applies_to[cn]])
             days = np.concatenate([led.pay_day[m], led.issued[cn]])
             amount = np.concatenate([led.pay_amount[m], -led.amount[cn]])
@@ -85,6 +94,8 @@ class Settlements:
         else:
             undated = led.paid_day == NO_DAY
             m = (led.paid_amount != 0) & (undated | (led.paid_day <= T))
+            if keep is not None:
+                m &= keep
             rows = np.flatnonzero(m)
             days = np.where(undated, 0, led.paid_day)[m]
             amount = cash = led.paid_amount[m]

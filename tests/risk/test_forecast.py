@@ -336,3 +336,48 @@ def test_a_book_predicted_in_part_has_the_pay_dates_and_weeks_of_one_predicted_w
     np.testing.assert_array_equal(
         pay_date_quantiles(part.F[sel], k.T, 0.5), pay_date_quantiles(whole.F[sel], k.T, 0.5)
     )
+
+
+@pytest.mark.parametrize("with_payments", [True, False])
+def test_settlements_kept_for_some_rows_answer_those_rows_as_the_whole(book_tables, with_payments):
+    from salesops_analysis.metrics.receivables import Ledger
+    from salesops_analysis.risk.settlements import Settlements
+
+    t = book_tables
+    inv = t.invoices.copy()
+    if not with_payments:  # paid amounts and dates on the invoices instead
+        paid = np.arange(len(inv)) % 2 == 0
+        inv["paid_amount"] = np.where(paid, inv["amount"] * 0.5, 0.0)
+        inv["paid_date"] = inv["invoice_date"].where(paid) + pd.Timedelta(days=10)
+    led = Ledger(inv, t.payments if with_payments else None)
+    T = day_number(AS_OF)
+    n = len(led.amount)
+    rows = np.arange(0, n, 3)
+    days = np.full(len(rows), T - 20)
+    whole = Settlements(led, T)
+    some = Settlements(led, T, rows)
+    for got, want in zip(some.by(rows, days), whole.by(rows, days), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    others = np.setdiff1d(np.arange(n), rows)
+    assert whole.by(others, np.full(len(others), T))[0].any()  # they were settled ...
+    assert not some.by(others, np.full(len(others), T))[0].any()  # ... but are not kept
+    empty = Settlements(led, T, rows[:0])
+    assert empty.by(rows[:1], days[:1])[0].tolist() == [0.0]
+    one = Settlements(led, T, rows[:1])
+    assert one.by(rows[:1], days[:1])[0].tolist() == whole.by(rows[:1], days[:1])[0].tolist()
+
+
+def test_a_big_books_forecast_keeps_the_open_invoices_settlements_only(
+    book_tables, book_model, monkeypatch
+):
+    from salesops_analysis.risk import forecast
+
+    whole = cash_forecast(book_tables, AS_OF, so.Config(), model=book_model)
+    monkeypatch.setattr(forecast, "BLOCK_ROWS", 10)  # the book counts as big
+    assert len(book_tables.invoices) > 10
+    kept = cash_forecast(book_tables, AS_OF, so.Config(), model=book_model)
+    pd.testing.assert_frame_equal(kept.weekly, whole.weekly, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        kept.per_invoice, whole.per_invoice, check_exact=False, rtol=1e-12
+    )
+    assert (kept.total_p10, kept.total_p90) == pytest.approx((whole.total_p10, whole.total_p90))
