@@ -103,9 +103,10 @@ def statement_items(
     ).reset_index(drop=True)
 
 
-def _recent_payments(tables: Tables, as_of, days: int) -> pd.DataFrame:
+def _recent_payments(tables: Tables, as_of, days: int, ledger: Ledger | None) -> pd.DataFrame:
     """Return the payments dated in the ``days`` days up to ``as_of`` with their customer
-    (through the invoice paid, else the payment's own customer id)."""
+    (through the invoice paid, else the payment's own customer id). ``ledger``, the tables',
+    gives each payment's invoice row (else the payments are matched here)."""
     end = day_number(as_of)
     inv = tables.invoices
     cols = ["customer_id", "payment_date", "reference", "invoice_id", "amount", "currency"]
@@ -114,7 +115,10 @@ def _recent_payments(tables: Tables, as_of, days: int) -> pd.DataFrame:
         day = day_numbers(pay["payment_date"])
         keep = np.flatnonzero((day <= end) & (day > end - days))
         pay = pay.iloc[keep]
-        pos = row_positions(pay["invoice_id"], inv["invoice_id"])
+        if ledger is not None and ledger.payments is not None:  # matched once, by the ledger
+            pos = ledger.pay_row[keep]
+        else:
+            pos = row_positions(pay["invoice_id"], inv["invoice_id"])
         own = (
             pay["customer_id"].astype("str").to_numpy(dtype=object)
             if "customer_id" in pay
@@ -238,10 +242,18 @@ class _Payments:
 
     @classmethod
     def of(
-        cls, tables: Tables, day, days: int, distinct: pd.Series, *, requested: bool
+        cls,
+        tables: Tables,
+        day,
+        days: int,
+        distinct: pd.Series,
+        *,
+        requested: bool,
+        ledger: Ledger | None = None,
     ) -> _Payments:
-        """Return the payments of the ``days`` up to ``day``, grouped by ``distinct`` customer."""
-        payments = _recent_payments(tables, day, days)
+        """Return the payments of the ``days`` up to ``day``, grouped by ``distinct`` customer
+        (``ledger``: the tables', whose payments are matched to their invoices already)."""
+        payments = _recent_payments(tables, day, days, ledger)
         group = row_positions(payments["customer_id"], distinct)
         sort = np.lexsort(
             (payments["reference"].to_numpy(dtype=object), day_numbers(payments["payment_date"]))
@@ -326,7 +338,9 @@ def write_statements(
         items, code, distinct, tables, customers, all_customers
     )
     open_items = _OpenItems.of(items, code, len(distinct), labels)
-    payments = _Payments.of(tables, day, payment_days, distinct, requested=customers is not None)
+    payments = _Payments.of(
+        tables, day, payment_days, distinct, requested=customers is not None, ledger=ledger
+    )
     layout = PageLayout.of(config, day, labels, payment_days)
     full_run = customers is None
     target = staging_folder(folder) if full_run else folder

@@ -285,3 +285,21 @@ def test_demo_statements_equal_every_open_balance(demo_db, demo_config, tmp_path
     assert got == pytest.approx(expected.to_dict(), abs=0.005)
     total = items.groupby("currency")["open_amount"].sum().round(2).to_dict()
     assert written.total_due == pytest.approx(total, abs=0.01)
+
+
+def test_demo_statements_on_the_reports_ledger_are_the_same_files(demo_db, demo_config, tmp_path):
+    """With the report's ledger, each payment's invoice comes from the ledger's matching
+    instead of a match of its own: every statement file is the same."""
+    from salesops_analysis.metrics import load_tables
+    from salesops_analysis.metrics.receivables import Ledger
+
+    with so.open_warehouse(demo_db, read_only=True) as wh:
+        t = load_tables(wh)
+    alone = write_statements(t, DAY, tmp_path / "alone", demo_config, payment_days=60)
+    led = Ledger(t.invoices, t.payments)
+    shared = write_statements(t, DAY, tmp_path / "shared", demo_config, payment_days=60, ledger=led)
+    files = sorted(p.name for p in (tmp_path / "alone").iterdir())
+    assert alone.statements == shared.statements > 10
+    assert files == sorted(p.name for p in (tmp_path / "shared").iterdir())
+    for name in files:
+        assert (tmp_path / "alone" / name).read_bytes() == (tmp_path / "shared" / name).read_bytes()
