@@ -210,6 +210,12 @@ def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wai
         click.echo(f"warehouse: {db_path} upgraded to schema version {SCHEMA_VERSION}")
     if together is None:
         together = side_by_side(db_path)
+    if not together:
+        # a kernel waiting its turn would hold its imports (0.2 GiB) beside the running
+        # report's peak: each later report starts its own kernel when its turn comes
+        for name in list(REPORTS)[1:]:
+            if name in kernels:
+                kernels.pop(name).shutdown()
     # the reports are independent: each notebook runs in its own kernel process (started
     # ahead); threads suffice to drive the kernels (and start faster than worker processes)
     say_kept(lambda: state.line(list(REPORTS)))
@@ -226,7 +232,9 @@ def _run_reports(day, out, state, models_dir, db_path, config_path, kernels, wai
     with ThreadPoolExecutor(max_workers=len(REPORTS) if together else 1) as pool:
         # one worker runs them in order; the kernel waiting its turn idles (imports only)
         futures = {
-            name: pool.submit(lambda n: run_report(n, day, kernel=kernels.pop(n), **kwargs), name)
+            name: pool.submit(
+                lambda n: run_report(n, day, kernel=kernels.pop(n, None), **kwargs), name
+            )
             for name in REPORTS
         }
         try:
