@@ -257,7 +257,7 @@ def daily_mis(
     led = doc.in_currency(rates, currency)
     book = book or OrderBook(tables.orders)
     aging_by_currency = aging_buckets(
-        doc.open_items(day, open_only=True),
+        _open_in_document_currency(doc, day),
         edges=config.aging_edges,
         basis=config.aging_basis,
         by="currency",
@@ -299,6 +299,24 @@ def daily_mis(
         items,
         led,
         book,
+    )
+
+
+def _open_in_document_currency(doc: Ledger, day: pd.Timestamp) -> pd.DataFrame:
+    """Return the open items of ``day`` in their document currencies, with only what the aging
+    by currency reads (the same rows and values as ``doc.open_items(day, open_only=True)``,
+    without copying the invoices' other columns or finding last payment days)."""
+    d = day_number(day)
+    issued, open_amount = doc.open_balances(day)
+    rows = np.flatnonzero(issued & (np.abs(open_amount) >= CENT))
+    return pd.DataFrame(
+        {
+            "currency": doc.invoices["currency"].iloc[rows].reset_index(drop=True),
+            "open_amount": open_amount[rows],
+            "is_open": np.ones(len(rows), dtype=bool),
+            "days_past_due": (d - doc.due[rows]).astype("float64"),
+            "days_since_invoice": (d - doc.issued[rows]).astype("float64"),
+        }
     )
 
 

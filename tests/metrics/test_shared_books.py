@@ -94,3 +94,20 @@ def test_rows_of_the_payments_cannot_be_chosen(demo_db):
         load_tables(wh, rows={"payments": "amount > 0"})
     with so.open_warehouse(demo_db, read_only=True) as wh, pytest.raises(ValueError):
         load_tables(wh, rows={"nope": "true"})
+
+
+@pytest.mark.parametrize("day", [*DAYS, "2020-01-01"])
+def test_the_aging_by_currency_reads_the_open_items_without_copying_them(
+    demo_tables, demo_config, day
+):
+    from salesops_analysis.metrics.mis import _open_in_document_currency
+    from salesops_analysis.metrics.receivables import aging_buckets
+
+    doc = Ledger(demo_tables.invoices, demo_tables.payments)
+    day = pd.Timestamp(day)
+    for basis in ("due_date", "invoice_date"):
+        kw = dict(edges=demo_config.aging_edges, basis=basis, by="currency")
+        pd.testing.assert_frame_equal(
+            aging_buckets(_open_in_document_currency(doc, day), **kw),
+            aging_buckets(doc.open_items(day, open_only=True), **kw),
+        )
