@@ -349,10 +349,14 @@ def cash_forecast(
     if not 1 <= weeks <= model.horizon:
         raise SalesOpsError(f"--weeks must be between 1 and {model.horizon}, got {weeks}")
     led = k.ledger
-    factor = rate_factors(led.currency, rates, len(led.amount))
-    # a big book's settlements are kept for the open invoices only (the book asks of no other)
-    rows = open_rows(k, day) if len(led.amount) > BLOCK_ROWS else None
-    book = forecast_book(k, Settlements(led, k.T, rows), model, day, factor, weeks=weeks)
+    # the book reads the open invoices' rates only; a big book's settlements are kept for
+    # them only too
+    rows = open_rows(k, day)
+    factor = np.ones(len(led.amount))
+    of_rows = None if led.currency is None else led.currency.iloc[rows]
+    factor[rows] = rate_factors(of_rows, rates, len(rows))
+    settle = Settlements(led, k.T, rows if len(led.amount) > BLOCK_ROWS else None)
+    book = forecast_book(k, settle, model, day, factor, weeks=weeks)
     return _forecast_of_book(tables, k, book, choice, ts, currency, weeks, by, n_sims, seed)
 
 
