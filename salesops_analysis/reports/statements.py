@@ -324,9 +324,8 @@ def write_statements(
 
     Notes
     -----
-    A full run (no ``customers``) writes every statement in a temporary folder beside
-    ``folder`` and then replaces it, so statements of customers that have paid since the
-    previous run disappear and readers never see half a folder.
+    A full run (no ``customers``) writes into a temporary folder beside ``folder``, then
+    replaces it: paid-up customers' statements go, and readers never see half a folder.
     """
     config = config or Config()
     folder = Path(folder)
@@ -338,16 +337,14 @@ def write_statements(
         items, code, distinct, tables, customers, all_customers
     )
     open_items = _OpenItems.of(items, code, len(distinct), labels)
-    payments = _Payments.of(
-        tables, day, payment_days, distinct, requested=customers is not None, ledger=ledger
-    )
-    layout = PageLayout.of(config, day, labels, payment_days)
     full_run = customers is None
+    pay = _Payments.of(tables, day, payment_days, distinct, requested=not full_run, ledger=ledger)
+    layout = PageLayout.of(config, day, labels, payment_days)
     target = staging_folder(folder) if full_run else folder
     target.mkdir(parents=True, exist_ok=True)
     names = _customer_names(chosen_ids, tables)
     index_rows, totals = _write_statement_files(
-        target, chosen_ids, names, group_of, open_items, payments, layout
+        target, chosen_ids, names, group_of, open_items, pay, layout
     )
     if not full_run:
         index_rows = _merged_index(folder / "index.json", index_rows)
