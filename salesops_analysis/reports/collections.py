@@ -364,8 +364,9 @@ def collections_report(
     credits = scored.open_not_scored
     # one ledger for the whole report: the scoring's, reused by the comparisons, the account
     # view, the statements and the cash forecast (each would otherwise build its own)
-    led = scored.knowledge.ledger
+    led, knowledge = scored.knowledge.ledger, scored.knowledge
     wl = worklist(model, tables, day, config, scored=scored)
+    del scored  # its feature table and frame: the worklist holds what the report shows
     score_kind = _score_kind(model, wl)
     if model is None:
         note = _no_model_note(reason, score_kind)
@@ -393,7 +394,7 @@ def collections_report(
     view = account_view(wl, tables, config, day, out, ledger=led)
     metrics.update(view.metrics())
     # when the cash comes: the timing model's weekly forecast, and each invoice's pay date
-    known = scored.knowledge if scored.knowledge.grace_days == config.grace_days else None
+    known = knowledge if knowledge.grace_days == config.grace_days else None
     fc = cash_forecast_section(tables, day, config, models_dir, metrics, knowledge=known)
     wl = with_pay_dates(wl, fc)
     report = CollectionsReport(
