@@ -47,6 +47,7 @@ from .row_rules import (
     refuse_mostly_unparseable,
     row_problems,
 )
+from .spaces import trimmed_columns
 from .validate import check_schema, validation_sample
 
 if TYPE_CHECKING:  # pandas loads for the DataFrame views and pandera's check only
@@ -256,8 +257,10 @@ def _clean(con, raw, kind, options, mapping, ignored, rows_read, report) -> Clea
     flagged = raw.table.append_column(
         "_dup", pc.is_in(raw.table.column("_line"), value_set=dups.combine_chunks())
     )
+    # the parse reads trimmed text: the columns with spaces around values get a trimmed copy
+    flagged, parse_from = trimmed_columns(flagged, list(mapping.values()))
     con.register("_raw_arrow", flagged)
-    plan = _plan(table, kind, options, mapping, raw.excel, line_id)
+    plan = _plan(table, kind, options, mapping, raw.excel, line_id, parse_from)
     problems = row_problems(table, kind, mapping, plan.present, options)
     _parse_rows(con, plan, bad_row_sql(table, kind, mapping, plan.present, options))
     rejects_rows = _row_rejects(con, plan, problems, flagged)
@@ -358,18 +361,27 @@ class _Plan:
         return sql
 
 
-def _plan(table: Table, kind, options, mapping, excel: bool, line_id: bool) -> _Plan:
+def _plan(
+    table: Table, kind, options, mapping, excel: bool, line_id: bool, parse_from: dict[str, str]
+) -> _Plan:
     """Return the SQL that parses each mapped column and derives what the file lacks, as
-    :attr:`~salesops_analysis.schemas.Table.derived` declares."""
+    :attr:`~salesops_analysis.schemas.Table.derived` declares. ``parse_from`` names, for each
+    file column, the column that holds its text trimmed (see
+    :func:`~salesops_analysis.ingest.spaces.trimmed_columns`): the SQL trims nothing.
+    """
+
+    def text(name: str) -> str:
+        return quote_name(parse_from[mapping[name]])
+
     parse = [
-        f"{parse_expr(f, quote_name(mapping[f.name]), options, excel)} AS {quote_name(f.name)}"
+        f"{parse_expr(f, text(f.name), options, excel, trimmed=True)} AS {quote_name(f.name)}"
         for f in table.fields
         if f.name in mapping
     ]
     extras = [t for t in mapping if t not in table.columns and not (line_id and t == LINE_ID)]
-    parse += [f"nullif(trim({quote_name(mapping[e])}), '') AS {quote_name(e)}" for e in extras]
+    parse += [f"nullif({text(e)}, '') AS {quote_name(e)}" for e in extras]
     if line_id:
-        parse.append(f"nullif(trim({quote_name(mapping[LINE_ID])}), '') AS _line_id")
+        parse.append(f"nullif({text(LINE_ID)}, '') AS _line_id")
     present = set(mapping)
     derived = []
     for name in table.derived:

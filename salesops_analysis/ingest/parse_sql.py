@@ -13,20 +13,31 @@ from ..config import KindOptions
 from ..schemas import Field
 from ..sql import quote_literal
 
-__all__ = ["amount_expr", "date_expr", "derived_expr", "enum_expr", "parse_expr"]
+__all__ = ["amount_expr", "date_expr", "derived_expr", "enum_expr", "parse_expr", "trim_sql"]
 
 
 def _re_escape(ch: str) -> str:
     return "".join("\\" + c if c in r"\.^$|?*+()[]{}-" else c for c in ch)
 
 
-def date_expr(raw: str, options: KindOptions, excel: bool) -> str:
+def trim_sql(raw: str, trimmed: bool = False) -> str:
+    """SQL of the text in ``raw`` without surrounding spaces (DuckDB's ``trim``).
+
+    ``trimmed`` says that the text has no spaces around it already (ingest trims the columns
+    that have some with Arrow first: :func:`~salesops_analysis.ingest.spaces.trimmed_columns`):
+    it is then used as it is, which saves a copy of every value.
+    """
+    return raw if trimmed else f"trim({raw})"
+
+
+def date_expr(raw: str, options: KindOptions, excel: bool, *, trimmed: bool = False) -> str:
     """SQL that parses the date in ``raw`` with the kind's date formats, first match wins.
 
     An Excel workbook's serial day numbers (``45658``) are read as dates first when ``excel``.
-    A value no format reads is NULL (the row rules reject it).
+    A value no format reads is NULL (the row rules reject it). ``trimmed``: see
+    :func:`trim_sql`.
     """
-    s = f"trim({raw})"
+    s = trim_sql(raw, trimmed)
     tries = [f"try_strptime({s}, {quote_literal(fmt)})" for fmt in options.formats()]
     if excel:
         tries.insert(
@@ -38,12 +49,12 @@ def date_expr(raw: str, options: KindOptions, excel: bool) -> str:
     return f"CAST(coalesce({', '.join(tries)}) AS DATE)"
 
 
-def amount_expr(raw: str, options: KindOptions) -> str:
+def amount_expr(raw: str, options: KindOptions, *, trimmed: bool = False) -> str:
     """SQL that parses formatted amounts: ``1,234.50``, ``(120.00)``, ``120.00-``, ``€ 12``.
 
     The whole value must match the format pattern (so that ``1,23,4`` or ``12..50`` are
     rejected, never guessed); then separators, symbols and signs are dropped and the digits cast.
-    Parentheses or a minus sign make the amount negative.
+    Parentheses or a minus sign make the amount negative. ``trimmed``: see :func:`trim_sql`.
     """
     dec, thou = options.decimal, options.thousands
     d, t = _re_escape(dec), _re_escape(thou)
@@ -53,7 +64,7 @@ def amount_expr(raw: str, options: KindOptions) -> str:
     num = f"(({grouped}\\d+)({d}\\d*)?|{d}\\d+)"
     body = f"{sym_opt}\\s*{num}\\s*{sym_opt}"
     pattern = f"\\(\\s*{body}\\s*\\)|[-+]?\\s*{body}\\s*-?"
-    s = f"trim({raw})"
+    s = trim_sql(raw, trimmed)
     # validated first, so the cast below never fails (failed casts are slow in DuckDB)
     digits = s
     for ch in [thou, *options.currency_symbols, "(", ")", " ", "-", "+"]:
@@ -75,8 +86,9 @@ def amount_expr(raw: str, options: KindOptions) -> str:
     )
 
 
-def enum_expr(raw: str, f: Field, options: KindOptions) -> str:
-    """SQL that maps a word to one of ``f.values`` (itself, with spaces, or by ``value_maps``)."""
+def enum_expr(raw: str, f: Field, options: KindOptions, *, trimmed: bool = False) -> str:
+    """SQL that maps a word to one of ``f.values`` (itself, with spaces, or by ``value_maps``);
+    ``trimmed``: see :func:`trim_sql`."""
     words = {v: v for v in f.values}
     words.update({v.replace("_", " "): v for v in f.values})
     words.update(options.value_maps.get(f.name, {}))
@@ -85,37 +97,41 @@ def enum_expr(raw: str, f: Field, options: KindOptions) -> str:
         for k, v in words.items()
         if v in f.values
     )
-    return f"CASE lower(trim({raw})) {cases} END"
+    return f"CASE lower({trim_sql(raw, trimmed)}) {cases} END"
 
 
-def parse_expr(f: Field, raw: str, options: KindOptions, excel: bool) -> str:
+def parse_expr(
+    f: Field, raw: str, options: KindOptions, excel: bool, *, trimmed: bool = False
+) -> str:
     """SQL that reads the text in ``raw`` as the canonical field ``f`` (NULL where it cannot).
 
     Blank text is NULL for every type; ids and text are trimmed, labels lower_snake_case,
-    currency codes upper case (the kind's default currency where blank).
+    currency codes upper case (the kind's default currency where blank). ``trimmed``: no value
+    of ``raw`` starts or ends with a space (see :func:`trim_sql`).
     """
-    blank = f"nullif(trim({raw}), '')"
+    s = trim_sql(raw, trimmed)
+    blank = f"nullif({s}, '')"
     if f.type in ("id", "text"):
         return blank
     if f.type == "label":
-        return f"nullif(trim(regexp_replace(lower(trim({raw})), '[^a-z0-9]+', '_', 'g'), '_'), '')"
+        return f"nullif(trim(regexp_replace(lower({s}), '[^a-z0-9]+', '_', 'g'), '_'), '')"
     if f.type == "date":
-        return date_expr(raw, options, excel)
+        return date_expr(raw, options, excel, trimmed=trimmed)
     if f.type == "amount":
-        return amount_expr(raw, options)
+        return amount_expr(raw, options, trimmed=trimmed)
     if f.type == "number":
-        return f"TRY_CAST(replace(trim({raw}), {quote_literal(options.decimal)}, '.') AS DOUBLE)"
+        return f"TRY_CAST(replace({s}, {quote_literal(options.decimal)}, '.') AS DOUBLE)"
     if f.type == "bool":
         # CASE rather than IN: DuckDB plans a long IN list as a join
         words = [(v, "true") for v in options.true_values]
         words += [(v, "false") for v in options.false_values]
         cases = " ".join(f"WHEN {quote_literal(w.lower())} THEN {b}" for w, b in words)
-        return f"CASE lower(trim({raw})) {cases} END" if words else "CAST(NULL AS BOOLEAN)"
+        return f"CASE lower({s}) {cases} END" if words else "CAST(NULL AS BOOLEAN)"
     if f.type == "currency":
         default = quote_literal(options.default_currency) if options.default_currency else "NULL"
-        return f"coalesce(upper(nullif(trim({raw}), '')), {default})"
+        return f"coalesce(upper({blank}), {default})"
     if f.type == "enum":
-        return enum_expr(raw, f, options)
+        return enum_expr(raw, f, options, trimmed=trimmed)
     raise AssertionError(f.type)
 
 
