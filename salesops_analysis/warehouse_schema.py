@@ -6,6 +6,9 @@ Layout (``schema_version`` 4)
     Every version of every row ever loaded: the canonical columns (then extras), ``_key`` (the
     lower-cased key), ``_row_hash``, ``_file_id``, ``_line`` and the validity period
     ``_valid_from`` / ``_valid_to`` (load times; ``_valid_to`` is NULL for the current version).
+    ``_key`` and the kind's distinct ids (:attr:`~salesops_analysis.schemas.Table.distinct`)
+    are stored with ZSTD where the file's storage version has it (a warehouse created by
+    DuckDB 1.2 or later); other columns by DuckDB's own choice.
 ``<kind>`` (view)
     The current version of every row: canonical columns first, then extras.
 ``ingest_log``
@@ -206,8 +209,39 @@ def prepare_schema(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: boo
                 )
 
 
+#: The first storage version that compresses text with ZSTD (DuckDB 1.2); an older file takes
+#: ``USING COMPRESSION zstd`` but stores such a column uncompressed.
+ZSTD_STORAGE = (1, 2, 0)
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
+    """Return the storage version of the connection's database file (``(1, 0, 0)`` for
+    ``v1.0.0+``; ``()`` when DuckDB does not say)."""
+    tags = con.execute(
+        "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    text = (tags[0][0] or {}).get("storage_version", "") if tags else ""
+    digits = text.lstrip("v").rstrip("+").split(".")
+    return tuple(int(d) for d in digits) if all(d.isdigit() for d in digits) else ()
+
+
+def _history_columns(kind: str, zstd: bool) -> str:
+    """Return the column definitions of ``<kind>_history``: the distinct ids and ``_key`` with
+    ZSTD when ``zstd`` (unique values: a dictionary cannot shorten them; ZSTD writes them 2-3
+    times faster and, at 1M invoices, in 7.0 MiB rather than 7.5 MiB for the invoice ids)."""
+    table = KINDS[kind]
+    packed = " USING COMPRESSION zstd" if zstd else ""
+    cols = [
+        f"{quote_name(f.name)} {sql_type(f)}{packed if f.name in table.distinct else ''}"
+        for f in table.fields
+    ]
+    cols += [f"_key VARCHAR{packed}", "_row_hash UBIGINT", "_file_id INTEGER", "_line BIGINT"]
+    return ", ".join([*cols, "_valid_from TIMESTAMP", "_valid_to TIMESTAMP"])
+
+
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table and view of a new warehouse, in one transaction."""
+    zstd = storage_version(con) >= ZSTD_STORAGE
     with Transaction(con):
         con.execute("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         con.execute(
@@ -227,10 +261,6 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "column" VARCHAR, value VARCHAR, reason VARCHAR)""")
         _create_file_stats(con)
         _create_skipped_lines(con)
-        for kind, table in KINDS.items():
-            cols = ", ".join(f"{quote_name(f.name)} {sql_type(f)}" for f in table.fields)
-            con.execute(f"""
-                CREATE TABLE {kind}_history ({cols}, _key VARCHAR, _row_hash UBIGINT,
-                    _file_id INTEGER, _line BIGINT, _valid_from TIMESTAMP,
-                    _valid_to TIMESTAMP)""")
+        for kind in KINDS:
+            con.execute(f"CREATE TABLE {kind}_history ({_history_columns(kind, zstd)})")
             refresh_view(con, kind)
