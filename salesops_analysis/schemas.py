@@ -62,11 +62,6 @@ class Table:
     A derived column that is ``required`` may be missing from a file (a payments export without
     payment ids gets a stable id per row). The rules themselves are in
     :func:`salesops_analysis.ingest.parse_sql.derived_expr`.
-
-    ``distinct`` names the id columns whose values differ on (nearly) every row: the key, and the
-    id of the one document a row belongs to (an invoice's order, a payment's invoice). The
-    warehouse stores them (and ``_key``) with ZSTD rather than a dictionary, which cannot shorten
-    values that never repeat (see :func:`salesops_analysis.warehouse_schema.create_tables`).
     """
 
     kind: str
@@ -74,7 +69,6 @@ class Table:
     fields: tuple[Field, ...]
     doc: str = ""
     derived: tuple[str, ...] = field(default=())
-    distinct: tuple[str, ...] = field(default=())
 
     @property
     def columns(self) -> list[str]:
@@ -117,7 +111,6 @@ KINDS: dict[str, Table] = {
         ),
         doc="Sales orders; status derived from the dates when the export has none.",
         derived=("status", "currency"),
-        distinct=("order_id",),
     ),
     "invoices": Table(
         "invoices",
@@ -143,7 +136,6 @@ KINDS: dict[str, Table] = {
         ),
         doc="Invoices and credit notes (negative amounts).",
         derived=("paid_amount", "disputed", "status", "currency"),
-        distinct=("invoice_id", "order_id"),
     ),
     "payments": Table(
         "payments",
@@ -158,7 +150,6 @@ KINDS: dict[str, Table] = {
         ),
         doc="Cash received, one row per payment allocation to an invoice.",
         derived=("currency", "payment_id"),
-        distinct=("payment_id", "invoice_id"),
     ),
     "activities": Table(
         "activities",
@@ -176,7 +167,6 @@ KINDS: dict[str, Table] = {
             _f("promised_amount", "amount"),
         ),
         doc="Calls, e-mails, meetings, notes and escalations by collectors and sales reps.",
-        distinct=("activity_id",),
     ),
     "customers": Table(
         "customers",
@@ -190,7 +180,6 @@ KINDS: dict[str, Table] = {
             _f("payment_terms", "text"),
         ),
         doc="Customer master data.",
-        distinct=("customer_id", "name"),
     ),
     "fx_rates": Table(
         "fx_rates",

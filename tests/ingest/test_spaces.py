@@ -100,7 +100,7 @@ def test_values_with_unicode_spaces_around_are_read_and_rejects_show_the_raw_tex
     p = write(
         tmp_path / "invoices.csv",
         "invoice_id,customer_id,invoice_date,due_date,amount,currency,status,paid_amount\n"
-        f"{nb}I1{ideo},C1 ,{nb}2025-01-10,2025-02-09{nb},\"{ideo}1,234.50 \",usd{nb}, paid,0\n"
+        f'{nb}I1{ideo},C1 ,{nb}2025-01-10,2025-02-09{nb},"{ideo}1,234.50 ",usd{nb}, paid,0\n'
         f"I2,C1,2025-01-10,2025-02-09,{nb}12..5{nb},USD,open,0\n"
         "I3,C2,2025-01-11,2025-02-10,7,USD,open,0\n",
     )
