@@ -190,17 +190,7 @@ def _groups(tables, items: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray,
 
 
 def _week_frame(day: int, weeks: int) -> pd.DataFrame:
-    wk = np.arange(1, weeks + 1)
-    return pd.DataFrame(
-        {
-            "week": wk,
-            "week_start": day_text(day + 1 + WEEK * (wk - 1)),
-            "week_end": day_text(day + WEEK * wk),
-        }
-    )
-
-
-def _week_frame(day: int, weeks: int) -> pd.DataFrame:
+    """Return the forecast's weeks after day number ``day``: number, first and last day."""
     wk = np.arange(1, weeks + 1)
     return pd.DataFrame(
         {
