@@ -62,6 +62,11 @@ class Table:
     A derived column that is ``required`` may be missing from a file (a payments export without
     payment ids gets a stable id per row). The rules themselves are in
     :func:`salesops_analysis.ingest.parse_sql.derived_expr`.
+
+    ``distinct`` names the other id columns whose values rarely repeat within a load: the one
+    document a row belongs to (an invoice's order, a payment's invoice). The warehouse stores
+    them, a one-column key and ``_key`` with ZSTD (see
+    :func:`salesops_analysis.warehouse_schema.create_tables`).
     """
 
     kind: str
@@ -69,6 +74,7 @@ class Table:
     fields: tuple[Field, ...]
     doc: str = ""
     derived: tuple[str, ...] = field(default=())
+    distinct: tuple[str, ...] = field(default=())
 
     @property
     def columns(self) -> list[str]:
@@ -136,6 +142,7 @@ KINDS: dict[str, Table] = {
         ),
         doc="Invoices and credit notes (negative amounts).",
         derived=("paid_amount", "disputed", "status", "currency"),
+        distinct=("order_id",),
     ),
     "payments": Table(
         "payments",
@@ -150,6 +157,7 @@ KINDS: dict[str, Table] = {
         ),
         doc="Cash received, one row per payment allocation to an invoice.",
         derived=("currency", "payment_id"),
+        distinct=("invoice_id",),
     ),
     "activities": Table(
         "activities",
