@@ -232,11 +232,12 @@ def _history_columns(kind: str, zstd: bool) -> str:
     With ``zstd``, a one-column key, ``_key`` and the kind's
     :attr:`~salesops_analysis.schemas.Table.distinct` ids are stored with ZSTD. Their values
     rarely repeat within a load, so DuckDB's dictionary cannot shorten them, and ZSTD writes them
-    2-3 times faster and about as small (1M invoice ids: 0.07 s and 7.0 MiB, against 0.16 s and
-    7.5 MiB; the 1M demo's invoices and payments load 0.2 s faster, in the same file size). An id
-    that repeats many times within a load's 122,880-row groups costs more room: the faults test's
-    payments, each invoice paid 300 times, take 32.0 MiB against 28.3 MiB. Other columns keep
-    DuckDB's own choice.
+    2-3 times faster (1M invoice ids: 0.07 s against 0.16 s): the 1M demo invoices load about
+    0.2 s faster. The price is room: each ZSTD segment starts a block of its own, so the
+    warehouse grows by one to two bytes per row and column (the 1M demo's six exports: 136.5 MiB
+    against 126.0, +8%; the 10M demo warehouse +12%), and more where an id repeats many times
+    within a row group (the faults test's payments, each invoice paid 300 times: 32.0 MiB
+    against 27.8). Other columns keep DuckDB's own choice.
     """
     table = KINDS[kind]
     packed = " USING COMPRESSION zstd" if zstd else ""

@@ -67,7 +67,8 @@ def test_warehouse_disk_full_during_ingest_is_one_line_exit_75_and_keeps_the_las
     db_without_payments, big_payments, small_exports, tmp_path
 ):
     # room for the warehouse and its readers' copy once the filler is gone: these payments pay
-    # each invoice 300 times, and their invoice ids (stored with ZSTD) take 32 MB in all
+    # each invoice 300 times, and with their invoice ids stored with ZSTD the warehouse takes
+    # 32 MB (28 MB before)
     with small_disk(tmp_path / "disk", "96m") as disk:
         db = disk / "salesops.duckdb"
         shutil.copy(db_without_payments, db)
