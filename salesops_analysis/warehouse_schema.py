@@ -151,11 +151,13 @@ class Transaction:
 
 
 def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """Return the column names of a table, in order."""
+    """Return the column names of a table of the database in use, in order (a table of the same
+    name in another attached database is not looked at)."""
     return [
         r[0]
         for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_catalog = current_database() AND table_schema = current_schema() "
             "ORDER BY ordinal_position",
             [table],
         ).fetchall()

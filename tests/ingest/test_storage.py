@@ -6,7 +6,12 @@ import duckdb
 
 import salesops_analysis as so
 from salesops_analysis.schemas import KINDS
-from salesops_analysis.warehouse_schema import ZSTD_STORAGE, create_tables, storage_version
+from salesops_analysis.warehouse_schema import (
+    ZSTD_STORAGE,
+    create_tables,
+    refresh_view,
+    storage_version,
+)
 from tests.conftest import write
 
 
@@ -62,3 +67,18 @@ def test_an_older_storage_version_keeps_duckdbs_own_choice(tmp_path):
     assert storage_version(con) == (1, 0, 0)
     create_tables(con)
     assert all(not _compressed(_ddl(con, f"{kind}_history")) for kind in KINDS)
+
+
+def test_views_see_only_the_warehouse_in_use_when_another_is_attached(tmp_path):
+    # a copy or restore that attaches a second warehouse must not see its columns twice
+    other = tmp_path / "other.duckdb"
+    with so.open_warehouse(other):
+        pass
+    with so.open_warehouse(tmp_path / "w.duckdb") as wh:
+        wh.con.execute(f"ATTACH '{other}' AS other (READ_ONLY)")
+        refresh_view(wh.con, "invoices")
+        assert wh.columns("invoices_history")[0] == "invoice_id"
+        assert len(wh.columns("invoices_history")) == len(set(wh.columns("invoices_history")))
+        got = [r[0] for r in wh.con.execute("DESCRIBE invoices").fetchall()]
+        wh.con.execute("DETACH other")
+    assert got == KINDS["invoices"].columns
